@@ -1,0 +1,21 @@
+"""The pure rules engine: contract + actuals + as_of in, frozen assessment out (style.md)."""
+
+from app.engine.actuals import Actuals
+from app.engine.assess import assess
+from app.engine.contract import Contract
+from app.engine.errors import ClauseNotComputableError, CurrencyMismatchError, EngineError
+from app.engine.money import Money
+from app.engine.results import Assessment, LineItem, LineKind
+
+__all__ = [
+    "Actuals",
+    "Assessment",
+    "ClauseNotComputableError",
+    "Contract",
+    "CurrencyMismatchError",
+    "EngineError",
+    "LineItem",
+    "LineKind",
+    "Money",
+    "assess",
+]

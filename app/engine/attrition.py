@@ -1,0 +1,1111 @@
+"""Room-block attrition (domain.md §3): baseline, credited pickup, evaluation, pricing, resale, cap."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from app.engine.actuals import Actuals
+from app.engine.contract import (
+    AttritionClause,
+    BaselineMode,
+    CompRounding,
+    CompTerms,
+    Contract,
+    CreditAllocation,
+    DamageRateRule,
+    DamagesKind,
+    EvaluationMode,
+    GreaterOfCharge,
+    MinimumRounding,
+    PickupSource,
+    ResaleMode,
+    ThresholdSemantics,
+)
+from app.engine.errors import ClauseNotComputableError, EngineError
+from app.engine.money import Money, fraction, pct_text, quantity_text
+from app.engine.results import LineItem, LineKind, NightResult, RoomSummary, Term
+
+ZERO = Decimal(0)
+Cell = tuple[date, str]
+CLAUSE = "Attrition clause (domain.md §3)"
+
+
+def minimum_room_nights(
+    performance_pct: Decimal, baseline_room_nights: Decimal | int, rounding: MinimumRounding
+) -> Decimal:
+    """``round_min(p · baseline)``: the room nights the group must reach (domain.md §3.4)."""
+    exact = fraction(performance_pct) * baseline_room_nights
+    if rounding is MinimumRounding.EXACT:
+        return exact
+    mode = {
+        MinimumRounding.CEIL: ROUND_CEILING,
+        MinimumRounding.FLOOR: ROUND_FLOOR,
+        MinimumRounding.HALF_UP: ROUND_HALF_UP,
+    }[rounding]
+    return exact.to_integral_value(rounding=mode)
+
+
+def comp_rooms_earned(paid_room_nights: int, terms: CompTerms) -> int:
+    """Complimentary room nights earned: one per ``ratio`` paid room nights (domain.md §3.9)."""
+    quotient = Decimal(paid_room_nights) / terms.ratio
+    mode = ROUND_CEILING if terms.rounding is CompRounding.CEIL else ROUND_FLOOR
+    return int(quotient.to_integral_value(rounding=mode))
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pickup:
+    """Credited pickup, kept by night and source (domain.md §3.2)."""
+
+    by_night: dict[date, int]
+    shoulder: int
+    by_source: Counter[PickupSource]
+    uncredited: int
+    revenue_by_night: dict[date, Decimal]
+    shoulder_revenue: Decimal
+    paid_room_nights: int
+    comp_room_nights: int
+    room_revenue: Decimal
+
+
+@dataclass(slots=True)
+class Block:
+    """Baseline rooms per cell and the contract rate of each cell."""
+
+    nights: tuple[date, ...]
+    rooms: dict[Cell, int]
+    rates: dict[Cell, Decimal]
+
+    def night_rooms(self, night: date) -> int:
+        return sum(rooms for (n, _), rooms in self.rooms.items() if n == night)
+
+    def total(self) -> int:
+        return sum(self.rooms.values())
+
+    def revenue(self, nights: Iterable[date] | None = None) -> Decimal:
+        wanted = set(self.nights if nights is None else nights)
+        return sum(
+            (rooms * self.rates[cell] for cell, rooms in self.rooms.items() if cell[0] in wanted),
+            ZERO,
+        )
+
+    def contract_rate(self, nights: Iterable[date] | None = None) -> Decimal:
+        """Block-weighted average group rate over ``nights`` (domain.md §3.5)."""
+        wanted = set(self.nights if nights is None else nights)
+        rooms = sum(r for cell, r in self.rooms.items() if cell[0] in wanted)
+        if rooms:
+            return self.revenue(wanted) / rooms
+        rates = [rate for cell, rate in self.rates.items() if cell[0] in wanted]
+        return sum(rates, ZERO) / len(rates)
+
+    def lowest_rate(self, nights: Iterable[date] | None = None) -> Decimal:
+        wanted = set(self.nights if nights is None else nights)
+        return min(rate for cell, rate in self.rates.items() if cell[0] in wanted)
+
+
+def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause | None) -> Pickup:
+    """Credited pickup per night; each room night keeps its source (domain.md §3.2)."""
+    nights = set(contract.nights)
+    rates = {(cell.night, cell.room_type): cell.rate.amount for cell in contract.block}
+    by_night: dict[date, int] = defaultdict(int)
+    revenue_by_night: dict[date, Decimal] = defaultdict(Decimal)
+    by_source: Counter[PickupSource] = Counter()
+    shoulder = uncredited = paid = comps = 0
+    shoulder_revenue = room_revenue = ZERO
+    credited_sources = clause.credited_sources if clause else None
+    for index, entry in enumerate(actuals.pickup):
+        if entry.night not in nights and entry.source is not PickupSource.SHOULDER:
+            raise EngineError(
+                f"{entry.night} is not a night of the block; pickup before or after the block "
+                "has source 'shoulder'",
+                field=f"actuals.pickup[{index}].night",
+            )
+        rate = entry.rate.amount if entry.rate else rates.get((entry.night, entry.room_type))
+        if entry.source is PickupSource.COMP:
+            comps += entry.room_nights
+        else:
+            paid += entry.room_nights
+            room_revenue += entry.room_nights * (rate or ZERO)
+        credited = credited_sources.credits(entry.source) if credited_sources else True
+        if not credited:
+            uncredited += entry.room_nights
+            continue
+        by_source[entry.source] += entry.room_nights
+        revenue = None if rate is None else entry.room_nights * rate
+        if entry.night in nights:
+            by_night[entry.night] += entry.room_nights
+            revenue_by_night[entry.night] += revenue if revenue is not None else ZERO
+        else:
+            shoulder += entry.room_nights
+            if revenue is not None:
+                shoulder_revenue += revenue
+    return Pickup(
+        dict(by_night),
+        shoulder,
+        by_source,
+        uncredited,
+        dict(revenue_by_night),
+        shoulder_revenue,
+        paid,
+        comps,
+        room_revenue,
+    )
+
+
+def block_after(
+    contract: Contract,
+    actuals: Actuals,
+    as_of: date,
+    *,
+    with_reductions: bool,
+    release_at_cutoff: bool,
+) -> Block:
+    """The baseline grid: contracted block, less off-line rooms, less valid reductions (§3.1)."""
+    rooms = {(cell.night, cell.room_type): cell.rooms for cell in contract.block}
+    rates = {(cell.night, cell.room_type): cell.rate.amount for cell in contract.block}
+    for offline in contract.offline_rooms:
+        key = (offline.night, offline.room_type)
+        rooms[key] = max(0, rooms[key] - offline.rooms)
+    if with_reductions:
+        for reduction in contract.reductions:
+            if reduction.notice_date <= as_of:
+                for cell in reduction.cells:
+                    key = (cell.night, cell.room_type)
+                    rooms[key] = max(0, rooms[key] - cell.rooms)
+    if release_at_cutoff:
+        if not actuals.cutoff_pickup:
+            raise ClauseNotComputableError(
+                "released rooms do not count, so the pickup on the cut-off date is needed",
+                field="actuals.cutoff_pickup",
+            )
+        at_cutoff: dict[Cell, int] = defaultdict(int)
+        for entry in actuals.cutoff_pickup:
+            at_cutoff[(entry.night, entry.room_type)] += entry.rooms
+        rooms = {key: min(value, at_cutoff.get(key, 0)) for key, value in rooms.items()}
+    return Block(contract.nights, rooms, rates)
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NightTest:
+    night: date
+    block: int
+    baseline: int
+    minimum: Decimal
+    credited: Decimal
+    shortfall: Decimal = ZERO
+    chargeable: Decimal = ZERO
+    rate: Decimal = ZERO
+    credit_applied: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class RoomOutcome:
+    lines: list[LineItem]
+    summary: RoomSummary
+    exact_total: Decimal
+    steps: list[str] = field(default_factory=list)
+
+
+class RoomAttrition:
+    """Evaluates one baseline under one attrition clause."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        actuals: Actuals,
+        clause: AttritionClause,
+        block: Block,
+        original: Block,
+        pickup: Pickup,
+        baseline_label: str,
+        warnings: list[str],
+    ) -> None:
+        self.contract = contract
+        self.actuals = actuals
+        self.clause = clause
+        self.block = block
+        self.original = original
+        self.pickup = pickup
+        self.baseline_label = baseline_label
+        self.warnings = warnings
+        self.currency = contract.currency
+        self.p = fraction(clause.performance_pct)
+        self.d = fraction(clause.damages_pct)
+        self.inventory = {report.night: report for report in actuals.inventory}
+
+    # -- rates ------------------------------------------------------------------------------
+    def damage_rate(self, nights: tuple[date, ...]) -> tuple[Decimal, str]:
+        rule = self.clause.damage_rate_rule
+        if rule is DamageRateRule.FIXED:
+            assert self.clause.fixed_rate is not None
+            return self.clause.fixed_rate.amount, "the fixed damage rate"
+        if rule is DamageRateRule.LOWEST_RATE:
+            return self.original.lowest_rate(nights), "the lowest group rate"
+        if rule is DamageRateRule.PICKUP_WEIGHTED_AVERAGE:
+            rooms = sum(self.pickup.by_night.get(n, 0) for n in nights)
+            revenue = sum((self.pickup.revenue_by_night.get(n, ZERO) for n in nights), ZERO)
+            if rooms:
+                return revenue / rooms, "the average rate of credited pickup"
+            self.warnings.append(
+                "No credited pickup to average: the block-weighted contract rate was used "
+                "instead of the pickup-weighted average."
+            )
+        rate = self.block.contract_rate(nights)
+        what = "the contract rate" if len(nights) == 1 else "the block-weighted average group rate"
+        return rate, what
+
+    # -- the test ---------------------------------------------------------------------------
+    def minimum(self, baseline: int) -> Decimal:
+        return minimum_room_nights(self.clause.performance_pct, baseline, self.clause.minimum_rounding)
+
+    def fails(self, credited: Decimal, minimum: Decimal) -> bool:
+        return credited < minimum or (credited == minimum and not self.clause.pass_if_equal)
+
+    def shortfall(self, baseline: Decimal, minimum: Decimal, credited: Decimal) -> Decimal:
+        if not self.fails(credited, minimum):
+            return ZERO
+        if self.clause.threshold_semantics is ThresholdSemantics.CLIFF:
+            return max(ZERO, baseline - credited)
+        return max(ZERO, minimum - credited)
+
+    def night_tests(self) -> list[NightTest]:
+        tests = []
+        for night in self.block.nights:
+            baseline = self.block.night_rooms(night)
+            tests.append(
+                NightTest(
+                    night=night,
+                    block=self.original.night_rooms(night),
+                    baseline=baseline,
+                    minimum=self.minimum(baseline),
+                    credited=Decimal(self.pickup.by_night.get(night, 0)),
+                )
+            )
+        return tests
+
+    def unused(self, test: NightTest) -> Decimal:
+        return max(ZERO, test.baseline - test.credited)
+
+    def evaluate(self) -> RoomOutcome:
+        mode = self.clause.evaluation_mode
+        if mode is EvaluationMode.CUMULATIVE:
+            return self.cumulative()
+        if mode in (EvaluationMode.PER_NIGHT, EvaluationMode.PER_NIGHT_WITH_CREDIT):
+            return self.per_night(with_credit=mode is EvaluationMode.PER_NIGHT_WITH_CREDIT)
+        if mode is EvaluationMode.PEAK_NIGHT:
+            return self.peak_night()
+        if mode is EvaluationMode.REVENUE:
+            return self.revenue()
+        if mode is EvaluationMode.GREATER_OF:
+            return self.greater_of()
+        return self.tiered()
+
+    # -- room-night modes --------------------------------------------------------------------
+    def cumulative(self) -> RoomOutcome:
+        tests = self.night_tests()
+        baseline = self.block.total()
+        credited = Decimal(sum(self.pickup.by_night.values()) + self.pickup.shoulder)
+        minimum = self.minimum(baseline)
+        shortfall = self.shortfall(Decimal(baseline), minimum, credited)
+        rate, rate_words = self.damage_rate(self.block.nights)
+        steps = [
+            f"Baseline ({self.baseline_label}) = {baseline} room nights over {len(tests)} nights.",
+            self.minimum_step(baseline, minimum),
+            f"Credited pickup = {quantity_text(credited)} room nights"
+            + (f" (including {self.pickup.shoulder} shoulder nights)" if self.pickup.shoulder else "")
+            + ".",
+            self.shortfall_step(Decimal(baseline), minimum, credited, shortfall),
+        ]
+        unused_by_night = {t.night: self.unused(t) for t in tests}
+        chargeable, resale_steps = self.chargeable_after_resale(shortfall, unused_by_night)
+        steps += resale_steps
+        for test in tests:
+            test.rate = self.block.contract_rate((test.night,))
+        lines: list[LineItem] = []
+        exact = chargeable * rate * self.d
+        lines.append(
+            self.room_line(
+                label="Room attrition (cumulative)",
+                night=None,
+                room_nights=chargeable,
+                rate=rate,
+                rate_words=rate_words,
+                steps=steps,
+                exact=exact,
+            )
+        )
+        lines += self.resold_credit(shortfall, unused_by_night, rate, tests)
+        summary = self.summary(tests, baseline, minimum, credited, shortfall, chargeable)
+        return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
+
+    def per_night(self, *, with_credit: bool) -> RoomOutcome:
+        tests = self.night_tests()
+        for test in tests:
+            test.rate = self.damage_rate((test.night,))[0]
+        pool_steps: list[str] = []
+        if with_credit:
+            pool_steps = self.apply_credit_pool(tests)
+        for test in tests:
+            credited = test.credited + test.credit_applied
+            test.shortfall = self.shortfall(Decimal(test.baseline), test.minimum, credited)
+            test.shortfall = min(test.shortfall, Decimal(test.baseline))  # nightly cap
+        lines = self.per_night_lines(tests, pool_steps)
+        baseline = self.block.total()
+        shortfall = sum((t.shortfall for t in tests), ZERO)
+        chargeable = sum((t.chargeable for t in tests), ZERO)
+        credited = Decimal(sum(self.pickup.by_night.values()))
+        minimum = sum((t.minimum for t in tests), ZERO)
+        summary = self.summary(tests, baseline, minimum, credited, shortfall, chargeable)
+        return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
+
+    def per_night_lines(self, tests: list[NightTest], pool_steps: list[str]) -> list[LineItem]:
+        lines: list[LineItem] = []
+        rate_words = self.damage_rate_words()
+        for index, test in enumerate(tests):
+            credited = test.credited + test.credit_applied
+            chargeable, resale_steps = self.chargeable_after_resale(
+                test.shortfall, {test.night: self.unused_after(test)}
+            )
+            test.chargeable = chargeable
+            steps = [
+                f"Baseline ({self.baseline_label}) = {test.baseline} room nights.",
+                self.minimum_step(test.baseline, test.minimum),
+                f"Credited pickup = {quantity_text(test.credited)} room nights"
+                + (
+                    f" + {quantity_text(test.credit_applied)} credited from nights above the block"
+                    if test.credit_applied
+                    else ""
+                )
+                + ".",
+                self.shortfall_step(Decimal(test.baseline), test.minimum, credited, test.shortfall),
+                *resale_steps,
+            ]
+            if index == 0:
+                steps = pool_steps + steps
+            lines.append(
+                self.room_line(
+                    label=f"Room attrition {test.night.isoformat()}",
+                    night=test.night,
+                    room_nights=chargeable,
+                    rate=test.rate,
+                    rate_words=rate_words,
+                    steps=steps,
+                    exact=chargeable * test.rate * self.d,
+                )
+            )
+        lines += self.resold_credit_per_night(tests)
+        return lines
+
+    def unused_after(self, test: NightTest) -> Decimal:
+        return max(ZERO, test.baseline - test.credited - test.credit_applied)
+
+    def apply_credit_pool(self, tests: list[NightTest]) -> list[str]:
+        """Pool pickup above the block and apply it to short nights (domain.md §3.3)."""
+        above = sum((max(ZERO, t.credited - t.baseline) for t in tests), ZERO)
+        pool = above + self.pickup.shoulder
+        deficits = {
+            t.night: max(ZERO, t.minimum - t.credited) for t in tests if self.fails(t.credited, t.minimum)
+        }
+        if t_equal := [t for t in tests if t.night in deficits and deficits[t.night] == 0]:
+            for t in t_equal:  # at the minimum with pass_if_equal off: one room night passes it
+                deficits[t.night] = Decimal(1) if pool else ZERO
+        steps = [
+            f"Pickup above the block pooled for short nights: {quantity_text(above)} room nights"
+            + (f" + {self.pickup.shoulder} shoulder nights" if self.pickup.shoulder else "")
+            + f" = {quantity_text(pool)} ({self.clause.credit_allocation.value.replace('_', ' ')})."
+        ]
+        if not pool or not deficits:
+            return steps
+        order = self.clause.credit_allocation
+        need = sum(deficits.values(), ZERO)
+        by_night = {t.night: t for t in tests}
+        if order is CreditAllocation.PRO_RATA and pool < need:
+            shares = self.pro_rata(pool, deficits)
+        else:
+            nights = sorted(deficits)
+            if order is CreditAllocation.HIGHEST_RATE_FIRST:
+                nights.sort(key=lambda n: by_night[n].rate, reverse=True)
+            shares = {}
+            left = pool
+            for night in nights:
+                shares[night] = min(left, deficits[night])
+                left -= shares[night]
+        for night, share in shares.items():
+            by_night[night].credit_applied = share
+            if share:
+                steps.append(f"{quantity_text(share)} credited to {night.isoformat()}.")
+        return steps
+
+    def pro_rata(self, pool: Decimal, deficits: dict[date, Decimal]) -> dict[date, Decimal]:
+        need = sum(deficits.values(), ZERO)
+        exact = {n: pool * d / need for n, d in deficits.items()}
+        if self.clause.minimum_rounding is MinimumRounding.EXACT:
+            return exact
+        # Largest remainder: whole room nights that add up to the pool exactly.
+        floors = {n: v.to_integral_value(rounding=ROUND_FLOOR) for n, v in exact.items()}
+        left = pool - sum(floors.values(), ZERO)
+        for night in sorted(exact, key=lambda n: (-(exact[n] - floors[n]), n)):
+            if left <= 0:
+                break
+            floors[night] += 1
+            left -= 1
+        return floors
+
+    def peak_night(self) -> RoomOutcome:
+        tests = self.night_tests()
+        peak = max(tests, key=lambda t: (t.baseline, -t.night.toordinal()))
+        peak.rate, rate_words = self.damage_rate((peak.night,))
+        peak.shortfall = self.shortfall(Decimal(peak.baseline), peak.minimum, peak.credited)
+        chargeable, resale_steps = self.chargeable_after_resale(
+            peak.shortfall, {peak.night: self.unused(peak)}
+        )
+        peak.chargeable = chargeable
+        steps = [
+            f"Peak night {peak.night.isoformat()} has the largest baseline: {peak.baseline} rooms; "
+            "only that night is tested.",
+            self.minimum_step(peak.baseline, peak.minimum),
+            f"Credited pickup on the peak night = {quantity_text(peak.credited)} room nights.",
+            self.shortfall_step(Decimal(peak.baseline), peak.minimum, peak.credited, peak.shortfall),
+            *resale_steps,
+        ]
+        lines = [
+            self.room_line(
+                label=f"Room attrition (peak night {peak.night.isoformat()})",
+                night=peak.night,
+                room_nights=chargeable,
+                rate=peak.rate,
+                rate_words=rate_words,
+                steps=steps,
+                exact=chargeable * peak.rate * self.d,
+            )
+        ]
+        lines += self.resold_credit_per_night([peak])
+        for test in tests:
+            if test is not peak:
+                test.minimum = ZERO
+        summary = self.summary(tests, peak.baseline, peak.minimum, peak.credited, peak.shortfall, chargeable)
+        return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
+
+    # -- revenue modes -----------------------------------------------------------------------
+    def credited_revenue(self) -> Decimal:
+        return sum(self.pickup.revenue_by_night.values(), ZERO) + self.pickup.shoulder_revenue
+
+    def revenue_test(self) -> tuple[Decimal, list[str], Decimal]:
+        """Exact revenue damages before resale, the working, and the revenue shortfall."""
+        blocked = self.block.revenue()
+        minimum = self.p * blocked
+        earned = self.credited_revenue()
+        failed = earned < minimum or (earned == minimum and not self.clause.pass_if_equal)
+        if not failed:
+            shortfall = ZERO
+        elif self.clause.threshold_semantics is ThresholdSemantics.CLIFF:
+            shortfall = max(ZERO, blocked - earned)
+        else:
+            shortfall = minimum - earned
+        cur = self.currency
+        steps = [
+            f"Blocked room revenue ({self.baseline_label}) = {Money(blocked, cur)}.",
+            f"Minimum revenue = {pct_text(self.clause.performance_pct)} × {Money(blocked, cur)} "
+            f"= {Money(minimum, cur)}.",
+            f"Credited room revenue = {Money(earned, cur)}.",
+            (
+                f"Revenue shortfall = {Money(shortfall, cur)}"
+                + (" (cliff: all unused blocked revenue)" if failed and self.is_cliff else "")
+                + "."
+            ),
+        ]
+        return shortfall * self.d, steps, shortfall
+
+    @property
+    def is_cliff(self) -> bool:
+        return self.clause.threshold_semantics is ThresholdSemantics.CLIFF
+
+    def revenue(self) -> RoomOutcome:
+        tests = self.night_tests()
+        exact, steps, shortfall = self.revenue_test()
+        exact, resale_steps = self.revenue_resale(exact, tests)
+        steps += resale_steps
+        steps.append(f"Damages = shortfall × {pct_text(self.clause.damages_pct)}.")
+        line = self.money_line("Room attrition (revenue)", steps, exact)
+        summary = self.summary(
+            tests,
+            self.block.total(),
+            self.minimum(self.block.total()),
+            Decimal(sum(self.pickup.by_night.values()) + self.pickup.shoulder),
+            ZERO,
+            ZERO,
+            passed=shortfall == 0,
+        )
+        return RoomOutcome([line], summary, line.amount.amount)
+
+    def revenue_resale(self, exact: Decimal, tests: list[NightTest]) -> tuple[Decimal, list[str]]:
+        mode = self.clause.resale_mode
+        if mode is ResaleMode.NONE or exact == 0:
+            return exact, []
+        cur = self.currency
+        if mode is ResaleMode.LAST_ROOM_SOLD:
+            lost = ZERO
+            for test in tests:
+                unsold = self.unsold(test.night, self.unused(test))
+                lost += min(self.unused(test), unsold) * self.block.contract_rate((test.night,))
+            capped = min(exact, lost * self.d)
+            return capped, [
+                f"Last room sold: the revenue of unused rooms the hotel could not sell is "
+                f"{Money(lost, cur)}; damages are at most {pct_text(self.clause.damages_pct)} of "
+                "it."
+            ]
+        credit = ZERO
+        for test in tests:
+            report = self.inventory.get(test.night)
+            if report is None or not report.resold_rooms:
+                continue
+            assert report.resold_rate is not None
+            rooms = min(Decimal(report.resold_rooms), self.unused(test))
+            credit += rooms * min(report.resold_rate.amount, self.block.contract_rate((test.night,)))
+        credit = min(exact, credit * self.d)
+        return exact - credit, [f"Resold rooms credited: {Money(credit, cur)}."]
+
+    def greater_of(self) -> RoomOutcome:
+        rooms = self.cumulative()
+        revenue = self.revenue()
+        rooms_amount, revenue_amount = rooms.exact_total, revenue.exact_total
+        passed_rooms = rooms.summary.shortfall_room_nights == 0 and not self.fails(
+            Decimal(rooms.summary.credited_room_nights), rooms.summary.minimum_room_nights
+        )
+        passed_revenue = revenue.exact_total == 0
+        charge = self.clause.greater_of_charge
+        if passed_rooms or passed_revenue:
+            which = "room-night" if passed_rooms else "revenue"
+            verdict = f"The {which} test passes, so the group owes nothing (greater of)."
+            chosen = ZERO
+        elif charge is GreaterOfCharge.ROOM_NIGHTS:
+            verdict, chosen = "Both tests fail; the room-night damages apply.", rooms_amount
+        elif charge is GreaterOfCharge.REVENUE:
+            verdict, chosen = "Both tests fail; the revenue damages apply.", revenue_amount
+        else:
+            chosen = min(rooms_amount, revenue_amount)
+            verdict = "Both tests fail; the lesser of the two damages applies."
+        steps = [
+            "Room-night test: " + " ".join(rooms.lines[0].steps),
+            f"Room-night damages would be {Money(rooms_amount, self.currency)}.",
+            "Revenue test: " + " ".join(revenue.lines[0].steps),
+            verdict,
+        ]
+        line = self.money_line("Room attrition (greater of room nights and revenue)", steps, chosen)
+        return RoomOutcome([line], rooms.summary, line.amount.amount)
+
+    def tiered(self) -> RoomOutcome:
+        tests = self.night_tests()
+        baseline = self.block.total()
+        credited = Decimal(sum(self.pickup.by_night.values()) + self.pickup.shoulder)
+        pickup_pct = credited * 100 / baseline if baseline else Decimal(100)
+        tier = next(
+            t
+            for t in self.clause.tiers
+            if t.from_pct <= pickup_pct and (t.to_pct is None or pickup_pct < t.to_pct)
+        )
+        blocked = self.block.revenue()
+        exact = fraction(tier.damages_pct) * blocked
+        upper = f"below {pct_text(tier.to_pct)}" if tier.to_pct is not None else "or more"
+        steps = [
+            f"Pickup = {quantity_text(credited)} of {baseline} room nights = "
+            f"{quantity_text(pickup_pct.quantize(Decimal('0.01')))} %.",
+            f"Tier {pct_text(tier.from_pct)} {upper} → {pct_text(tier.damages_pct)} of blocked "
+            f"room revenue {Money(blocked, self.currency)}.",
+        ]
+        line = self.money_line("Room attrition (tiered)", steps, exact)
+        summary = self.summary(
+            tests, baseline, self.minimum(baseline), credited, ZERO, ZERO, passed=exact == 0
+        )
+        return RoomOutcome([line], summary, line.amount.amount)
+
+    # -- resale ------------------------------------------------------------------------------
+    def unsold(self, night: date, unused: Decimal) -> Decimal:
+        report = self.inventory.get(night)
+        if report is None or report.unsold_rooms is None:
+            if unused == 0:
+                return ZERO
+            raise ClauseNotComputableError(
+                f"last-room-sold resale needs the hotel's unsold rooms on {night.isoformat()}",
+                field="actuals.inventory",
+            )
+        return Decimal(max(0, report.unsold_rooms - report.other_groups_charged_rooms))
+
+    def chargeable_after_resale(
+        self, shortfall: Decimal, unused_by_night: dict[date, Decimal]
+    ) -> tuple[Decimal, list[str]]:
+        """Room nights charged after last-room-sold resale (domain.md §3.6)."""
+        if self.clause.resale_mode is not ResaleMode.LAST_ROOM_SOLD or shortfall == 0:
+            return shortfall, []
+        sellable = sum(
+            (min(unused, self.unsold(night, unused)) for night, unused in unused_by_night.items()),
+            ZERO,
+        )
+        chargeable = min(shortfall, sellable)
+        return chargeable, [
+            f"Last room sold: the hotel had {quantity_text(sellable)} unsold rooms the group's "
+            f"unused rooms could have filled; chargeable = min({quantity_text(shortfall)}, "
+            f"{quantity_text(sellable)}) = {quantity_text(chargeable)} room nights."
+        ]
+
+    def resold_credit(
+        self,
+        shortfall: Decimal,
+        unused_by_night: dict[date, Decimal],
+        rate: Decimal,
+        tests: list[NightTest],
+    ) -> list[LineItem]:
+        """Resold rooms credited at the rate received, up to the damage rate (domain.md §3.6)."""
+        if self.clause.resale_mode is not ResaleMode.RESOLD_ROOMS or shortfall == 0:
+            return []
+        offers = []
+        for night, unused in unused_by_night.items():
+            report = self.inventory.get(night)
+            if report and report.resold_rooms and report.resold_rate is not None:
+                rooms = min(Decimal(report.resold_rooms), unused)
+                offers.append((min(report.resold_rate.amount, rate), rooms, night))
+        offers.sort(key=lambda offer: offer[0], reverse=True)
+        left = shortfall
+        exact = ZERO
+        steps = []
+        for value, rooms, night in offers:
+            used = min(rooms, left)
+            if used <= 0:
+                break
+            left -= used
+            exact += used * value * self.d
+            steps.append(
+                f"{night.isoformat()}: {quantity_text(used)} resold rooms × "
+                f"{Money(value, self.currency)} × {pct_text(self.clause.damages_pct)}."
+            )
+        return [self.credit_line(exact, steps)] if exact else []
+
+    def resold_credit_per_night(self, tests: list[NightTest]) -> list[LineItem]:
+        if self.clause.resale_mode is not ResaleMode.RESOLD_ROOMS:
+            return []
+        exact = ZERO
+        steps = []
+        for test in tests:
+            report = self.inventory.get(test.night)
+            if not test.chargeable or report is None or not report.resold_rooms:
+                continue
+            assert report.resold_rate is not None
+            rooms = min(Decimal(report.resold_rooms), test.chargeable, self.unused_after(test))
+            value = min(report.resold_rate.amount, test.rate)
+            exact += rooms * value * self.d
+            steps.append(
+                f"{test.night.isoformat()}: {quantity_text(rooms)} resold rooms × "
+                f"{Money(value, self.currency)} × {pct_text(self.clause.damages_pct)}."
+            )
+        return [self.credit_line(exact, steps)] if exact else []
+
+    # -- lines and words ---------------------------------------------------------------------
+    def damage_rate_words(self) -> str:
+        return {
+            DamageRateRule.CONTRACT_RATE: "the contract rate",
+            DamageRateRule.LOWEST_RATE: "the lowest group rate",
+            DamageRateRule.PICKUP_WEIGHTED_AVERAGE: "the average rate of credited pickup",
+            DamageRateRule.FIXED: "the fixed damage rate",
+        }[self.clause.damage_rate_rule]
+
+    def minimum_step(self, baseline: int, minimum: Decimal) -> str:
+        exact = self.p * baseline
+        rounding = self.clause.minimum_rounding
+        if rounding is MinimumRounding.EXACT or exact == minimum:
+            return (
+                f"Minimum = {pct_text(self.clause.performance_pct)} × {baseline} = "
+                f"{quantity_text(minimum)} room nights."
+            )
+        return (
+            f"Minimum = {rounding.value}({pct_text(self.clause.performance_pct)} × {baseline}) = "
+            f"{rounding.value}({quantity_text(exact)}) = {quantity_text(minimum)} room nights."
+        )
+
+    def shortfall_step(
+        self, baseline: Decimal, minimum: Decimal, credited: Decimal, shortfall: Decimal
+    ) -> str:
+        if not self.fails(credited, minimum):
+            relation = "equals" if credited == minimum else "exceeds"
+            return f"Pickup {relation} the minimum: no shortfall."
+        if self.is_cliff:
+            return (
+                f"Pickup is below the minimum (cliff): every unused room night of the baseline is "
+                f"charged, {quantity_text(baseline)} − {quantity_text(credited)} = "
+                f"{quantity_text(shortfall)}."
+            )
+        return (
+            f"Shortfall = {quantity_text(minimum)} − {quantity_text(credited)} = "
+            f"{quantity_text(shortfall)} room nights."
+        )
+
+    def room_line(
+        self,
+        *,
+        label: str,
+        night: date | None,
+        room_nights: Decimal,
+        rate: Decimal,
+        rate_words: str,
+        steps: list[str],
+        exact: Decimal,
+    ) -> LineItem:
+        price = Money(rate, self.currency)
+        amount = Money(exact, self.currency).rounded(self.contract.money_rounding)
+        steps = [
+            *steps,
+            f"Damages = {quantity_text(room_nights)} × {price.rounded()} ({rate_words}) × "
+            f"{pct_text(self.clause.damages_pct)} = {amount}.",
+        ]
+        return LineItem(
+            kind=LineKind.ROOM_ATTRITION,
+            label=label,
+            clause=f"{CLAUSE}, {self.clause.evaluation_mode.value}",
+            formula="unused room nights below the minimum × damage rate × damages %",
+            inputs=(
+                ("room_nights", quantity_text(room_nights)),
+                ("damage_rate", str(price.rounded().amount)),
+                ("damages_pct", quantity_text(self.clause.damages_pct)),
+            ),
+            steps=tuple(steps),
+            amount=amount,
+            damages_kind=DamagesKind.ROOM_ATTRITION,
+            night=night,
+            room_nights=room_nights,
+        )
+
+    def money_line(self, label: str, steps: list[str], exact: Decimal) -> LineItem:
+        amount = Money(exact, self.currency).rounded(self.contract.money_rounding)
+        return LineItem(
+            kind=LineKind.ROOM_ATTRITION,
+            label=label,
+            clause=f"{CLAUSE}, {self.clause.evaluation_mode.value}",
+            formula={
+                EvaluationMode.REVENUE: "revenue below the minimum × damages %",
+                EvaluationMode.GREATER_OF: "owed only if both the room-night and revenue tests fail",
+                EvaluationMode.TIERED: "tier % of blocked room revenue",
+            }[self.clause.evaluation_mode],
+            inputs=(
+                (
+                    "blocked_revenue",
+                    str(Money(self.block.revenue(), self.currency).rounded().amount),
+                ),
+            ),
+            steps=(*steps, f"Amount = {amount}."),
+            amount=amount,
+            damages_kind=DamagesKind.ROOM_ATTRITION,
+        )
+
+    def credit_line(self, exact: Decimal, steps: list[str]) -> LineItem:
+        amount = -Money(exact, self.currency).rounded(self.contract.money_rounding)
+        return LineItem(
+            kind=LineKind.RESALE_CREDIT,
+            label="Resale credit (rooms resold by the hotel)",
+            clause=f"{CLAUSE}, resale_mode resold_rooms",
+            formula="resold room nights × rate received (up to the damage rate) × damages %",
+            inputs=(),
+            steps=(*steps, f"Credit = {amount}."),
+            amount=amount,
+            damages_kind=DamagesKind.ROOM_ATTRITION,
+        )
+
+    def summary(
+        self,
+        tests: list[NightTest],
+        baseline: int,
+        minimum: Decimal,
+        credited: Decimal,
+        shortfall: Decimal,
+        chargeable: Decimal,
+        passed: bool | None = None,
+    ) -> RoomSummary:
+        total_credited = sum(self.pickup.by_night.values()) + self.pickup.shoulder
+        base = self.block.total()
+        return RoomSummary(
+            evaluation_mode=self.clause.evaluation_mode.value,
+            original_room_nights=self.original.total(),
+            baseline_room_nights=base,
+            minimum_room_nights=minimum,
+            credited_room_nights=total_credited,
+            shortfall_room_nights=shortfall,
+            chargeable_room_nights=chargeable,
+            pickup_pct=(Decimal(total_credited) * 100 / base) if base else Decimal(0),
+            is_passed=(shortfall == 0) if passed is None else passed,
+            nights=tuple(
+                NightResult(
+                    night=t.night,
+                    block_room_nights=t.block,
+                    baseline_room_nights=t.baseline,
+                    minimum_room_nights=t.minimum,
+                    credited_room_nights=int(t.credited),
+                    shortfall_room_nights=t.shortfall,
+                    chargeable_room_nights=t.chargeable,
+                    damage_rate=Money(t.rate, self.currency).rounded() if t.rate else None,
+                )
+                for t in tests
+            ),
+            pickup_by_source=tuple(sorted(self.pickup.by_source.items())),
+            uncredited_room_nights=self.pickup.uncredited,
+        )
+
+    def cap(self, outcome: RoomOutcome, tests_block: Block) -> LineItem | None:
+        """Damages never exceed the revenue of the unused, unresold baseline (domain.md §3.7)."""
+        cap = ZERO
+        for night in tests_block.nights:
+            unused = max(0, tests_block.night_rooms(night) - self.pickup.by_night.get(night, 0))
+            report = self.inventory.get(night)
+            resold = (
+                report.resold_rooms if report and self.clause.resale_mode is ResaleMode.RESOLD_ROOMS else 0
+            )
+            unused = max(0, unused - resold)
+            cap += unused * tests_block.contract_rate((night,))
+        cap_money = Money(cap, self.currency).rounded(self.contract.money_rounding)
+        total = Money(outcome.exact_total, self.currency)
+        if total <= cap_money:
+            return None
+        return LineItem(
+            kind=LineKind.DAMAGES_CAP,
+            label="Cap: revenue of the unused, unresold baseline",
+            clause="Damages cap (domain.md §3.7)",
+            formula="room damages are limited to unused baseline room nights × contract rate",
+            inputs=(("cap", str(cap_money.amount)),),
+            steps=(
+                f"Room damages {total} exceed the revenue of the unused, unresold baseline at the "
+                f"contract rate, {cap_money}; they are reduced to it.",
+            ),
+            amount=cap_money - total,
+            damages_kind=DamagesKind.ROOM_ATTRITION,
+        )
+
+
+def assess_room_attrition(
+    contract: Contract,
+    actuals: Actuals,
+    as_of: date,
+    pickup: Pickup,
+    warnings: list[str],
+) -> RoomOutcome:
+    """Room-block attrition under the contract's clause (domain.md §3), with the cap applied."""
+    clause = contract.attrition
+    assert clause is not None
+    release = (
+        not clause.released_rooms_count and contract.cutoff_date is not None and contract.cutoff_date <= as_of
+    )
+    original = block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=False)
+    candidates: list[tuple[str, Block]] = []
+    if clause.baseline_mode in (BaselineMode.ADJUSTED, BaselineMode.STRICTER_OF):
+        adjusted = block_after(contract, actuals, as_of, with_reductions=True, release_at_cutoff=release)
+        candidates.append(("block after valid reductions", adjusted))
+    if clause.baseline_mode in (BaselineMode.ORIGINAL, BaselineMode.STRICTER_OF):
+        candidates.append(
+            (
+                "original block",
+                block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=release),
+            )
+        )
+    outcomes = []
+    for label, block in candidates:
+        engine = RoomAttrition(contract, actuals, clause, block, original, pickup, label, warnings)
+        outcome = engine.evaluate()
+        cap = engine.cap(outcome, block)
+        if cap is not None:
+            outcome.lines.append(cap)
+            outcome.exact_total = sum((line.amount.amount for line in outcome.lines), ZERO)
+        outcomes.append((label, outcome))
+    if len(outcomes) == 1:
+        return outcomes[0][1]
+    (label_a, a), (label_b, b) = outcomes
+    chosen, other, other_label = (a, b, label_b) if a.exact_total >= b.exact_total else (b, a, label_a)
+    note = (
+        f"Stricter of: the test on the {other_label} gives "
+        f"{Money(other.exact_total, contract.currency)}; the larger amount applies."
+    )
+    first = chosen.lines[0]
+    chosen.lines[0] = LineItem(
+        kind=first.kind,
+        label=first.label,
+        clause=first.clause,
+        formula=first.formula,
+        inputs=first.inputs,
+        steps=(*first.steps, note),
+        amount=first.amount,
+        damages_kind=first.damages_kind,
+        night=first.night,
+        room_nights=first.room_nights,
+    )
+    return chosen
+
+
+# --- the words of the terms (domain.md §8) ------------------------------------------------------
+
+_MODE_WORDS = {
+    EvaluationMode.CUMULATIVE: "room nights over all nights are added up, so nights offset each other",
+    EvaluationMode.PER_NIGHT: "each night is tested on its own; no night offsets another",
+    EvaluationMode.PER_NIGHT_WITH_CREDIT: (
+        "each night is tested on its own, and pickup above the block on any night is credited to short nights"
+    ),
+    EvaluationMode.PEAK_NIGHT: "only the peak night (largest block) is tested",
+    EvaluationMode.REVENUE: "the test is on room revenue, not room nights",
+    EvaluationMode.GREATER_OF: "the group passes if either the room-night or the revenue test passes",
+    EvaluationMode.TIERED: "a step table on pickup % gives a % of blocked room revenue",
+}
+
+
+def attrition_terms(contract: Contract) -> list[Term]:
+    """The attrition terms that decide the result, each marked as set or defaulted."""
+    clause = contract.attrition
+    if clause is None:
+        return [
+            Term(
+                "attrition",
+                "none",
+                False,
+                "The contract has no attrition clause: no room damages are owed for under-use.",
+            )
+        ]
+    explicit = clause.model_fields_set
+
+    def term(name: str, value: str, text: str) -> Term:
+        return Term(f"attrition.{name}", value, name not in explicit, text)
+
+    mode = clause.evaluation_mode
+    terms = [
+        term(
+            "performance_pct",
+            quantity_text(clause.performance_pct),
+            f"The group must use {pct_text(clause.performance_pct)} of the baseline "
+            f"(attrition allowance {pct_text(clause.allowance_pct)}).",
+        ),
+        term("evaluation_mode", mode.value, f"Evaluation {mode.value}: {_MODE_WORDS[mode]}."),
+    ]
+    if mode is not EvaluationMode.TIERED:
+        terms += [
+            term(
+                "threshold_semantics",
+                clause.threshold_semantics.value,
+                "Deductible: the group pays only for the room nights between its pickup and the minimum."
+                if clause.threshold_semantics is ThresholdSemantics.DEDUCTIBLE
+                else "Cliff: below the minimum, the group pays for every unused room night of the baseline.",
+            ),
+            term(
+                "minimum_rounding",
+                clause.minimum_rounding.value,
+                {
+                    MinimumRounding.CEIL: "The minimum is rounded up to a whole room night.",
+                    MinimumRounding.FLOOR: "The minimum is rounded down to a whole room night.",
+                    MinimumRounding.HALF_UP: "The minimum is rounded half-up to a whole room night.",
+                    MinimumRounding.EXACT: "The minimum keeps fractional room nights.",
+                }[clause.minimum_rounding],
+            ),
+            term(
+                "pass_if_equal",
+                str(clause.pass_if_equal).lower(),
+                "Pickup exactly at the minimum passes."
+                if clause.pass_if_equal
+                else "Pickup exactly at the minimum does not pass.",
+            ),
+            term(
+                "damages_pct",
+                quantity_text(clause.damages_pct),
+                f"The group pays {pct_text(clause.damages_pct)} of the lost rate per unused room night.",
+            ),
+            term(
+                "damage_rate_rule",
+                clause.damage_rate_rule.value,
+                {
+                    DamageRateRule.CONTRACT_RATE: (
+                        "Unused room nights are priced at the contract rate (for a cumulative "
+                        "test, the block-weighted average group rate)."
+                    ),
+                    DamageRateRule.LOWEST_RATE: "Unused room nights are priced at the lowest group rate.",
+                    DamageRateRule.PICKUP_WEIGHTED_AVERAGE: (
+                        "Unused room nights are priced at the average rate of credited pickup."
+                    ),
+                    DamageRateRule.FIXED: (
+                        f"Unused room nights are priced at the fixed rate {clause.fixed_rate}."
+                    ),
+                }[clause.damage_rate_rule],
+            ),
+            term(
+                "resale_mode",
+                clause.resale_mode.value,
+                {
+                    ResaleMode.NONE: "No resale credit: liquidated damages carry no duty to mitigate.",
+                    ResaleMode.RESOLD_ROOMS: (
+                        "Rooms the hotel resold are credited at the rate received, up to the contract rate."
+                    ),
+                    ResaleMode.LAST_ROOM_SOLD: (
+                        "Last room sold: the group pays only for unused rooms the hotel could not sell."
+                    ),
+                }[clause.resale_mode],
+            ),
+        ]
+    if mode is EvaluationMode.PER_NIGHT_WITH_CREDIT:
+        terms.append(
+            term(
+                "credit_allocation",
+                clause.credit_allocation.value,
+                "Pickup above the block is applied to short nights "
+                + {
+                    CreditAllocation.HIGHEST_RATE_FIRST: "highest rate first.",
+                    CreditAllocation.CHRONOLOGICAL: "in date order.",
+                    CreditAllocation.PRO_RATA: "in proportion to their shortfall.",
+                }[clause.credit_allocation],
+            )
+        )
+    if mode is EvaluationMode.GREATER_OF:
+        terms.append(
+            term(
+                "greater_of_charge",
+                clause.greater_of_charge.value,
+                {
+                    GreaterOfCharge.LESSER: "If both tests fail, the lesser damages apply.",
+                    GreaterOfCharge.ROOM_NIGHTS: "If both tests fail, the room-night damages apply.",
+                    GreaterOfCharge.REVENUE: "If both tests fail, the revenue damages apply.",
+                }[clause.greater_of_charge],
+            )
+        )
+    terms.append(
+        term(
+            "baseline_mode",
+            clause.baseline_mode.value,
+            {
+                BaselineMode.ADJUSTED: "Baseline: the block after valid reductions and off-line rooms.",
+                BaselineMode.ORIGINAL: "Baseline: the original contracted block (less off-line rooms).",
+                BaselineMode.STRICTER_OF: (
+                    "Baseline: both the original and the reduced block are tested; the larger damages apply."
+                ),
+            }[clause.baseline_mode],
+        )
+    )
+    sources = clause.credited_sources
+    counted = [s.value.replace("_", " ") for s in PickupSource if sources.credits(s)]
+    not_counted = [s.value.replace("_", " ") for s in PickupSource if not sources.credits(s)]
+    terms.append(
+        term(
+            "credited_sources",
+            ",".join(s.value for s in PickupSource if sources.credits(s)),
+            "Counted as pickup: "
+            + ", ".join(counted)
+            + (f"; not counted: {', '.join(not_counted)}" if not_counted else "")
+            + ".",
+        )
+    )
+    if contract.cutoff_date is not None:
+        terms.append(
+            term(
+                "released_rooms_count",
+                str(clause.released_rooms_count).lower(),
+                f"Rooms released at the cut-off date {contract.cutoff_date.isoformat()} "
+                + ("still count in attrition." if clause.released_rooms_count else "leave the baseline."),
+            )
+        )
+    return terms

@@ -1,0 +1,756 @@
+"""Contract models: the room block, its clauses and their documented defaults (domain.md §2-§5).
+
+Every term that ``domain.md`` names is a field here, with the default the domain documents. Which terms
+the contract set and which it left to the default is visible through ``model_fields_set`` and is
+reported by the engine as assumptions (domain.md §8).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from app.engine.money import Money, Pct, Rounding, currency_scope, pct_text
+
+Loc = tuple[str | int, ...]
+RoomType = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$")]
+Rooms = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class EngineModel(BaseModel):
+    """Frozen and strict inside the engine; file and API boundaries validate with ``strict=False``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class RuleErrors:
+    """Collects rule violations with their field paths and raises them as one ValidationError."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.details: list[InitErrorDetails] = []
+
+    def add(self, loc: Loc, message: str, value: Any = None) -> None:
+        self.details.append(
+            InitErrorDetails(type=PydanticCustomError("contract_rule", message), loc=loc, input=value)
+        )
+
+    def raise_any(self) -> None:
+        if self.details:
+            raise ValidationError.from_exception_data(self.title, self.details)
+
+
+# --- enumerations (the values are the words used in files, API, forms and PDFs) -----------------
+
+
+class Segment(StrEnum):
+    ASSOCIATION = "association"
+    CORPORATE = "corporate"
+    SMERF = "smerf"
+    WEDDING = "wedding"
+    GOVERNMENT = "government"
+    INCENTIVE = "incentive"
+    OTHER = "other"
+
+
+class EvaluationMode(StrEnum):
+    CUMULATIVE = "cumulative"
+    PER_NIGHT = "per_night"
+    PER_NIGHT_WITH_CREDIT = "per_night_with_credit"
+    PEAK_NIGHT = "peak_night"
+    REVENUE = "revenue"
+    GREATER_OF = "greater_of"
+    TIERED = "tiered"
+
+
+class ThresholdSemantics(StrEnum):
+    DEDUCTIBLE = "deductible"
+    CLIFF = "cliff"
+
+
+class MinimumRounding(StrEnum):
+    CEIL = "ceil"
+    FLOOR = "floor"
+    HALF_UP = "half_up"
+    EXACT = "exact"
+
+
+class BaselineMode(StrEnum):
+    ADJUSTED = "adjusted"
+    ORIGINAL = "original"
+    STRICTER_OF = "stricter_of"
+
+
+class DamageRateRule(StrEnum):
+    CONTRACT_RATE = "contract_rate"
+    LOWEST_RATE = "lowest_rate"
+    PICKUP_WEIGHTED_AVERAGE = "pickup_weighted_average"
+    FIXED = "fixed"
+
+
+class ResaleMode(StrEnum):
+    NONE = "none"
+    RESOLD_ROOMS = "resold_rooms"
+    LAST_ROOM_SOLD = "last_room_sold"
+
+
+class CreditAllocation(StrEnum):
+    HIGHEST_RATE_FIRST = "highest_rate_first"
+    CHRONOLOGICAL = "chronological"
+    PRO_RATA = "pro_rata"
+
+
+class GreaterOfCharge(StrEnum):
+    """What a group that fails both tests of a ``greater_of`` clause pays."""
+
+    LESSER = "lesser"
+    ROOM_NIGHTS = "room_nights"
+    REVENUE = "revenue"
+
+
+class PerformanceStacking(StrEnum):
+    STACK = "stack"
+    GREATEST_ONLY = "greatest_only"
+    FIRST_APPLICABLE = "first_applicable"
+
+
+class DamagesKind(StrEnum):
+    ROOM_ATTRITION = "room_attrition"
+    FNB_ATTRITION = "fnb_attrition"
+    MEETING_ROOM_RENTAL = "meeting_room_rental"
+    CANCELLATION = "cancellation"
+
+
+class PickupSource(StrEnum):
+    IN_BLOCK = "in_block"
+    OUTSIDE_BLOCK = "outside_block"
+    STAFF = "staff"
+    SHOULDER = "shoulder"
+    BILLED_NO_SHOW = "billed_no_show"
+    WALKED = "walked"
+    COMP = "comp"
+    EARLY_DEPARTURE_PAID = "early_departure_paid"
+
+
+class FnbCategory(StrEnum):
+    BANQUET_FOOD = "banquet_food"
+    BANQUET_BEVERAGE = "banquet_beverage"
+    BARS = "bars"
+    OUTLETS = "outlets"
+    ROOM_RENTAL = "room_rental"
+
+
+class CompRounding(StrEnum):
+    FLOOR = "floor"
+    CEIL = "ceil"
+
+
+class ReductionBasis(StrEnum):
+    ORIGINAL = "original"
+    CURRENT = "current"
+
+
+class ScaleBasis(StrEnum):
+    ROOM_PICKUP_PCT = "room_pickup_pct"
+    FNB_SPEND = "fnb_spend"
+
+
+class CancellationComponentKind(StrEnum):
+    ROOM_REVENUE = "room_revenue"
+    FNB_MINIMUM = "fnb_minimum"
+    MEETING_ROOM_RENTAL = "meeting_room_rental"
+    OTHER = "other"
+
+
+# --- identity --------------------------------------------------------------------------------
+
+
+class TaxRule(EngineModel):
+    """One tax (VAT, sales tax, occupancy tax) and the damages kinds it applies to (domain.md §3.8)."""
+
+    name: str = Field(min_length=1, max_length=60)
+    rate_pct: Pct
+    kinds: frozenset[DamagesKind] = Field(min_length=1)
+    on_service_charge: bool = True
+
+
+class TaxProfile(EngineModel):
+    """What a jurisdiction taxes on damages. With no profile, damages carry no tax (domain.md §3.8)."""
+
+    name: str = Field(default="", max_length=120)
+    service_charge_pct: Pct = Decimal(0)
+    service_charge_kinds: frozenset[DamagesKind] = frozenset()
+    taxes: tuple[TaxRule, ...] = ()
+
+
+class PropertyInfo(EngineModel):
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=500)
+    locale: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
+    timezone: str = Field(default="UTC", max_length=60)
+    tax_profile: TaxProfile | None = None
+
+
+class GroupInfo(EngineModel):
+    name: str = Field(min_length=1, max_length=200)
+    account: str = Field(default="", max_length=200)
+    segment: Segment = Segment.OTHER
+
+
+# --- the block -------------------------------------------------------------------------------
+
+
+class BlockCell(EngineModel):
+    """Rooms held for one night and room type, at the group rate."""
+
+    night: date
+    room_type: RoomType
+    rooms: Rooms
+    rate: Money
+
+
+class RoomCount(EngineModel):
+    night: date
+    room_type: RoomType
+    rooms: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class ReductionRight(EngineModel):
+    """The group may reduce the block by up to ``max_pct`` until a date (domain.md §3.1)."""
+
+    name: str = Field(default="", max_length=120)
+    until_date: date | None = None
+    until_days_before_arrival: Annotated[int, Field(ge=0, le=3650)] | None = None
+    max_pct: Pct
+    basis: ReductionBasis = ReductionBasis.ORIGINAL
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> Self:
+        if (self.until_date is None) == (self.until_days_before_arrival is None):
+            raise ValueError("give exactly one of until_date and until_days_before_arrival")
+        return self
+
+    def deadline(self, arrival: date) -> date:
+        if self.until_date is not None:
+            return self.until_date
+        assert self.until_days_before_arrival is not None
+        return arrival - timedelta(days=self.until_days_before_arrival)
+
+
+class Reduction(EngineModel):
+    """A block reduction the group notified on ``notice_date``."""
+
+    notice_date: date
+    cells: tuple[RoomCount, ...] = Field(min_length=1)
+
+    @builtins.property
+    def room_nights(self) -> int:
+        return sum(cell.rooms for cell in self.cells)
+
+
+# --- attrition -------------------------------------------------------------------------------
+
+
+class CreditedSources(EngineModel):
+    """Which pickup counts toward the minimum (domain.md §3.2)."""
+
+    in_block: bool = True
+    outside_block: bool = True
+    staff: bool = True
+    shoulder: bool = True
+    billed_no_show: bool = True
+    walked: bool = True
+    comp: bool = False
+    early_departure_paid: bool = True
+
+    def credits(self, source: PickupSource) -> bool:
+        return bool(getattr(self, source.value))
+
+
+class PctTier(EngineModel):
+    """A step of a table on a percentage, ``[from_pct, to_pct)``; ``to_pct`` empty means no limit."""
+
+    from_pct: Pct
+    to_pct: Pct | None = None
+    damages_pct: Pct
+
+
+class RebookingTerm(EngineModel):
+    """A credit or waiver if the group books a comparable event within ``within_months``."""
+
+    pct: Pct = Decimal(100)
+    within_months: Annotated[int, Field(ge=1, le=120)]
+
+    def condition_text(self, what: str) -> str:
+        return (
+            f"{pct_text(self.pct)} of the {what} is credited if the group books a comparable "
+            f"event with the hotel within {self.within_months} months."
+        )
+
+
+class AttritionClause(EngineModel):
+    """Room-block attrition terms (domain.md §3). Every default is the one domain.md documents."""
+
+    performance_pct: Pct
+    damages_pct: Pct = Decimal(100)
+    evaluation_mode: EvaluationMode = EvaluationMode.CUMULATIVE
+    threshold_semantics: ThresholdSemantics = ThresholdSemantics.DEDUCTIBLE
+    minimum_rounding: MinimumRounding = MinimumRounding.CEIL
+    pass_if_equal: bool = True
+    baseline_mode: BaselineMode = BaselineMode.ADJUSTED
+    damage_rate_rule: DamageRateRule = DamageRateRule.CONTRACT_RATE
+    fixed_rate: Money | None = None
+    resale_mode: ResaleMode = ResaleMode.NONE
+    credit_allocation: CreditAllocation = CreditAllocation.HIGHEST_RATE_FIRST
+    greater_of_charge: GreaterOfCharge = GreaterOfCharge.LESSER
+    tiers: tuple[PctTier, ...] = ()
+    credited_sources: CreditedSources = CreditedSources()
+    released_rooms_count: bool = True
+    rebooking_waiver: RebookingTerm | None = None
+
+    @builtins.property
+    def allowance_pct(self) -> Decimal:
+        return 100 - self.performance_pct
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors = RuleErrors("AttritionClause")
+        if self.damage_rate_rule is DamageRateRule.FIXED and self.fixed_rate is None:
+            errors.add(("fixed_rate",), "damage_rate_rule 'fixed' needs a fixed_rate")
+        if self.damage_rate_rule is not DamageRateRule.FIXED and self.fixed_rate is not None:
+            errors.add(("fixed_rate",), "fixed_rate is only used with damage_rate_rule 'fixed'")
+        if self.evaluation_mode is EvaluationMode.TIERED:
+            if not self.tiers:
+                errors.add(("tiers",), "evaluation_mode 'tiered' needs a tiers table")
+            else:
+                check_steps(errors, ("tiers",), [(t.from_pct, t.to_pct) for t in self.tiers], "tier")
+            if self.resale_mode is not ResaleMode.NONE:
+                errors.add(("resale_mode",), "resale credit is not defined for a tiered clause")
+        elif self.tiers:
+            errors.add(("tiers",), "tiers are only used with evaluation_mode 'tiered'")
+        errors.raise_any()
+        return self
+
+
+class CompTerms(EngineModel):
+    """One complimentary room night per ``ratio`` paid room nights (domain.md §3.9)."""
+
+    ratio: Annotated[int, Field(ge=1, le=1000)]
+    rounding: CompRounding = CompRounding.FLOOR
+    credit_unused_at_group_rate: bool = False
+
+
+class RebateTerms(EngineModel):
+    """A rebate or commission on actual room nights, netted against damages if the contract says so."""
+
+    per_room_night: Money | None = None
+    pct_of_room_revenue: Pct | None = None
+    net_against_damages: bool = False
+    payee: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> Self:
+        if (self.per_room_night is None) == (self.pct_of_room_revenue is None):
+            raise ValueError("give exactly one of per_room_night and pct_of_room_revenue")
+        return self
+
+
+class Deposit(EngineModel):
+    received_date: date
+    amount: Money
+    reference: str = Field(default="", max_length=120)
+
+
+# --- food & beverage, meeting rooms ----------------------------------------------------------
+
+
+class DayTier(EngineModel):
+    """Inclusive whole-day range ``[min_days, max_days]`` (``max_days`` empty: and beyond)."""
+
+    min_days: Annotated[int, Field(ge=0, le=36500)]
+    max_days: Annotated[int, Field(ge=0, le=36500)] | None = None
+    pct: Pct
+
+
+DEFAULT_FNB_CATEGORIES = frozenset({FnbCategory.BANQUET_FOOD, FnbCategory.BANQUET_BEVERAGE})
+
+
+class FnbClause(EngineModel):
+    """Catering minimum, net of tax and service charge (domain.md §4)."""
+
+    minimum: Money
+    allowance_pct: Pct = Decimal(0)
+    damages_pct: Pct = Decimal(100)
+    counted_categories: frozenset[FnbCategory] = Field(default=DEFAULT_FNB_CATEGORIES, min_length=1)
+    add_service_charge: bool = False
+    service_charge_pct: Pct | None = None
+    add_tax: bool = False
+    tax_pct: Pct | None = None
+    damages_pct_by_notice: tuple[DayTier, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors = RuleErrors("FnbClause")
+        if self.add_service_charge and self.service_charge_pct is None:
+            errors.add(("service_charge_pct",), "add_service_charge needs service_charge_pct")
+        if self.add_tax and self.tax_pct is None:
+            errors.add(("tax_pct",), "add_tax needs tax_pct")
+        if self.damages_pct_by_notice:
+            check_day_tiers(errors, ("damages_pct_by_notice",), self.damages_pct_by_notice)
+        errors.raise_any()
+        return self
+
+
+class ScaleStep(EngineModel):
+    """Rental charged while the basis is in ``[from_value, to_value)``."""
+
+    from_value: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+    to_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    rental: Money
+
+
+class RentalScale(EngineModel):
+    """Meeting-room rental as a step function of room pickup % or F&B spend (domain.md §4)."""
+
+    basis: ScaleBasis
+    steps: tuple[ScaleStep, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _steps(self) -> Self:
+        errors = RuleErrors("RentalScale")
+        check_steps(errors, ("steps",), [(s.from_value, s.to_value) for s in self.steps], "step")
+        errors.raise_any()
+        return self
+
+
+# --- cancellation ----------------------------------------------------------------------------
+
+
+class CancellationComponent(EngineModel):
+    """One part of the cancellation base, with its own percentage where the contract gives one."""
+
+    kind: CancellationComponentKind
+    pct: Pct = Decimal(100)
+    amount: Money | None = None
+    label: str = Field(default="", max_length=120)
+
+
+class CancellationClause(EngineModel):
+    """Cancellation scale by days before arrival (domain.md §5)."""
+
+    tiers: tuple[DayTier, ...] = Field(min_length=1)
+    base: tuple[CancellationComponent, ...] = (
+        CancellationComponent(kind=CancellationComponentKind.ROOM_REVENUE),
+    )
+    resale_credit: bool = False
+    rebooking_credit: RebookingTerm | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors = RuleErrors("CancellationClause")
+        check_day_tiers(errors, ("tiers",), self.tiers)
+        for index, component in enumerate(self.base):
+            if component.kind is CancellationComponentKind.OTHER and component.amount is None:
+                errors.add(("base", index, "amount"), "an 'other' component needs an amount")
+            if (
+                component.kind
+                in (
+                    CancellationComponentKind.ROOM_REVENUE,
+                    CancellationComponentKind.FNB_MINIMUM,
+                )
+                and component.amount is not None
+            ):
+                errors.add(
+                    ("base", index, "amount"),
+                    f"the {component.kind.value} component is computed from the contract; remove the amount",
+                )
+        errors.raise_any()
+        return self
+
+    def tier_for(self, days: int) -> DayTier:
+        for tier in self.tiers:
+            if tier.min_days <= days and (tier.max_days is None or days <= tier.max_days):
+                return tier
+        raise AssertionError("validated tiers cover every day")  # pragma: no cover
+
+
+# --- table checks shared by the clauses ------------------------------------------------------
+
+
+def check_steps(
+    errors: RuleErrors, loc: Loc, steps: Sequence[tuple[Decimal, Decimal | None]], noun: str
+) -> None:
+    """Half-open steps ``[from, to)`` must start at 0, not overlap, leave no gap, and end open."""
+    order = sorted(range(len(steps)), key=lambda i: steps[i][0])
+    expected = Decimal(0)
+    for position, index in enumerate(order):
+        start, end = steps[index]
+        if end is not None and end <= start:
+            errors.add((*loc, index), f"{noun} {index + 1} ends at {end}, not above its start {start}")
+            return
+        if start > expected:
+            errors.add(
+                (*loc, index),
+                f"gap before {noun} {index + 1}: nothing covers {expected} to {start}",
+            )
+            return
+        if start < expected:
+            errors.add(
+                (*loc, index),
+                f"{noun} {index + 1} overlaps the {noun} before it (starts at {start}, "
+                f"the previous one runs to {expected})",
+            )
+            return
+        if end is None:
+            if position != len(order) - 1:
+                errors.add((*loc, index), f"{noun} {index + 1} is open-ended but is not the last")
+                return
+        else:
+            expected = end
+    last_end = steps[order[-1]][1] if order else Decimal(0)
+    if last_end is not None:
+        errors.add((*loc,), f"the last {noun} must be open-ended (no upper limit)")
+
+
+def check_day_tiers(errors: RuleErrors, loc: Loc, tiers: Sequence[DayTier]) -> None:
+    """Inclusive whole-day ranges must cover 0 to infinity without gaps or overlaps (domain.md §5)."""
+    order = sorted(range(len(tiers)), key=lambda i: tiers[i].min_days)
+    expected = 0
+    for position, index in enumerate(order):
+        tier = tiers[index]
+        name = f"tier {index + 1} [{tier.min_days}, {tier.max_days if tier.max_days is not None else '∞'}]"
+        if tier.max_days is not None and tier.max_days < tier.min_days:
+            errors.add((*loc, index), f"{name} ends before it starts")
+            return
+        if tier.min_days > expected:
+            errors.add(
+                (*loc, index),
+                f"gap before {name}: days {expected} to {tier.min_days - 1} have no tier",
+            )
+            return
+        if tier.min_days < expected:
+            previous = tiers[order[position - 1]]
+            errors.add(
+                (*loc, index),
+                f"{name} overlaps tier {order[position - 1] + 1} [{previous.min_days}, {previous.max_days}]",
+            )
+            return
+        if tier.max_days is None:
+            if position != len(order) - 1:
+                errors.add((*loc, index), f"{name} is open-ended but another tier starts after it")
+                return
+            return
+        expected = tier.max_days + 1
+    errors.add(loc, f"the tiers stop at {expected - 1} days: the last tier must have no max_days")
+
+
+# --- the contract ----------------------------------------------------------------------------
+
+
+class Contract(EngineModel):
+    """A group contract: block, rates and every clause that prices under-use (domain.md §2-§5)."""
+
+    id: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(default="", max_length=200)
+    property: PropertyInfo
+    group: GroupInfo
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    arrival_date: date
+    departure_date: date
+    signed_date: date | None = None
+    cutoff_date: date | None = None
+    block: tuple[BlockCell, ...] = Field(min_length=1)
+    reduction_rights: tuple[ReductionRight, ...] = ()
+    reductions: tuple[Reduction, ...] = ()
+    offline_rooms: tuple[RoomCount, ...] = ()
+    attrition: AttritionClause | None = None
+    comps: CompTerms | None = None
+    rebates: RebateTerms | None = None
+    deposits: tuple[Deposit, ...] = ()
+    fnb: FnbClause | None = None
+    meeting_room_rental: Money | None = None
+    rental_scale: RentalScale | None = None
+    performance_stacking: PerformanceStacking = PerformanceStacking.STACK
+    stacking_order: tuple[DamagesKind, ...] = (
+        DamagesKind.ROOM_ATTRITION,
+        DamagesKind.FNB_ATTRITION,
+        DamagesKind.MEETING_ROOM_RENTAL,
+    )
+    cancellation: CancellationClause | None = None
+    tax_override: TaxProfile | None = None
+    money_rounding: Rounding = Rounding.HALF_UP
+    payment_terms_days: Annotated[int, Field(ge=0, le=365)] = 30
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bare_amounts_take_the_contract_currency(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Contract]
+    ) -> Contract:
+        code = data.get("currency") if isinstance(data, dict) else None
+        with currency_scope(code):
+            return handler(data)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        errors = RuleErrors("Contract")
+        if self.departure_date <= self.arrival_date:
+            errors.add(("departure_date",), "departure_date must be after arrival_date")
+            errors.raise_any()
+        self._check_currencies(errors)
+        cells: dict[tuple[date, str], int] = {}
+        for index, cell in enumerate(self.block):
+            if not self.arrival_date <= cell.night < self.departure_date:
+                errors.add(
+                    ("block", index, "night"),
+                    f"night {cell.night} is outside the stay [{self.arrival_date}, {self.departure_date})",
+                    str(cell.night),
+                )
+            key = (cell.night, cell.room_type)
+            if key in cells:
+                errors.add(
+                    ("block", index),
+                    f"night {cell.night} room type {cell.room_type!r} is already block cell {cells[key] + 1}",
+                )
+            cells[key] = index
+        if self.cutoff_date is not None and self.cutoff_date > self.arrival_date:
+            errors.add(("cutoff_date",), "cutoff_date must not be after arrival_date")
+        for index, offline in enumerate(self.offline_rooms):
+            _check_cell_ref(errors, ("offline_rooms", index), offline, cells)
+        self._check_reductions(errors, cells)
+        self._check_cancellation(errors)
+        if len(set(self.stacking_order)) != len(self.stacking_order):
+            errors.add(("stacking_order",), "a damages kind appears twice")
+        errors.raise_any()
+        return self
+
+    def _check_currencies(self, errors: RuleErrors) -> None:
+        for loc, money in money_fields(self, ()):
+            if money.currency != self.currency:
+                errors.add(
+                    loc,
+                    f"mixed currencies: {money.currency} amount in a {self.currency} contract",
+                    str(money.amount),
+                )
+
+    def _check_reductions(self, errors: RuleErrors, cells: dict[tuple[date, str], int]) -> None:
+        remaining = {key: self.block[index].rooms for key, index in cells.items()}
+        original_total = sum(cell.rooms for cell in self.block)
+        taken_by_basis: dict[int, int] = defaultdict(int)
+        for index, reduction in sorted(enumerate(self.reductions), key=lambda r: r[1].notice_date):
+            loc: Loc = ("reductions", index)
+            bad_cell = False
+            for cell_index, cell in enumerate(reduction.cells):
+                if not _check_cell_ref(errors, (*loc, "cells", cell_index), cell, cells):
+                    bad_cell = True
+                    continue
+                key = (cell.night, cell.room_type)
+                if cell.rooms > remaining[key]:
+                    errors.add(
+                        (*loc, "cells", cell_index, "rooms"),
+                        f"reduces {cell.night} {cell.room_type!r} by {cell.rooms} but only "
+                        f"{remaining[key]} rooms remain",
+                    )
+                    bad_cell = True
+            if bad_cell:
+                continue
+            current_total = sum(remaining.values())
+            size = reduction.room_nights
+            allowed_by: int | None = None
+            for right_index, right in enumerate(self.reduction_rights):
+                if reduction.notice_date > right.deadline(self.arrival_date):
+                    continue
+                if right.basis is ReductionBasis.ORIGINAL:
+                    limit = right.max_pct * original_total / 100
+                    fits = taken_by_basis[right_index] + size <= limit
+                else:
+                    fits = size <= right.max_pct * current_total / 100
+                if fits:
+                    allowed_by = right_index
+                    break
+            if allowed_by is None:
+                in_force = [
+                    f"{r.name or f'right {i + 1}'} (up to {pct_text(r.max_pct)} of the "
+                    f"{r.basis.value} block until {r.deadline(self.arrival_date)})"
+                    for i, r in enumerate(self.reduction_rights)
+                    if reduction.notice_date <= r.deadline(self.arrival_date)
+                ]
+                why = (
+                    "rights in force: " + "; ".join(in_force)
+                    if in_force
+                    else "no reduction right is in force on that date"
+                )
+                errors.add(
+                    (*loc,),
+                    f"the reduction of {size} room nights notified {reduction.notice_date} goes "
+                    f"beyond the rights in force on its notice date ({why})",
+                )
+                continue
+            taken_by_basis[allowed_by] += size
+            for cell in reduction.cells:
+                remaining[(cell.night, cell.room_type)] -= cell.rooms
+
+    def _check_cancellation(self, errors: RuleErrors) -> None:
+        if self.cancellation is None:
+            return
+        for index, component in enumerate(self.cancellation.base):
+            loc = ("cancellation", "base", index)
+            if component.kind is CancellationComponentKind.FNB_MINIMUM and self.fnb is None:
+                errors.add(loc, "the fnb_minimum component needs an fnb clause")
+            if (
+                component.kind is CancellationComponentKind.MEETING_ROOM_RENTAL
+                and component.amount is None
+                and self.meeting_room_rental is None
+            ):
+                errors.add(loc, "the meeting_room_rental component needs an amount or meeting_room_rental")
+
+    # --- derived views ---------------------------------------------------------------------
+
+    @builtins.property
+    def nights(self) -> tuple[date, ...]:
+        return tuple(sorted({cell.night for cell in self.block}))
+
+    @builtins.property
+    def room_types(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(cell.room_type for cell in self.block))
+
+    @builtins.property
+    def tax_profile(self) -> TaxProfile | None:
+        return self.tax_override if self.tax_override is not None else self.property.tax_profile
+
+
+def _check_cell_ref(errors: RuleErrors, loc: Loc, ref: RoomCount, cells: dict[tuple[date, str], int]) -> bool:
+    if (ref.night, ref.room_type) not in cells:
+        errors.add(loc, f"night {ref.night} room type {ref.room_type!r} is not in the block")
+        return False
+    return True
+
+
+def money_fields(model: BaseModel, loc: Loc) -> Iterator[tuple[Loc, Money]]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        yield from _money_in(value, (*loc, name))
+
+
+def _money_in(value: object, loc: Loc) -> Iterator[tuple[Loc, Money]]:
+    if isinstance(value, Money):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        yield from money_fields(value, loc)
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            yield from _money_in(item, (*loc, index))

@@ -1,0 +1,325 @@
+"""Money, percentages and exact rounding (style.md, "Money, percentages, dates").
+
+Money is an exact ``Decimal`` amount with an ISO 4217 currency. It refuses floats and refuses to be
+added to money of another currency. Amounts are rounded only at named points, with a named mode.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from app.engine.errors import CurrencyMismatchError
+
+# ISO 4217 minor units that differ from 2. Every other well-formed code uses 2.
+_MINOR_UNITS: dict[str, int] = {
+    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0,
+    "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0, "TND": 3, "UGX": 0,
+    "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+}  # fmt: skip
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_AMOUNT_TEXT = re.compile(r"^\s*(?:([A-Z]{3})\s+)?([+-]?\d+(?:\.\d+)?)(?:\s+([A-Z]{3}))?\s*$")
+
+#: The currency of the document being validated, so that contract files may write ``"189.00"``.
+document_currency: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "document_currency", default=None
+)
+
+
+def minor_units(currency: str) -> int:
+    """Digits after the decimal point for ``currency`` (ISO 4217)."""
+    return _MINOR_UNITS.get(currency, 2)
+
+
+class Rounding(StrEnum):
+    """Named rounding modes for money; the contract chooses, half-up is the default."""
+
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    UP = "up"
+    DOWN = "down"
+
+
+_DECIMAL_ROUNDING = {
+    Rounding.HALF_UP: ROUND_HALF_UP,
+    Rounding.HALF_EVEN: ROUND_HALF_EVEN,
+    Rounding.UP: ROUND_CEILING,
+    Rounding.DOWN: ROUND_FLOOR,
+}
+
+
+def _exact(value: object, what: str) -> Decimal:
+    if isinstance(value, (bool, float)):
+        raise TypeError(f"{what} must be a Decimal, int or numeric string, not {type(value).__name__}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    raise TypeError(f"{what} must be a Decimal, int or numeric string, not {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency. ``Money("12.30", "EUR")`` is not allowed: pass a Decimal."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", _exact(self.amount, "Money.amount"))
+        if not isinstance(self.currency, str) or not _CURRENCY_CODE.match(self.currency):
+            raise ValueError(f"currency must be an ISO 4217 code such as 'USD', not {self.currency!r}")
+        if not self.amount.is_finite():
+            raise ValueError("Money.amount must be finite")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def _same(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise CurrencyMismatchError(f"cannot combine {self.currency} and {other.currency} amounts")
+
+    def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        return Money(self.amount * _exact(factor, "a Money factor"), self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
+    def rounded(self, mode: Rounding = Rounding.HALF_UP) -> Money:
+        """Round to the currency's minor unit with ``mode`` (a named rounding point)."""
+        quantum = Decimal(1).scaleb(-minor_units(self.currency))
+        return Money(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[mode]), self.currency)
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    def text(self) -> str:
+        """Plain, locale-free text such as ``1512.00 USD`` (used in explanations)."""
+        places = minor_units(self.currency)
+        shown = self.amount
+        if shown == shown.quantize(Decimal(1).scaleb(-places)):
+            shown = shown.quantize(Decimal(1).scaleb(-places))
+        return f"{shown:,} {self.currency}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+    # --- pydantic integration -------------------------------------------------------------
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _validate_money,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _serialize_money, when_used="always"
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "title": "Money",
+            "description": (
+                "An exact amount. Either a quoted decimal in the document's currency "
+                '("189.00"), a quoted decimal with its ISO 4217 code ("189.00 USD"), or an object '
+                '{"amount": "189.00", "currency": "USD"}. Numbers are refused: quote money.'
+            ),
+            "anyOf": [
+                {"type": "string", "pattern": _AMOUNT_TEXT.pattern},
+                {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "string", "pattern": r"^[+-]?\d+(\.\d+)?$"},
+                        "currency": {"type": "string", "pattern": _CURRENCY_CODE.pattern},
+                    },
+                    "required": ["amount", "currency"],
+                    "additionalProperties": False,
+                },
+            ],
+        }
+
+
+def _serialize_money(value: Money) -> dict[str, str]:
+    return {"amount": str(value.amount), "currency": value.currency}
+
+
+def _money_error(message: str, **ctx: Any) -> PydanticCustomError:
+    return PydanticCustomError("money", message, ctx)
+
+
+def _validate_money(value: Any) -> Money:
+    if isinstance(value, Money):
+        money = value
+    elif isinstance(value, bool):
+        raise _money_error('money must be a quoted decimal such as "189.00", not a boolean')
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, Decimal):
+        raise _money_error(
+            'money must be quoted: write "{example}" (in quotes), not the number {value}; '
+            "unquoted numbers in YAML become binary floats",
+            example=f"{Decimal(repr(value)):.2f}",
+            value=repr(value),
+        )
+    elif isinstance(value, Decimal):
+        money = _with_document_currency(value)
+    elif isinstance(value, str):
+        match = _AMOUNT_TEXT.match(value)
+        if not match:
+            raise _money_error(
+                '\'{value}\' is not an amount: write a decimal such as "189.00" or "189.00 USD"',
+                value=value,
+            )
+        before, digits, after = match.groups()
+        if before and after:
+            raise _money_error("'{value}' names a currency twice", value=value)
+        code = before or after
+        money = Money(Decimal(digits), code) if code else _with_document_currency(Decimal(digits))
+    elif isinstance(value, dict):
+        if set(value) != {"amount", "currency"}:
+            raise _money_error("a money object has exactly the keys 'amount' and 'currency'")
+        amount, code = value["amount"], value["currency"]
+        if not isinstance(amount, str | Decimal):
+            raise _money_error('money must be quoted: the amount must be a string such as "189.00"')
+        if not isinstance(code, str) or not _CURRENCY_CODE.match(code):
+            raise _money_error("'{code}' is not an ISO 4217 currency code", code=str(code))
+        try:
+            money = Money(Decimal(amount), code)
+        except ArithmeticError:
+            raise _money_error("'{value}' is not an amount", value=str(amount)) from None
+    else:
+        raise _money_error('expected an amount such as "189.00"')
+    expected = document_currency.get()
+    if expected is not None and money.currency != expected:
+        raise _money_error(
+            "mixed currencies: {got} amount in a {expected} document",
+            got=money.currency,
+            expected=expected,
+        )
+    places = minor_units(money.currency)
+    exponent = money.amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise _money_error(
+            "{value} has more decimal places than {currency} allows ({places})",
+            value=str(money.amount),
+            currency=money.currency,
+            places=places,
+        )
+    return money
+
+
+def _with_document_currency(amount: Decimal) -> Money:
+    code = document_currency.get()
+    if code is None:
+        raise _money_error(
+            'no currency for amount {value}: write "{value} XXX" or set the document\'s currency',
+            value=str(amount),
+        )
+    return Money(amount, code)
+
+
+@contextmanager
+def currency_scope(code: object) -> Iterator[None]:
+    """Let bare amounts inside a document take the document's currency while it is validated."""
+    valid = isinstance(code, str) and _CURRENCY_CODE.match(code)
+    token = document_currency.set(code if valid else document_currency.get())  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        document_currency.reset(token)
+
+
+def money_sum(values: Iterable[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for value in values:
+        total = total + value
+    return total
+
+
+# --- percentages -------------------------------------------------------------------------------
+
+
+def _to_pct(value: Any) -> Any:
+    """Percentages are written as in contracts (0-100). Floats from YAML are read by their text."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("percentage", "a percentage is a number from 0 to 100, not a boolean")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            raise PydanticCustomError(
+                "percentage", "'{value}' is not a percentage", {"value": value}
+            ) from None
+    return value
+
+
+Pct = Annotated[
+    Decimal,
+    BeforeValidator(_to_pct),
+    Field(ge=0, le=100, allow_inf_nan=False, json_schema_extra={"description": "0 to 100"}),
+]
+"""A percentage written as in contracts, 0-100 (``performance_pct: 80``)."""
+
+
+def fraction(pct: Decimal) -> Decimal:
+    """The exact fraction of a percentage: ``fraction(Decimal(80)) == Decimal("0.8")``."""
+    return pct / 100
+
+
+def pct_text(pct: Decimal) -> str:
+    """``80`` -> ``80 %``; ``82.50`` -> ``82.5 %``."""
+    return f"{pct.normalize():f} %"
+
+
+def quantity_text(value: Decimal) -> str:
+    """A room-night quantity without trailing zeros (``42.5``, ``43``)."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return f"{value.normalize():f}"

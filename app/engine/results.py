@@ -1,0 +1,106 @@
+"""Frozen, explained results (style.md, "Explainable results").
+
+Every amount carries the clause it applies, its inputs, the formula in words and the steps that
+produced it. Results are plain frozen dataclasses: cheap to build, and serialised by pydantic's
+``TypeAdapter`` at the edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from app.engine.contract import DamagesKind, PickupSource
+from app.engine.money import Money
+
+
+class LineKind(StrEnum):
+    ROOM_ATTRITION = "room_attrition"
+    FNB_ATTRITION = "fnb_attrition"
+    MEETING_ROOM_RENTAL = "meeting_room_rental"
+    CANCELLATION = "cancellation"
+    RESALE_CREDIT = "resale_credit"
+    DAMAGES_CAP = "damages_cap"
+    COMP_CREDIT = "comp_credit"
+    SERVICE_CHARGE = "service_charge"
+    TAX = "tax"
+    REBATE = "rebate"
+    DEPOSIT = "deposit"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A term that decided the result, and whether the contract set it or the default applied."""
+
+    name: str
+    value: str
+    is_default: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    kind: LineKind
+    label: str
+    clause: str
+    formula: str
+    inputs: tuple[tuple[str, str], ...]
+    steps: tuple[str, ...]
+    amount: Money
+    damages_kind: DamagesKind | None = None
+    night: date | None = None
+    room_nights: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NightResult:
+    """Room-night working for one night of the block."""
+
+    night: date
+    block_room_nights: int
+    baseline_room_nights: int
+    minimum_room_nights: Decimal
+    credited_room_nights: int
+    shortfall_room_nights: Decimal
+    chargeable_room_nights: Decimal
+    damage_rate: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSummary:
+    """The room-block test: baseline, minimum, credited pickup and shortfall."""
+
+    evaluation_mode: str
+    original_room_nights: int
+    baseline_room_nights: int
+    minimum_room_nights: Decimal
+    credited_room_nights: int
+    shortfall_room_nights: Decimal
+    chargeable_room_nights: Decimal
+    pickup_pct: Decimal
+    is_passed: bool
+    nights: tuple[NightResult, ...]
+    pickup_by_source: tuple[tuple[PickupSource, int], ...]
+    uncredited_room_nights: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the group owes under the contract as of ``as_of``, with its working."""
+
+    contract_id: str
+    as_of: date
+    currency: str
+    remedy: str
+    is_final: bool
+    total: Money
+    lines: tuple[LineItem, ...]
+    unapplied_credit: Money
+    terms: tuple[Term, ...]
+    assumptions: tuple[Term, ...]
+    warnings: tuple[str, ...]
+    conditions: tuple[str, ...]
+    rooms: RoomSummary | None
