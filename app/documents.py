@@ -1,0 +1,58 @@
+"""The contract file format: a contract, optionally its actuals, an as-of date and the expected result.
+
+Sample contracts in ``contracts/`` carry ``actuals``, ``as_of`` and ``expected`` so that a test can walk
+the folder. ``contracts/schema.json`` is the JSON Schema of :class:`ContractDocument`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
+
+from app.engine.actuals import Actuals
+from app.engine.contract import Contract
+from app.engine.money import Money, currency_scope
+from app.engine.results import LineKind
+
+
+class ExpectedLine(BaseModel):
+    """One line the assessment must contain: its kind, its night if any, and its amount."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: LineKind
+    night: date | None = None
+    amount: Money
+
+
+class Expected(BaseModel):
+    """The result a sample contract must produce, worked out by hand from domain.md."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    total: Money
+    remedy: Literal["attrition", "cancellation"] | None = None
+    lines: tuple[ExpectedLine, ...] = ()
+    note: str = Field(default="", description="How the expected figures were worked out")
+
+
+class ContractDocument(BaseModel):
+    """A contract file (YAML or JSON)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="attrition contract file")
+
+    schema_version: Literal[1] = 1
+    contract: Contract
+    actuals: Actuals | None = None
+    as_of: date | None = None
+    expected: Expected | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _document_currency(cls, data: Any, handler: ModelWrapValidatorHandler[ContractDocument]) -> ContractDocument:
+        contract = data.get("contract") if isinstance(data, dict) else None
+        code = contract.get("currency") if isinstance(contract, dict) else None
+        with currency_scope(code):
+            return handler(data)
