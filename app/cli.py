@@ -1,0 +1,249 @@
+"""The ``attrition`` command: check contract files, assess them, print the file format's JSON Schema.
+
+This is a shell around the engine: it reads files, reads the clock (for a missing ``as_of``), formats
+money for people with Babel, and turns every input problem into ``file:line: field: message``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
+from pydantic import TypeAdapter
+
+from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
+from app.documents import ContractDocument
+from app.engine import Actuals, Assessment, Contract, EngineError, Money, assess
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+EPILOG = """\
+exit codes:
+  0  success
+  1  invalid input: a file that cannot be read or does not validate, or a clause that cannot be computed
+  2  usage error: unknown command or option, missing argument, malformed date
+"""
+
+_ASSESSMENT = TypeAdapter(Assessment)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (see ``EPILOG``)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse exits on --help (0) and on usage errors (2)
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    code: int = args.command(args)
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attrition",
+        description="Hotel group attrition and cancellation damages, explained.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="validate contract files (and assess those that carry actuals)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="contract file, YAML or JSON")
+    check.set_defaults(command=_check)
+
+    run = commands.add_parser(
+        "assess",
+        help="assess what the group owes under a contract file",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("file", metavar="FILE", help="contract file, YAML or JSON")
+    run.add_argument(
+        "--actuals", metavar="FILE", help="actuals file (default: the contract file's actuals, else none)"
+    )
+    run.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="assess as of this date (default: the contract file's as_of, else today)",
+    )
+    run.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    run.set_defaults(command=_assess)
+
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of contract files",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    schema.set_defaults(command=_schema)
+    return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    code = EXIT_OK
+    for name in args.files:
+        problems = _file_problems(Path(name))
+        if problems:
+            code = EXIT_INVALID
+            _report(problems)
+        else:
+            print(f"ok {name}")
+    return code
+
+
+def _file_problems(path: Path) -> list[FileProblem]:
+    try:
+        document = load_document(path)
+    except ContractFileError as error:
+        return error.problems
+    problems = []
+    if _locale(document.contract) is None:
+        problems.append(_unknown_locale(path, document.contract))
+    if document.actuals is not None:
+        try:
+            assess(document.contract, document.actuals, document.as_of or date.today())
+        except EngineError as error:
+            problems.append(problem_at(path, error.field or "", error.message))
+    return problems
+
+
+def _assess(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    actuals_path = Path(args.actuals) if args.actuals else None
+    try:
+        document = load_document(path)
+        if actuals_path is not None:
+            actuals = load_actuals(actuals_path, document.contract.currency)
+        else:
+            actuals = document.actuals or Actuals()
+    except ContractFileError as error:
+        _report(error.problems)
+        return EXIT_INVALID
+    as_of: date = args.as_of or document.as_of or date.today()
+    try:
+        assessment = assess(document.contract, actuals, as_of)
+    except EngineError as error:
+        _report([_engine_problem(error, path, actuals_path)])
+        return EXIT_INVALID
+    if args.format == "json":
+        print(json.dumps(_ASSESSMENT.dump_python(assessment, mode="json"), indent=2))
+        return EXIT_OK
+    locale = _locale(document.contract)
+    if locale is None:
+        _report([_unknown_locale(path, document.contract)])
+        return EXIT_INVALID
+    print(assessment_text(document.contract, assessment, locale), end="")
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(schema_text(), end="")
+    return EXIT_OK
+
+
+def schema_text() -> str:
+    """The JSON Schema of contract files, as committed in ``contracts/schema.json``."""
+    return json.dumps(ContractDocument.model_json_schema(), indent=2) + "\n"
+
+
+def _engine_problem(error: EngineError, document: Path, actuals: Path | None) -> FileProblem:
+    field = error.field or ""
+    # The engine names fields from the document ("actuals.pickup[2].night"); a separate actuals file
+    # holds the same mapping at its top level.
+    if actuals is not None and (field == "actuals" or field.startswith("actuals.")):
+        return problem_at(actuals, field.removeprefix("actuals").removeprefix("."), error.message)
+    return problem_at(document, field, error.message)
+
+
+def _report(problems: Iterable[FileProblem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _locale(contract: Contract) -> Locale | None:
+    try:
+        return Locale.parse(contract.property.locale)
+    except UnknownLocaleError:
+        return None
+
+
+def _unknown_locale(path: Path, contract: Contract) -> FileProblem:
+    return problem_at(
+        path,
+        "contract.property.locale",
+        f"unknown locale {contract.property.locale!r}: use a language code such as 'en' or 'fr_CA'",
+    )
+
+
+# --- the text report ---------------------------------------------------------------------------
+
+
+def assessment_text(contract: Contract, assessment: Assessment, locale: Locale) -> str:
+    """A readable report: header, line items with their working, total, terms and caveats."""
+
+    def money(value: Money) -> str:
+        return format_currency(value.amount, value.currency, locale=locale)
+
+    title = f"{contract.name} ({contract.id})" if contract.name else contract.id
+    status = "final" if assessment.is_final else "provisional"
+    out = [
+        f"Contract  {title}",
+        f"Property  {contract.property.name}",
+        f"Group     {contract.group.name}",
+        f"As of     {assessment.as_of.isoformat()} ({status})",
+        f"Remedy    {assessment.remedy}",
+        "",
+    ]
+    rows = [(line.label, money(line.amount)) for line in assessment.lines]
+    footer = [("Total", money(assessment.total))]
+    if not assessment.unapplied_credit.is_zero():
+        footer.append(("Credit not applied", money(assessment.unapplied_credit)))
+    label_width = max(len(label) for label, _ in rows + footer)
+    amount_width = max(len(amount) for _, amount in rows + footer)
+    for line, (label, amount) in zip(assessment.lines, rows, strict=True):
+        out.append(f"{label:<{label_width}}  {amount:>{amount_width}}")
+        out.extend(f"    {step}" for step in line.steps)
+    if not rows:
+        out.append("No line items.")
+    out.append("")
+    out.extend(f"{label:<{label_width}}  {amount:>{amount_width}}" for label, amount in footer)
+    out += _section(
+        "Terms that decided it",
+        (f"{term.text} (default)" if term.is_default else term.text for term in assessment.terms),
+    )
+    out += _section(
+        "Assumptions (terms the contract left to the default)",
+        (f"{term.name} = {term.value}" for term in assessment.assumptions),
+    )
+    out += _section("Warnings", assessment.warnings)
+    out += _section("Conditions", assessment.conditions)
+    return "\n".join(out) + "\n"
+
+
+def _section(title: str, items: Iterable[str]) -> Sequence[str]:
+    listed = [f"  - {item}" for item in items]
+    return ["", title, *(listed or ["  (none)"])]
