@@ -51,7 +51,9 @@ class ContractDocument(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _document_currency(cls, data: Any, handler: ModelWrapValidatorHandler[ContractDocument]) -> ContractDocument:
+    def _document_currency(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ContractDocument]
+    ) -> ContractDocument:
         contract = data.get("contract") if isinstance(data, dict) else None
         code = contract.get("currency") if isinstance(contract, dict) else None
         with currency_scope(code):

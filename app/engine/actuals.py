@@ -16,7 +16,7 @@ from app.engine.contract import (
     RuleErrors,
     money_fields,
 )
-from app.engine.money import Money, currency_scope, document_currency
+from app.engine.money import NonNegativeMoney, currency_scope, document_currency
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
@@ -32,7 +32,7 @@ class PickupEntry(EngineModel):
     room_type: RoomType
     room_nights: Count
     source: PickupSource = PickupSource.IN_BLOCK
-    rate: Money | None = None
+    rate: NonNegativeMoney | None = None
 
 
 class InventoryReport(EngineModel):
@@ -41,7 +41,7 @@ class InventoryReport(EngineModel):
     night: date
     unsold_rooms: Count | None = None
     resold_rooms: Count = 0
-    resold_rate: Money | None = None
+    resold_rate: NonNegativeMoney | None = None
     other_groups_charged_rooms: Count = 0
 
 
@@ -49,13 +49,13 @@ class FnbSpend(EngineModel):
     """Catering spend in one category, net of tax and service charge."""
 
     category: FnbCategory
-    amount: Money
+    amount: NonNegativeMoney
 
 
 class ManualDamages(EngineModel):
     """An amount the hotel enters by hand where no clause computes one; always shown as manual."""
 
-    amount: Money
+    amount: NonNegativeMoney
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -69,7 +69,7 @@ class Actuals(EngineModel):
     fnb_spend: tuple[FnbSpend, ...] = ()
     fnb_notice_date: date | None = None
     cancellation_notice_date: date | None = None
-    cancellation_resold_revenue: Money | None = None
+    cancellation_resold_revenue: NonNegativeMoney | None = None
     manual_damages: ManualDamages | None = None
 
     @model_validator(mode="wrap")
@@ -103,13 +103,16 @@ class Actuals(EngineModel):
             nights.add(report.night)
             if report.resold_rooms and report.resold_rate is None:
                 errors.add(("inventory", index, "resold_rate"), "resold rooms need a resold_rate")
-        currencies = {money.currency for _, money in money_fields(self, ())}
-        if self.currency is not None:
-            currencies.add(self.currency)
-        if len(currencies) > 1:
-            for loc, money in money_fields(self, ()):
-                errors.add(loc, f"mixed currencies: {', '.join(sorted(currencies))}", str(money))
-                break
+        # With a declared currency, bare and coded amounts are checked as they are read; without
+        # one, the first amount sets the currency and any other amount is named.
+        reference = self.currency
+        for loc, money in money_fields(self, ()):
+            if reference is None:
+                reference = money.currency
+            elif money.currency != reference:
+                errors.add(
+                    loc, f"mixed currencies: {money.currency} amount in {reference} actuals", str(money)
+                )
         errors.raise_any()
         return self
 

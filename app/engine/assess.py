@@ -80,7 +80,7 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
         lines += _stack(contract, performance, warnings)
         lines += _comp_credit(contract, pickup, terms)
     lines += _tax_lines(contract, lines, terms)
-    lines, unapplied = _apply_credits(contract, actuals, as_of, pickup, lines, terms)
+    lines, unapplied = _apply_credits(contract, as_of, pickup, lines, terms, warnings)
     terms.append(
         Term(
             "money_rounding",
@@ -129,7 +129,7 @@ def _performance_lines(
         by_kind[DamagesKind.ROOM_ATTRITION] = outcome.lines
         if contract.attrition.rebooking_waiver is not None:
             conditions.append(contract.attrition.rebooking_waiver.condition_text("room attrition damages"))
-        pickup_pct: Decimal | None = rooms.pickup_pct
+        pickup_pct = rooms.pickup_pct
     else:
         warnings.append(
             "The contract has no attrition clause: no room damages are owed (courts have refused "
@@ -150,9 +150,10 @@ def _performance_lines(
                 )
             ]
             warnings.append("A manual amount entered by the hotel is included; it is not computed.")
+        # The block holds rooms (the contract is validated so), so the share is defined.
         baseline = sum(cell.rooms for cell in contract.block)
         credited = sum(pickup.by_night.values()) + pickup.shoulder
-        pickup_pct = Decimal(credited) * 100 / baseline if baseline else None
+        pickup_pct = Decimal(credited) * 100 / baseline
     by_kind[DamagesKind.FNB_ATTRITION] = assess_fnb(contract, actuals, warnings)
     by_kind[DamagesKind.MEETING_ROOM_RENTAL] = assess_rental_scale(contract, actuals, pickup_pct)
     return rooms, by_kind
@@ -233,7 +234,7 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
         return []
     rooms = sum(cell.rooms for cell in contract.block)
     revenue = sum((cell.rooms * cell.rate.amount for cell in contract.block), ZERO)
-    rate = revenue / rooms if rooms else ZERO
+    rate = revenue / rooms
     amount = Money(unused * rate, contract.currency).rounded(contract.money_rounding)
     return [
         LineItem(
@@ -335,11 +336,11 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
 
 def _apply_credits(
     contract: Contract,
-    actuals: Actuals,
     as_of: date,
     pickup: Pickup,
     lines: list[LineItem],
     terms: list[Term],
+    warnings: list[str],
 ) -> tuple[list[LineItem], Money]:
     """Rebates and deposits are applied against what is owed, never below zero (domain.md §3.7)."""
     currency = contract.currency
@@ -362,6 +363,8 @@ def _apply_credits(
             working = f"{pickup.paid_room_nights} paid room nights × {rebates.per_room_night} = {rebate}."
         else:
             assert rebates.pct_of_room_revenue is not None
+            if pickup.unpriced_paid:
+                warnings.append(pickup.unpriced_warning(pickup.unpriced_paid, "the rebate"))
             rebate = (Money(pickup.room_revenue, currency) * fraction(rebates.pct_of_room_revenue)).rounded(
                 rounding
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -72,6 +72,19 @@ class Pickup:
     paid_room_nights: int
     comp_room_nights: int
     room_revenue: Decimal
+    #: Credited room nights on block nights that have a rate (the pickup-weighted average uses them).
+    priced_by_night: dict[date, int]
+    #: Credited room nights with no rate: shoulder nights or room types outside the block, given
+    #: without the rate paid. They add no revenue, which the revenue tests say in a warning.
+    unpriced_credited: int
+    #: Paid room nights with no rate: they add nothing to room revenue (for a % of revenue rebate).
+    unpriced_paid: int
+
+    def unpriced_warning(self, count: int, use: str) -> str:
+        return (
+            f"{count} room nights were reported without a rate (shoulder nights or room types "
+            f"outside the block): they add no revenue to {use}. Give the rate paid to count them."
+        )
 
 
 @dataclass(slots=True)
@@ -114,9 +127,10 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
     nights = set(contract.nights)
     rates = {(cell.night, cell.room_type): cell.rate.amount for cell in contract.block}
     by_night: dict[date, int] = defaultdict(int)
+    priced_by_night: dict[date, int] = defaultdict(int)
     revenue_by_night: dict[date, Decimal] = defaultdict(Decimal)
     by_source: Counter[PickupSource] = Counter()
-    shoulder = uncredited = paid = comps = 0
+    shoulder = uncredited = paid = comps = unpriced_credited = unpriced_paid = 0
     shoulder_revenue = room_revenue = ZERO
     credited_sources = clause.credited_sources if clause else None
     for index, entry in enumerate(actuals.pickup):
@@ -127,34 +141,42 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
                 field=f"actuals.pickup[{index}].night",
             )
         rate = entry.rate.amount if entry.rate else rates.get((entry.night, entry.room_type))
+        revenue = ZERO if rate is None else entry.room_nights * rate
         if entry.source is PickupSource.COMP:
             comps += entry.room_nights
         else:
             paid += entry.room_nights
-            room_revenue += entry.room_nights * (rate or ZERO)
+            room_revenue += revenue
+            if rate is None:
+                unpriced_paid += entry.room_nights
         credited = credited_sources.credits(entry.source) if credited_sources else True
         if not credited:
             uncredited += entry.room_nights
             continue
         by_source[entry.source] += entry.room_nights
-        revenue = None if rate is None else entry.room_nights * rate
+        if rate is None:
+            unpriced_credited += entry.room_nights
         if entry.night in nights:
             by_night[entry.night] += entry.room_nights
-            revenue_by_night[entry.night] += revenue if revenue is not None else ZERO
+            revenue_by_night[entry.night] += revenue
+            if rate is not None:
+                priced_by_night[entry.night] += entry.room_nights
         else:
             shoulder += entry.room_nights
-            if revenue is not None:
-                shoulder_revenue += revenue
+            shoulder_revenue += revenue
     return Pickup(
-        dict(by_night),
-        shoulder,
-        by_source,
-        uncredited,
-        dict(revenue_by_night),
-        shoulder_revenue,
-        paid,
-        comps,
-        room_revenue,
+        by_night=dict(by_night),
+        shoulder=shoulder,
+        by_source=by_source,
+        uncredited=uncredited,
+        revenue_by_night=dict(revenue_by_night),
+        shoulder_revenue=shoulder_revenue,
+        paid_room_nights=paid,
+        comp_room_nights=comps,
+        room_revenue=room_revenue,
+        priced_by_night=dict(priced_by_night),
+        unpriced_credited=unpriced_credited,
+        unpriced_paid=unpriced_paid,
     )
 
 
@@ -212,7 +234,6 @@ class RoomOutcome:
     lines: list[LineItem]
     summary: RoomSummary
     exact_total: Decimal
-    steps: list[str] = field(default_factory=list)
 
 
 class RoomAttrition:
@@ -251,8 +272,12 @@ class RoomAttrition:
         if rule is DamageRateRule.LOWEST_RATE:
             return self.original.lowest_rate(nights), "the lowest group rate"
         if rule is DamageRateRule.PICKUP_WEIGHTED_AVERAGE:
-            rooms = sum(self.pickup.by_night.get(n, 0) for n in nights)
+            rooms = sum(self.pickup.priced_by_night.get(n, 0) for n in nights)
             revenue = sum((self.pickup.revenue_by_night.get(n, ZERO) for n in nights), ZERO)
+            if self.pickup.unpriced_credited:
+                self.warnings.append(
+                    self.pickup.unpriced_warning(self.pickup.unpriced_credited, "the pickup-weighted average")
+                )
             if rooms:
                 return revenue / rooms, "the average rate of credited pickup"
             self.warnings.append(
@@ -343,8 +368,8 @@ class RoomAttrition:
                 exact=exact,
             )
         )
-        lines += self.resold_credit(shortfall, unused_by_night, rate, tests)
-        summary = self.summary(tests, baseline, minimum, credited, shortfall, chargeable)
+        lines += self.resold_credit(shortfall, unused_by_night, rate, exact)
+        summary = self.summary(tests, minimum, shortfall, chargeable)
         return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
 
     def per_night(self, *, with_credit: bool) -> RoomOutcome:
@@ -354,17 +379,17 @@ class RoomAttrition:
         pool_steps: list[str] = []
         if with_credit:
             pool_steps = self.apply_credit_pool(tests)
+        else:
+            self.warn_unused_shoulder()
         for test in tests:
             credited = test.credited + test.credit_applied
             test.shortfall = self.shortfall(Decimal(test.baseline), test.minimum, credited)
             test.shortfall = min(test.shortfall, Decimal(test.baseline))  # nightly cap
         lines = self.per_night_lines(tests, pool_steps)
-        baseline = self.block.total()
         shortfall = sum((t.shortfall for t in tests), ZERO)
         chargeable = sum((t.chargeable for t in tests), ZERO)
-        credited = Decimal(sum(self.pickup.by_night.values()))
         minimum = sum((t.minimum for t in tests), ZERO)
-        summary = self.summary(tests, baseline, minimum, credited, shortfall, chargeable)
+        summary = self.summary(tests, minimum, shortfall, chargeable)
         return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
 
     def per_night_lines(self, tests: list[NightTest], pool_steps: list[str]) -> list[LineItem]:
@@ -412,12 +437,7 @@ class RoomAttrition:
         """Pool pickup above the block and apply it to short nights (domain.md §3.3)."""
         above = sum((max(ZERO, t.credited - t.baseline) for t in tests), ZERO)
         pool = above + self.pickup.shoulder
-        deficits = {
-            t.night: max(ZERO, t.minimum - t.credited) for t in tests if self.fails(t.credited, t.minimum)
-        }
-        if t_equal := [t for t in tests if t.night in deficits and deficits[t.night] == 0]:
-            for t in t_equal:  # at the minimum with pass_if_equal off: one room night passes it
-                deficits[t.night] = Decimal(1) if pool else ZERO
+        deficits = {t.night: self.deficit(t) for t in tests if self.fails(t.credited, t.minimum)}
         steps = [
             f"Pickup above the block pooled for short nights: {quantity_text(above)} room nights"
             + (f" + {self.pickup.shoulder} shoulder nights" if self.pickup.shoulder else "")
@@ -445,23 +465,44 @@ class RoomAttrition:
                 steps.append(f"{quantity_text(share)} credited to {night.isoformat()}.")
         return steps
 
+    def deficit(self, test: NightTest) -> Decimal:
+        """Pooled room nights a failing night needs so that it owes nothing.
+
+        A deductible night owes nothing once it reaches its minimum. A cliff night must pass, and
+        with ``pass_if_equal`` off passing means getting above the minimum: one whole room night
+        more than the gap.
+        """
+        gap = test.minimum - test.credited
+        if self.clause.pass_if_equal or not self.is_cliff:
+            return gap
+        return gap.to_integral_value(rounding=ROUND_FLOOR) + 1
+
     def pro_rata(self, pool: Decimal, deficits: dict[date, Decimal]) -> dict[date, Decimal]:
         need = sum(deficits.values(), ZERO)
         exact = {n: pool * d / need for n, d in deficits.items()}
         if self.clause.minimum_rounding is MinimumRounding.EXACT:
             return exact
         # Largest remainder: whole room nights that add up to the pool exactly.
+        # The pool is whole room nights, so the floors leave fewer whole room nights than nights.
         floors = {n: v.to_integral_value(rounding=ROUND_FLOOR) for n, v in exact.items()}
-        left = pool - sum(floors.values(), ZERO)
-        for night in sorted(exact, key=lambda n: (-(exact[n] - floors[n]), n)):
-            if left <= 0:
-                break
+        left = int(pool - sum(floors.values(), ZERO))
+        for night in sorted(exact, key=lambda n: (-(exact[n] - floors[n]), n))[:left]:
             floors[night] += 1
-            left -= 1
         return floors
+
+    def warn_unused_shoulder(self) -> None:
+        """Shoulder nights are credited pickup (domain.md §3.2), but a night-by-night test has no
+        night to put them on: say so rather than drop them silently."""
+        if self.pickup.shoulder:
+            self.warnings.append(
+                f"{self.pickup.shoulder} shoulder room nights are credited pickup, but a "
+                f"{self.clause.evaluation_mode.value.replace('_', ' ')} test has no block night to "
+                "apply them to: they do not reduce the damages."
+            )
 
     def peak_night(self) -> RoomOutcome:
         tests = self.night_tests()
+        self.warn_unused_shoulder()
         peak = max(tests, key=lambda t: (t.baseline, -t.night.toordinal()))
         peak.rate, rate_words = self.damage_rate((peak.night,))
         peak.shortfall = self.shortfall(Decimal(peak.baseline), peak.minimum, peak.credited)
@@ -492,7 +533,7 @@ class RoomAttrition:
         for test in tests:
             if test is not peak:
                 test.minimum = ZERO
-        summary = self.summary(tests, peak.baseline, peak.minimum, peak.credited, peak.shortfall, chargeable)
+        summary = self.summary(tests, peak.minimum, peak.shortfall, chargeable)
         return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
 
     # -- revenue modes -----------------------------------------------------------------------
@@ -504,6 +545,10 @@ class RoomAttrition:
         blocked = self.block.revenue()
         minimum = self.p * blocked
         earned = self.credited_revenue()
+        if self.pickup.unpriced_credited:
+            self.warnings.append(
+                self.pickup.unpriced_warning(self.pickup.unpriced_credited, "the revenue test")
+            )
         failed = earned < minimum or (earned == minimum and not self.clause.pass_if_equal)
         if not failed:
             shortfall = ZERO
@@ -536,15 +581,7 @@ class RoomAttrition:
         steps += resale_steps
         steps.append(f"Damages = shortfall × {pct_text(self.clause.damages_pct)}.")
         line = self.money_line("Room attrition (revenue)", steps, exact)
-        summary = self.summary(
-            tests,
-            self.block.total(),
-            self.minimum(self.block.total()),
-            Decimal(sum(self.pickup.by_night.values()) + self.pickup.shoulder),
-            ZERO,
-            ZERO,
-            passed=shortfall == 0,
-        )
+        summary = self.summary(tests, self.minimum(self.block.total()), ZERO, ZERO, passed=shortfall == 0)
         return RoomOutcome([line], summary, line.amount.amount)
 
     def revenue_resale(self, exact: Decimal, tests: list[NightTest]) -> tuple[Decimal, list[str]]:
@@ -563,25 +600,34 @@ class RoomAttrition:
                 f"{Money(lost, cur)}; damages are at most {pct_text(self.clause.damages_pct)} of "
                 "it."
             ]
+        # A revenue test has no room count to pair resold rooms with, so each night's credit is
+        # capped by the room revenue the group left unused that night: a room picked up for q then
+        # takes at most q off the credit, as it takes q off the shortfall.
         credit = ZERO
         for test in tests:
             report = self.inventory.get(test.night)
             if report is None or not report.resold_rooms:
                 continue
             assert report.resold_rate is not None
-            rooms = min(Decimal(report.resold_rooms), self.unused(test))
-            credit += rooms * min(report.resold_rate.amount, self.block.contract_rate((test.night,)))
+            night = (test.night,)
+            resold = report.resold_rooms * min(report.resold_rate.amount, self.block.contract_rate(night))
+            unused = max(ZERO, self.block.revenue(night) - self.pickup.revenue_by_night.get(test.night, ZERO))
+            credit += min(resold, unused)
         credit = min(exact, credit * self.d)
-        return exact - credit, [f"Resold rooms credited: {Money(credit, cur)}."]
+        return exact - credit, [
+            "Resold rooms credited at the rate received, up to the contract rate and to the room "
+            f"revenue left unused that night: {Money(credit, cur)}."
+        ]
 
     def greater_of(self) -> RoomOutcome:
         rooms = self.cumulative()
         revenue = self.revenue()
         rooms_amount, revenue_amount = rooms.exact_total, revenue.exact_total
-        passed_rooms = rooms.summary.shortfall_room_nights == 0 and not self.fails(
+        passed_rooms = not self.fails(
             Decimal(rooms.summary.credited_room_nights), rooms.summary.minimum_room_nights
         )
-        passed_revenue = revenue.exact_total == 0
+        # The revenue test passes on the revenue shortfall, not on the damages left after resale.
+        passed_revenue = revenue.summary.is_passed
         charge = self.clause.greater_of_charge
         if passed_rooms or passed_revenue:
             which = "room-night" if passed_rooms else "revenue"
@@ -601,7 +647,8 @@ class RoomAttrition:
             verdict,
         ]
         line = self.money_line("Room attrition (greater of room nights and revenue)", steps, chosen)
-        return RoomOutcome([line], rooms.summary, line.amount.amount)
+        summary = replace(rooms.summary, is_passed=passed_rooms or passed_revenue)
+        return RoomOutcome([line], summary, line.amount.amount)
 
     def tiered(self) -> RoomOutcome:
         tests = self.night_tests()
@@ -623,9 +670,7 @@ class RoomAttrition:
             f"room revenue {Money(blocked, self.currency)}.",
         ]
         line = self.money_line("Room attrition (tiered)", steps, exact)
-        summary = self.summary(
-            tests, baseline, self.minimum(baseline), credited, ZERO, ZERO, passed=exact == 0
-        )
+        summary = self.summary(tests, self.minimum(baseline), ZERO, ZERO, passed=exact == 0)
         return RoomOutcome([line], summary, line.amount.amount)
 
     # -- resale ------------------------------------------------------------------------------
@@ -662,37 +707,43 @@ class RoomAttrition:
         shortfall: Decimal,
         unused_by_night: dict[date, Decimal],
         rate: Decimal,
-        tests: list[NightTest],
+        charge: Decimal,
     ) -> list[LineItem]:
-        """Resold rooms credited at the rate received, up to the damage rate (domain.md §3.6)."""
+        """Resold rooms credited at the rate received, up to the damage rate (domain.md §3.6).
+
+        ``charge`` is the exact room damages the credit is taken from.
+        """
         if self.clause.resale_mode is not ResaleMode.RESOLD_ROOMS or shortfall == 0:
             return []
         offers = []
         for night, unused in unused_by_night.items():
             report = self.inventory.get(night)
-            if report and report.resold_rooms and report.resold_rate is not None:
-                rooms = min(Decimal(report.resold_rooms), unused)
-                offers.append((min(report.resold_rate.amount, rate), rooms, night))
+            if report is None or not report.resold_rooms or not unused:
+                continue  # a night without unused rooms resold nothing of the group's
+            assert report.resold_rate is not None
+            offers.append(
+                (min(report.resold_rate.amount, rate), min(Decimal(report.resold_rooms), unused), night)
+            )
         offers.sort(key=lambda offer: offer[0], reverse=True)
         left = shortfall
-        exact = ZERO
+        credit = ZERO
         steps = []
         for value, rooms, night in offers:
-            used = min(rooms, left)
-            if used <= 0:
+            if left <= 0:
                 break
+            used = min(rooms, left)
             left -= used
-            exact += used * value * self.d
+            credit += used * value * self.d
             steps.append(
                 f"{night.isoformat()}: {quantity_text(used)} resold rooms × "
                 f"{Money(value, self.currency)} × {pct_text(self.clause.damages_pct)}."
             )
-        return [self.credit_line(exact, steps)] if exact else []
+        return self.credit_lines([(charge, credit)], steps)
 
     def resold_credit_per_night(self, tests: list[NightTest]) -> list[LineItem]:
         if self.clause.resale_mode is not ResaleMode.RESOLD_ROOMS:
             return []
-        exact = ZERO
+        pairs = []
         steps = []
         for test in tests:
             report = self.inventory.get(test.night)
@@ -701,12 +752,43 @@ class RoomAttrition:
             assert report.resold_rate is not None
             rooms = min(Decimal(report.resold_rooms), test.chargeable, self.unused_after(test))
             value = min(report.resold_rate.amount, test.rate)
-            exact += rooms * value * self.d
+            pairs.append((test.chargeable * test.rate * self.d, rooms * value * self.d))
             steps.append(
                 f"{test.night.isoformat()}: {quantity_text(rooms)} resold rooms × "
                 f"{Money(value, self.currency)} × {pct_text(self.clause.damages_pct)}."
             )
-        return [self.credit_line(exact, steps)] if exact else []
+        return self.credit_lines(pairs, steps)
+
+    def credit_lines(self, pairs: list[tuple[Decimal, Decimal]], steps: list[str]) -> list[LineItem]:
+        """One resale credit line for (exact charge, exact credit) pairs, or none if it is nothing.
+
+        Each charge less its credit is rounded once, and the credit line is what that takes off the
+        rounded charge: rounding the charge and the credit apart could leave a cent more owed
+        after more pickup.
+        """
+        rounding = self.contract.money_rounding
+        amount = sum(
+            (
+                Money(charge, self.currency).rounded(rounding)
+                - Money(charge - credit, self.currency).rounded(rounding)
+                for charge, credit in pairs
+            ),
+            Money.zero(self.currency),
+        )
+        if amount.is_zero():
+            return []
+        return [
+            LineItem(
+                kind=LineKind.RESALE_CREDIT,
+                label="Resale credit (rooms resold by the hotel)",
+                clause=f"{CLAUSE}, resale_mode resold_rooms",
+                formula="resold room nights × rate received (up to the damage rate) × damages %",
+                inputs=(),
+                steps=(*steps, f"Credit = {amount}."),
+                amount=-amount,
+                damages_kind=DamagesKind.ROOM_ATTRITION,
+            )
+        ]
 
     # -- lines and words ---------------------------------------------------------------------
     def damage_rate_words(self) -> str:
@@ -804,25 +886,10 @@ class RoomAttrition:
             damages_kind=DamagesKind.ROOM_ATTRITION,
         )
 
-    def credit_line(self, exact: Decimal, steps: list[str]) -> LineItem:
-        amount = -Money(exact, self.currency).rounded(self.contract.money_rounding)
-        return LineItem(
-            kind=LineKind.RESALE_CREDIT,
-            label="Resale credit (rooms resold by the hotel)",
-            clause=f"{CLAUSE}, resale_mode resold_rooms",
-            formula="resold room nights × rate received (up to the damage rate) × damages %",
-            inputs=(),
-            steps=(*steps, f"Credit = {amount}."),
-            amount=amount,
-            damages_kind=DamagesKind.ROOM_ATTRITION,
-        )
-
     def summary(
         self,
         tests: list[NightTest],
-        baseline: int,
         minimum: Decimal,
-        credited: Decimal,
         shortfall: Decimal,
         chargeable: Decimal,
         passed: bool | None = None,
@@ -837,7 +904,8 @@ class RoomAttrition:
             credited_room_nights=total_credited,
             shortfall_room_nights=shortfall,
             chargeable_room_nights=chargeable,
-            pickup_pct=(Decimal(total_credited) * 100 / base) if base else Decimal(0),
+            # A baseline reduced to nothing asks for nothing: it counts as fully used, as in ``tiered``.
+            pickup_pct=(Decimal(total_credited) * 100 / base) if base else Decimal(100),
             is_passed=(shortfall == 0) if passed is None else passed,
             nights=tuple(
                 NightResult(

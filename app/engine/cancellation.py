@@ -122,8 +122,7 @@ def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> l
 
 def cancellation_terms(contract: Contract) -> list[Term]:
     clause = contract.cancellation
-    if clause is None:
-        return [Term("cancellation", "none", False, "The contract has no cancellation clause.")]
+    assert clause is not None, "a cancellation is assessed only under a cancellation clause"
     scale = "; ".join(
         f"{t.min_days}–{t.max_days if t.max_days is not None else '∞'} days: {pct_text(t.pct)}"
         for t in sorted(clause.tiers, key=lambda t: t.min_days)

@@ -19,17 +19,49 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
-from app.engine.money import Money, Pct, Rounding, currency_scope, pct_text
+from app.engine.money import Money, NonNegativeMoney, Pct, Rounding, currency_scope, pct_text
 
 Loc = tuple[str | int, ...]
 RoomType = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$")]
 Rooms = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class _AtLeastOne:
+    """``min_length=1`` for collections, checked only once the items are valid.
+
+    pydantic's own ``min_length`` counts the items that validated, so a block whose only cell has a
+    typo would also be reported as "should have at least 1 item": a second, misleading error.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_at_least_one, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["minItems"] = 1
+        return json_schema
+
+
+def _at_least_one(value: Any) -> Any:
+    if not value:
+        raise PydanticCustomError("too_short", "give at least one item")
+    return value
+
+
+AT_LEAST_ONE = _AtLeastOne()
 
 
 class EngineModel(BaseModel):
@@ -185,7 +217,7 @@ class TaxRule(EngineModel):
 
     name: str = Field(min_length=1, max_length=60)
     rate_pct: Pct
-    kinds: frozenset[DamagesKind] = Field(min_length=1)
+    kinds: Annotated[frozenset[DamagesKind], AT_LEAST_ONE]
     on_service_charge: bool = True
 
 
@@ -221,7 +253,7 @@ class BlockCell(EngineModel):
     night: date
     room_type: RoomType
     rooms: Rooms
-    rate: Money
+    rate: NonNegativeMoney
 
 
 class RoomCount(EngineModel):
@@ -256,7 +288,7 @@ class Reduction(EngineModel):
     """A block reduction the group notified on ``notice_date``."""
 
     notice_date: date
-    cells: tuple[RoomCount, ...] = Field(min_length=1)
+    cells: Annotated[tuple[RoomCount, ...], AT_LEAST_ONE]
 
     @builtins.property
     def room_nights(self) -> int:
@@ -314,7 +346,7 @@ class AttritionClause(EngineModel):
     pass_if_equal: bool = True
     baseline_mode: BaselineMode = BaselineMode.ADJUSTED
     damage_rate_rule: DamageRateRule = DamageRateRule.CONTRACT_RATE
-    fixed_rate: Money | None = None
+    fixed_rate: NonNegativeMoney | None = None
     resale_mode: ResaleMode = ResaleMode.NONE
     credit_allocation: CreditAllocation = CreditAllocation.HIGHEST_RATE_FIRST
     greater_of_charge: GreaterOfCharge = GreaterOfCharge.LESSER
@@ -358,7 +390,7 @@ class CompTerms(EngineModel):
 class RebateTerms(EngineModel):
     """A rebate or commission on actual room nights, netted against damages if the contract says so."""
 
-    per_room_night: Money | None = None
+    per_room_night: NonNegativeMoney | None = None
     pct_of_room_revenue: Pct | None = None
     net_against_damages: bool = False
     payee: str = Field(default="", max_length=200)
@@ -372,7 +404,7 @@ class RebateTerms(EngineModel):
 
 class Deposit(EngineModel):
     received_date: date
-    amount: Money
+    amount: NonNegativeMoney
     reference: str = Field(default="", max_length=120)
 
 
@@ -393,10 +425,10 @@ DEFAULT_FNB_CATEGORIES = frozenset({FnbCategory.BANQUET_FOOD, FnbCategory.BANQUE
 class FnbClause(EngineModel):
     """Catering minimum, net of tax and service charge (domain.md §4)."""
 
-    minimum: Money
+    minimum: NonNegativeMoney
     allowance_pct: Pct = Decimal(0)
     damages_pct: Pct = Decimal(100)
-    counted_categories: frozenset[FnbCategory] = Field(default=DEFAULT_FNB_CATEGORIES, min_length=1)
+    counted_categories: Annotated[frozenset[FnbCategory], AT_LEAST_ONE] = DEFAULT_FNB_CATEGORIES
     add_service_charge: bool = False
     service_charge_pct: Pct | None = None
     add_tax: bool = False
@@ -421,14 +453,14 @@ class ScaleStep(EngineModel):
 
     from_value: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
     to_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
-    rental: Money
+    rental: NonNegativeMoney
 
 
 class RentalScale(EngineModel):
     """Meeting-room rental as a step function of room pickup % or F&B spend (domain.md §4)."""
 
     basis: ScaleBasis
-    steps: tuple[ScaleStep, ...] = Field(min_length=1)
+    steps: Annotated[tuple[ScaleStep, ...], AT_LEAST_ONE]
 
     @model_validator(mode="after")
     def _steps(self) -> Self:
@@ -446,14 +478,14 @@ class CancellationComponent(EngineModel):
 
     kind: CancellationComponentKind
     pct: Pct = Decimal(100)
-    amount: Money | None = None
+    amount: NonNegativeMoney | None = None
     label: str = Field(default="", max_length=120)
 
 
 class CancellationClause(EngineModel):
     """Cancellation scale by days before arrival (domain.md §5)."""
 
-    tiers: tuple[DayTier, ...] = Field(min_length=1)
+    tiers: Annotated[tuple[DayTier, ...], AT_LEAST_ONE]
     base: tuple[CancellationComponent, ...] = (
         CancellationComponent(kind=CancellationComponentKind.ROOM_REVENUE),
     )
@@ -483,10 +515,8 @@ class CancellationClause(EngineModel):
         return self
 
     def tier_for(self, days: int) -> DayTier:
-        for tier in self.tiers:
-            if tier.min_days <= days and (tier.max_days is None or days <= tier.max_days):
-                return tier
-        raise AssertionError("validated tiers cover every day")  # pragma: no cover
+        """The tier that ``days`` falls in; validated tiers cover every day from 0 on."""
+        return day_tier(self.tiers, days)
 
 
 # --- table checks shared by the clauses ------------------------------------------------------
@@ -525,6 +555,11 @@ def check_steps(
     last_end = steps[order[-1]][1] if order else Decimal(0)
     if last_end is not None:
         errors.add((*loc,), f"the last {noun} must be open-ended (no upper limit)")
+
+
+def day_tier(tiers: Sequence[DayTier], days: int) -> DayTier:
+    """The inclusive whole-day tier that ``days`` falls in (the tiers are validated to cover 0..∞)."""
+    return next(t for t in tiers if t.min_days <= days and (t.max_days is None or days <= t.max_days))
 
 
 def check_day_tiers(errors: RuleErrors, loc: Loc, tiers: Sequence[DayTier]) -> None:
@@ -574,7 +609,7 @@ class Contract(EngineModel):
     departure_date: date
     signed_date: date | None = None
     cutoff_date: date | None = None
-    block: tuple[BlockCell, ...] = Field(min_length=1)
+    block: Annotated[tuple[BlockCell, ...], AT_LEAST_ONE]
     reduction_rights: tuple[ReductionRight, ...] = ()
     reductions: tuple[Reduction, ...] = ()
     offline_rooms: tuple[RoomCount, ...] = ()
@@ -583,7 +618,7 @@ class Contract(EngineModel):
     rebates: RebateTerms | None = None
     deposits: tuple[Deposit, ...] = ()
     fnb: FnbClause | None = None
-    meeting_room_rental: Money | None = None
+    meeting_room_rental: NonNegativeMoney | None = None
     rental_scale: RentalScale | None = None
     performance_stacking: PerformanceStacking = PerformanceStacking.STACK
     stacking_order: tuple[DamagesKind, ...] = (
@@ -612,6 +647,8 @@ class Contract(EngineModel):
             errors.add(("departure_date",), "departure_date must be after arrival_date")
             errors.raise_any()
         self._check_currencies(errors)
+        if not any(cell.rooms for cell in self.block):
+            errors.add(("block",), "the block holds no rooms: at least one cell needs rooms")
         cells: dict[tuple[date, str], int] = {}
         for index, cell in enumerate(self.block):
             if not self.arrival_date <= cell.night < self.departure_date:
@@ -629,6 +666,15 @@ class Contract(EngineModel):
             cells[key] = index
         if self.cutoff_date is not None and self.cutoff_date > self.arrival_date:
             errors.add(("cutoff_date",), "cutoff_date must not be after arrival_date")
+        if (
+            self.attrition is not None
+            and not self.attrition.released_rooms_count
+            and self.cutoff_date is None
+        ):
+            errors.add(
+                ("attrition", "released_rooms_count"),
+                "released rooms can only leave the baseline at a cut-off date: set cutoff_date",
+            )
         for index, offline in enumerate(self.offline_rooms):
             _check_cell_ref(errors, ("offline_rooms", index), offline, cells)
         self._check_reductions(errors, cells)

@@ -11,6 +11,7 @@ from app.engine.contract import (
     DamagesKind,
     FnbCategory,
     ScaleBasis,
+    day_tier,
 )
 from app.engine.money import Money, fraction, pct_text, quantity_text
 from app.engine.results import LineItem, LineKind, Term
@@ -46,11 +47,7 @@ def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[str]) -> lis
             )
         else:
             days = max(0, (contract.arrival_date - actuals.fnb_notice_date).days)
-            tier = next(
-                t
-                for t in clause.damages_pct_by_notice
-                if t.min_days <= days and (t.max_days is None or days <= t.max_days)
-            )
+            tier = day_tier(clause.damages_pct_by_notice, days)
             damages_pct = tier.pct
             pct_source = f"the notice table ({days} days before arrival)"
     exact = shortfall * fraction(damages_pct)
@@ -108,7 +105,7 @@ def _surcharge_line(label: str, pct: Decimal, base: Money, amount: Money) -> Lin
     )
 
 
-def assess_rental_scale(contract: Contract, actuals: Actuals, pickup_pct: Decimal | None) -> list[LineItem]:
+def assess_rental_scale(contract: Contract, actuals: Actuals, pickup_pct: Decimal) -> list[LineItem]:
     """Meeting-room rental from the sliding scale (domain.md §4)."""
     scale = contract.rental_scale
     if scale is None:
@@ -118,7 +115,7 @@ def assess_rental_scale(contract: Contract, actuals: Actuals, pickup_pct: Decima
         value = credited_fnb_spend(contract, actuals)
         shown = f"credited F&B spend {Money(value, cur)}"
     else:
-        value = pickup_pct if pickup_pct is not None else ZERO
+        value = pickup_pct
         shown = f"room pickup {quantity_text(value.quantize(Decimal('0.01')))} % of the baseline"
     step = next(
         s for s in scale.steps if s.from_value <= value and (s.to_value is None or value < s.to_value)

@@ -15,7 +15,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, 
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -59,13 +59,12 @@ _DECIMAL_ROUNDING = {
 
 
 def _exact(value: object, what: str) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise TypeError(f"{what} must be a Decimal, int or numeric string, not {type(value).__name__}")
+    """``value`` as an exact Decimal; floats (binary), booleans and text are refused."""
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    raise TypeError(f"{what} must be a Decimal, int or numeric string, not {type(value).__name__}")
+    raise TypeError(f"{what} must be a Decimal or an int, not {type(value).__name__}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,8 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0), currency)
+        """Zero at the currency's minor unit (``0.00 USD``, ``0 JPY``), like every rounded amount."""
+        return cls(Decimal(0).scaleb(-minor_units(currency)), currency)
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
@@ -248,6 +248,19 @@ def _validate_money(value: Any) -> Money:
             places=places,
         )
     return money
+
+
+def _refuse_negative(money: Money) -> Money:
+    if money.amount < 0:
+        raise _money_error(
+            "{value} is negative: rates, amounts and spend are written as positive amounts",
+            value=money.text(),
+        )
+    return money
+
+
+NonNegativeMoney = Annotated[Money, AfterValidator(_refuse_negative)]
+"""Money in a contract or actuals field: rates, minimums, deposits and spend are never negative."""
 
 
 def _with_document_currency(amount: Decimal) -> Money:
