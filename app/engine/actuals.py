@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import Field, ModelWrapValidatorHandler, model_validator
@@ -116,8 +117,9 @@ class Actuals(EngineModel):
         errors.raise_any()
         return self
 
+    @cached_property
     def money_currency(self) -> str | None:
-        """The currency of the actuals' amounts, if they carry any."""
+        """The currency of the actuals' amounts, if they carry any (computed once: models are frozen)."""
         for _, money in money_fields(self, ()):
             return money.currency
         return self.currency

@@ -31,7 +31,7 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
     then comps, tax (§3.8), rebates and deposits (§3.7). Every default used is listed.
     """
     currency = contract.currency
-    actual_currency = actuals.money_currency()
+    actual_currency = actuals.money_currency
     if actual_currency is not None and actual_currency != currency:
         raise CurrencyMismatchError(
             f"mixed currencies: {actual_currency} actuals for a {currency} contract",
@@ -175,7 +175,7 @@ def _stack(
         if len(owed) > 1:
             warnings.append(
                 "Performance clauses are stacked: "
-                + ", ".join(kind.value.replace("_", " ") for kind in owed)
+                + ", ".join(kind.replace("_", " ") for kind in owed)
                 + " all apply to the same event."
             )
     elif owed:
@@ -184,10 +184,10 @@ def _stack(
         else:
             chosen = owed[0]
         keep = {chosen}
-        dropped = [kind.value.replace("_", " ") for kind in owed if kind is not chosen]
+        dropped = [kind.replace("_", " ") for kind in owed if kind is not chosen]
         if dropped:
             warnings.append(
-                f"Only {chosen.value.replace('_', ' ')} applies ({rule.value.replace('_', ' ')}); "
+                f"Only {chosen.replace('_', ' ')} applies ({rule.replace('_', ' ')}); "
                 f"not charged: {', '.join(dropped)}."
             )
     return [line for kind in order if kind in keep for line in by_kind.get(kind, [])]
@@ -268,13 +268,13 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
     source = "the contract's tax override" if contract.tax_override else "the property's tax profile"
     described = [
         f"{rule.name} {pct_text(rule.rate_pct)} on "
-        + ", ".join(sorted(k.value.replace("_", " ") for k in rule.kinds))
+        + ", ".join(sorted(k.replace("_", " ") for k in rule.kinds))
         for rule in profile.taxes
     ]
     if profile.service_charge_pct and profile.service_charge_kinds:
         described.append(
             f"service charge {pct_text(profile.service_charge_pct)} on "
-            + ", ".join(sorted(k.value.replace("_", " ") for k in profile.service_charge_kinds))
+            + ", ".join(sorted(k.replace("_", " ") for k in profile.service_charge_kinds))
         )
     terms.append(
         Term(
@@ -291,17 +291,21 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
     currency = contract.currency
     rounding = contract.money_rounding
     added: list[LineItem] = []
-    for kind in DamagesKind:
-        base = sum((line.amount for line in lines if line.damages_kind is kind), Money.zero(currency))
-        if base.amount <= 0:
+    bases = dict.fromkeys(DamagesKind, ZERO)
+    for line in lines:
+        if line.damages_kind is not None:
+            bases[line.damages_kind] += line.amount.amount
+    for kind, amount in bases.items():
+        if amount <= 0:
             continue
+        base = Money(amount, currency)
         charge = Money.zero(currency)
         if kind in profile.service_charge_kinds and profile.service_charge_pct:
             charge = (base * fraction(profile.service_charge_pct)).rounded(rounding)
             added.append(
                 LineItem(
                     kind=LineKind.SERVICE_CHARGE,
-                    label=f"Service charge on {kind.value.replace('_', ' ')}",
+                    label=f"Service charge on {kind.replace('_', ' ')}",
                     clause=f"Tax profile: {source} (domain.md §3.8)",
                     formula="damages × service charge %",
                     inputs=(
@@ -320,7 +324,7 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
             added.append(
                 LineItem(
                     kind=LineKind.TAX,
-                    label=f"{rule.name} {pct_text(rule.rate_pct)} on {kind.value.replace('_', ' ')}",
+                    label=f"{rule.name} {pct_text(rule.rate_pct)} on {kind.replace('_', ' ')}",
                     clause=f"Tax profile: {source} (domain.md §3.8)",
                     formula="taxable damages × tax rate",
                     inputs=(

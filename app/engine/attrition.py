@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -89,37 +89,49 @@ class Pickup:
 
 @dataclass(slots=True)
 class Block:
-    """Baseline rooms per cell and the contract rate of each cell."""
+    """Baseline rooms per cell and the contract rate of each cell, with per-night totals."""
 
     nights: tuple[date, ...]
     rooms: dict[Cell, int]
     rates: dict[Cell, Decimal]
+    by_night_rooms: dict[date, int] = field(init=False)
+    by_night_revenue: dict[date, Decimal] = field(init=False)
+    by_night_rates: dict[date, list[Decimal]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Computed once: every test and rate lookup reads these per-night sums.
+        self.by_night_rooms = dict.fromkeys(self.nights, 0)
+        self.by_night_revenue = dict.fromkeys(self.nights, ZERO)
+        self.by_night_rates = {night: [] for night in self.nights}
+        rates = self.rates
+        for cell, rooms in self.rooms.items():
+            night = cell[0]
+            self.by_night_rooms[night] += rooms
+            self.by_night_revenue[night] += rooms * rates[cell]
+            self.by_night_rates[night].append(rates[cell])
 
     def night_rooms(self, night: date) -> int:
-        return sum(rooms for (n, _), rooms in self.rooms.items() if n == night)
+        return self.by_night_rooms[night]
 
     def total(self) -> int:
-        return sum(self.rooms.values())
+        return sum(self.by_night_rooms.values())
 
     def revenue(self, nights: Iterable[date] | None = None) -> Decimal:
-        wanted = set(self.nights if nights is None else nights)
-        return sum(
-            (rooms * self.rates[cell] for cell, rooms in self.rooms.items() if cell[0] in wanted),
-            ZERO,
-        )
+        wanted = self.nights if nights is None else nights
+        return sum((self.by_night_revenue[night] for night in wanted), ZERO)
 
     def contract_rate(self, nights: Iterable[date] | None = None) -> Decimal:
         """Block-weighted average group rate over ``nights`` (domain.md §3.5)."""
-        wanted = set(self.nights if nights is None else nights)
-        rooms = sum(r for cell, r in self.rooms.items() if cell[0] in wanted)
+        wanted = tuple(self.nights if nights is None else nights)
+        rooms = sum(self.by_night_rooms[night] for night in wanted)
         if rooms:
             return self.revenue(wanted) / rooms
-        rates = [rate for cell, rate in self.rates.items() if cell[0] in wanted]
+        rates = [rate for night in wanted for rate in self.by_night_rates[night]]
         return sum(rates, ZERO) / len(rates)
 
     def lowest_rate(self, nights: Iterable[date] | None = None) -> Decimal:
-        wanted = set(self.nights if nights is None else nights)
-        return min(rate for cell, rate in self.rates.items() if cell[0] in wanted)
+        wanted = self.nights if nights is None else nights
+        return min(rate for night in wanted for rate in self.by_night_rates[night])
 
 
 def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause | None) -> Pickup:
@@ -132,9 +144,11 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
     by_source: Counter[PickupSource] = Counter()
     shoulder = uncredited = paid = comps = unpriced_credited = unpriced_paid = 0
     shoulder_revenue = room_revenue = ZERO
-    credited_sources = clause.credited_sources if clause else None
+    sources = clause.credited_sources if clause else None
+    credited_sources = frozenset(s for s in PickupSource if sources is None or sources.credits(s))
+    comp_source, shoulder_source = PickupSource.COMP, PickupSource.SHOULDER
     for index, entry in enumerate(actuals.pickup):
-        if entry.night not in nights and entry.source is not PickupSource.SHOULDER:
+        if entry.night not in nights and entry.source is not shoulder_source:
             raise EngineError(
                 f"{entry.night} is not a night of the block; pickup before or after the block "
                 "has source 'shoulder'",
@@ -142,15 +156,14 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
             )
         rate = entry.rate.amount if entry.rate else rates.get((entry.night, entry.room_type))
         revenue = ZERO if rate is None else entry.room_nights * rate
-        if entry.source is PickupSource.COMP:
+        if entry.source is comp_source:
             comps += entry.room_nights
         else:
             paid += entry.room_nights
             room_revenue += revenue
             if rate is None:
                 unpriced_paid += entry.room_nights
-        credited = credited_sources.credits(entry.source) if credited_sources else True
-        if not credited:
+        if entry.source not in credited_sources:
             uncredited += entry.room_nights
             continue
         by_source[entry.source] += entry.room_nights
@@ -441,7 +454,7 @@ class RoomAttrition:
         steps = [
             f"Pickup above the block pooled for short nights: {quantity_text(above)} room nights"
             + (f" + {self.pickup.shoulder} shoulder nights" if self.pickup.shoulder else "")
-            + f" = {quantity_text(pool)} ({self.clause.credit_allocation.value.replace('_', ' ')})."
+            + f" = {quantity_text(pool)} ({self.clause.credit_allocation.replace('_', ' ')})."
         ]
         if not pool or not deficits:
             return steps
@@ -496,7 +509,7 @@ class RoomAttrition:
         if self.pickup.shoulder:
             self.warnings.append(
                 f"{self.pickup.shoulder} shoulder room nights are credited pickup, but a "
-                f"{self.clause.evaluation_mode.value.replace('_', ' ')} test has no block night to "
+                f"{self.clause.evaluation_mode.replace('_', ' ')} test has no block night to "
                 "apply them to: they do not reduce the damages."
             )
 
@@ -1155,8 +1168,8 @@ def attrition_terms(contract: Contract) -> list[Term]:
         )
     )
     sources = clause.credited_sources
-    counted = [s.value.replace("_", " ") for s in PickupSource if sources.credits(s)]
-    not_counted = [s.value.replace("_", " ") for s in PickupSource if not sources.credits(s)]
+    counted = [s.replace("_", " ") for s in PickupSource if sources.credits(s)]
+    not_counted = [s.replace("_", " ") for s in PickupSource if not sources.credits(s)]
     terms.append(
         term(
             "credited_sources",

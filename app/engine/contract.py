@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -766,11 +767,11 @@ class Contract(EngineModel):
 
     # --- derived views ---------------------------------------------------------------------
 
-    @builtins.property
+    @cached_property
     def nights(self) -> tuple[date, ...]:
         return tuple(sorted({cell.night for cell in self.block}))
 
-    @builtins.property
+    @cached_property
     def room_types(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(cell.room_type for cell in self.block))
 

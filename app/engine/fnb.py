@@ -52,7 +52,7 @@ def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[str]) -> lis
             pct_source = f"the notice table ({days} days before arrival)"
     exact = shortfall * fraction(damages_pct)
     amount = Money(exact, cur).rounded(rounding)
-    categories = ", ".join(sorted(c.value.replace("_", " ") for c in clause.counted_categories))
+    categories = ", ".join(sorted(c.replace("_", " ") for c in clause.counted_categories))
     steps = [
         f"Threshold = (100 % − {pct_text(clause.allowance_pct)}) × {clause.minimum} = "
         f"{Money(threshold, cur)}.",
@@ -166,7 +166,7 @@ def fnb_terms(contract: Contract) -> list[Term]:
             "counted_categories",
             ",".join(sorted(c.value for c in categories)),
             "F&B spend that counts: "
-            + ", ".join(sorted(c.value.replace("_", " ") for c in categories))
+            + ", ".join(sorted(c.replace("_", " ") for c in categories))
             + (" (banquet food and beverage only)" if categories == DEFAULT_FNB_CATEGORIES else "")
             + ", net of tax and service charge.",
         ),

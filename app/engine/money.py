@@ -58,6 +58,18 @@ _DECIMAL_ROUNDING = {
 }
 
 
+_CHECKED_CODES: set[str] = set()
+_QUANTA: dict[str, Decimal] = {}
+
+
+def _quantum(currency: str) -> Decimal:
+    """The currency's minor unit as a Decimal (``0.01`` for USD), cached."""
+    quantum = _QUANTA.get(currency)
+    if quantum is None:
+        quantum = _QUANTA[currency] = Decimal(1).scaleb(-minor_units(currency))
+    return quantum
+
+
 def _exact(value: object, what: str) -> Decimal:
     """``value`` as an exact Decimal; floats (binary), booleans and text are refused."""
     if isinstance(value, Decimal):
@@ -75,9 +87,13 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "amount", _exact(self.amount, "Money.amount"))
-        if not isinstance(self.currency, str) or not _CURRENCY_CODE.match(self.currency):
-            raise ValueError(f"currency must be an ISO 4217 code such as 'USD', not {self.currency!r}")
+        # Fast path: the engine builds many Money values from Decimals in known currencies.
+        if type(self.amount) is not Decimal:
+            object.__setattr__(self, "amount", _exact(self.amount, "Money.amount"))
+        if self.currency not in _CHECKED_CODES:
+            if not isinstance(self.currency, str) or not _CURRENCY_CODE.match(self.currency):
+                raise ValueError(f"currency must be an ISO 4217 code such as 'USD', not {self.currency!r}")
+            _CHECKED_CODES.add(self.currency)
         if not self.amount.is_finite():
             raise ValueError("Money.amount must be finite")
 
@@ -128,7 +144,7 @@ class Money:
 
     def rounded(self, mode: Rounding = Rounding.HALF_UP) -> Money:
         """Round to the currency's minor unit with ``mode`` (a named rounding point)."""
-        quantum = Decimal(1).scaleb(-minor_units(self.currency))
+        quantum = _quantum(self.currency)
         return Money(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[mode]), self.currency)
 
     def is_zero(self) -> bool:
@@ -136,10 +152,11 @@ class Money:
 
     def text(self) -> str:
         """Plain, locale-free text such as ``1512.00 USD`` (used in explanations)."""
-        places = minor_units(self.currency)
+        quantum = _quantum(self.currency)
         shown = self.amount
-        if shown == shown.quantize(Decimal(1).scaleb(-places)):
-            shown = shown.quantize(Decimal(1).scaleb(-places))
+        at_minor_unit = shown.quantize(quantum)
+        if shown == at_minor_unit:
+            shown = at_minor_unit
         return f"{shown:,} {self.currency}"
 
     def __str__(self) -> str:
