@@ -356,7 +356,8 @@ class RoomAttrition:
         shortfall = self.shortfall(Decimal(baseline), minimum, credited)
         rate, rate_words = self.damage_rate(self.block.nights)
         steps = [
-            f"Baseline ({self.baseline_label}) = {baseline} room nights over {len(tests)} nights.",
+            f"Baseline ({self.baseline_label}) = {baseline} room nights over {len(tests)} nights"
+            + self.contracted_note(self.original.total(), baseline),
             self.minimum_step(baseline, minimum),
             f"Credited pickup = {quantity_text(credited)} room nights"
             + (f" (including {self.pickup.shoulder} shoulder nights)" if self.pickup.shoulder else "")
@@ -415,7 +416,8 @@ class RoomAttrition:
             )
             test.chargeable = chargeable
             steps = [
-                f"Baseline ({self.baseline_label}) = {test.baseline} room nights.",
+                f"Baseline ({self.baseline_label}) = {test.baseline} room nights"
+                + self.contracted_note(test.block, test.baseline),
                 self.minimum_step(test.baseline, test.minimum),
                 f"Credited pickup = {quantity_text(test.credited)} room nights"
                 + (
@@ -442,6 +444,11 @@ class RoomAttrition:
             )
         lines += self.resold_credit_per_night(tests)
         return lines
+
+    @staticmethod
+    def contracted_note(contracted: int, baseline: int) -> str:
+        """Shows the contracted figure beside a baseline that reductions or released rooms changed."""
+        return "." if contracted == baseline else f" (contracted {contracted})."
 
     def unused_after(self, test: NightTest) -> Decimal:
         return max(ZERO, test.baseline - test.credited - test.credit_applied)

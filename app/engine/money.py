@@ -7,6 +7,7 @@ added to money of another currency. Amounts are rounded only at named points, wi
 from __future__ import annotations
 
 import contextvars
+import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -208,6 +209,16 @@ def _money_error(message: str, **ctx: Any) -> PydanticCustomError:
     return PydanticCustomError("money", message, ctx)
 
 
+def _quoted_example(value: int | float) -> str:
+    """The number as it would be written in quotes, at the document currency's minor unit if exact."""
+    written = Decimal(repr(value)) if math.isfinite(value) else Decimal(0)
+    code = document_currency.get()
+    exponent = written.as_tuple().exponent
+    if code is not None and isinstance(exponent, int) and -exponent <= minor_units(code):
+        return f"{written:.{minor_units(code)}f}"
+    return f"{written:f}"
+
+
 def _validate_money(value: Any) -> Money:
     if isinstance(value, Money):
         money = value
@@ -215,10 +226,9 @@ def _validate_money(value: Any) -> Money:
         raise _money_error('money must be a quoted decimal such as "189.00", not a boolean')
     elif isinstance(value, int | float | Decimal) and not isinstance(value, Decimal):
         raise _money_error(
-            'money must be quoted: write "{example}" (in quotes), not the number {value}; '
-            "unquoted numbers in YAML become binary floats",
-            example=f"{Decimal(repr(value)):.2f}",
-            value=repr(value),
+            'money must be quoted: write the amount as a string, for example "{example}"; '
+            "unquoted numbers in YAML and JSON files are read as binary floats, which are not exact",
+            example=_quoted_example(value),
         )
     elif isinstance(value, Decimal):
         money = _with_document_currency(value)

@@ -88,8 +88,8 @@ def test_check_invalid_file_prints_each_problem_and_exits_1(
     assert code == 1
     assert out == f"ok {good}\n"
     assert err.splitlines() == [
-        f'{bad}:10: contract.block[0].rate: money must be quoted: write "189.00" (in quotes), not the number '
-        "189.0; unquoted numbers in YAML become binary floats",
+        f"{bad}:10: contract.block[0].rate: money must be quoted: write the amount as a string, for example "
+        '"189.00"; unquoted numbers in YAML and JSON files are read as binary floats, which are not exact',
         f"{bad}:12: contract.attrition.performance_pct: Input should be less than or equal to 100",
     ]
 

@@ -1315,3 +1315,29 @@ def test_per_night_working_shows_the_rounded_minimum_and_the_shortfall() -> None
 def test_passing_pickup_is_explained(given: list[dict[str, object]], expected: str) -> None:
     result = run(Case(cells(50), {"attrition": {"performance_pct": 80}}, {"pickup": given}, "0.00"))
     assert expected in result.lines[0].steps
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected_step"),
+    [
+        pytest.param(
+            "cumulative",
+            "Baseline (block after valid reductions) = 80 room nights over 2 nights (contracted 100).",
+            id="cumulative",
+        ),
+        pytest.param(
+            "per_night",
+            "Baseline (block after valid reductions) = 40 room nights (contracted 50).",
+            id="per-night",
+        ),
+    ],
+)
+def test_working_shows_the_contracted_block_beside_a_reduced_baseline(mode: str, expected_step: str) -> None:
+    # 50 a night reduced by 10 a night: 40 a night, 80 in all; 0.8 × 80 = 64 − 60 = 4 × 200.
+    case = Case(
+        cells(50, 50),
+        {**REDUCED, "attrition": {"performance_pct": 80, "evaluation_mode": mode}},
+        {"pickup": pickup(30, 30)},
+        "800.00",
+    )
+    assert expected_step in run(case).lines[0].steps

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from app.engine import CurrencyMismatchError, EngineError, Money
+from app.engine import Contract, CurrencyMismatchError, EngineError, Money
 from app.engine.money import (
     Pct,
     Rounding,
@@ -20,7 +20,7 @@ from app.engine.money import (
     quantity_text,
 )
 
-from .builders import usd
+from .builders import cells, contract_data, usd
 
 MONEY = TypeAdapter(Money)
 PCT = TypeAdapter(Pct)
@@ -212,3 +212,34 @@ def test_engine_error_without_field_is_its_message() -> None:
     assert str(error) == "cannot compute"
     assert error.field is None
     assert str(EngineError("cannot compute", field="actuals.pickup")) == "actuals.pickup: cannot compute"
+
+
+def test_unquoted_yen_amount_suggests_a_whole_yen_string() -> None:
+    """JPY has no minor unit, so the suggestion must not add decimals the currency refuses."""
+    data = contract_data(cells(10, rate="15000"), currency="JPY")
+    data["block"][0]["rate"] = 15000
+    with pytest.raises(ValidationError) as raised:
+        Contract.model_validate(data, strict=False)
+    assert 'for example "15000";' in raised.value.errors()[0]["msg"]
+
+
+def test_unquoted_amount_that_is_not_at_the_minor_unit_is_suggested_as_written() -> None:
+    data = contract_data(cells(10, rate="189.00"))
+    data["block"][0]["rate"] = 189.999
+    with pytest.raises(ValidationError) as raised:
+        Contract.model_validate(data, strict=False)
+    assert 'for example "189.999";' in raised.value.errors()[0]["msg"]
+
+
+def test_unquoted_infinite_amount_is_refused_with_a_plain_example() -> None:
+    data = contract_data(cells(10, rate="189.00"))
+    data["block"][0]["rate"] = float("inf")
+    with pytest.raises(ValidationError) as raised:
+        Contract.model_validate(data, strict=False)
+    assert 'for example "0.00";' in raised.value.errors()[0]["msg"]
+
+
+def test_unquoted_amount_outside_a_document_is_suggested_as_written() -> None:
+    with pytest.raises(ValidationError) as raised:
+        TypeAdapter(Money).validate_python(12.5)
+    assert 'for example "12.5";' in raised.value.errors()[0]["msg"]

@@ -99,13 +99,13 @@ CONTRACT_CASES = [
     pytest.param(
         contract_data(_cell(rate=189.0)),
         ("block", 0, "rate"),
-        'money must be quoted: write "189.00" (in quotes), not the number 189.0',
+        'money must be quoted: write the amount as a string, for example "189.00"',
         id="float-rate",
     ),
     pytest.param(
         contract_data(_cell(rate=189)),
         ("block", 0, "rate"),
-        'money must be quoted: write "189.00" (in quotes), not the number 189',
+        'money must be quoted: write the amount as a string, for example "189.00"',
         id="unquoted-integer-rate",
     ),
     pytest.param(

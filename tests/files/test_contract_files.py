@@ -237,7 +237,7 @@ def test_unquoted_float_money_asks_to_quote_it_on_its_line(tmp_path: Path) -> No
     problem = only_problem(write(tmp_path, "float.yaml", text))
 
     assert (problem.line, problem.field) == (9, "contract.block[0].rate")
-    assert 'money must be quoted: write "189.00" (in quotes)' in problem.message
+    assert 'money must be quoted: write the amount as a string, for example "189.00"' in problem.message
 
 
 def test_unquoted_int_money_asks_to_quote_it_on_its_line(tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_unquoted_int_money_asks_to_quote_it_on_its_line(tmp_path: Path) -> None
     problem = only_problem(write(tmp_path, "int.yaml", text))
 
     assert (problem.line, problem.field) == (10, "contract.block[1].rate")
-    assert 'money must be quoted: write "189.00" (in quotes)' in problem.message
+    assert 'money must be quoted: write the amount as a string, for example "189.00"' in problem.message
 
 
 def test_unquoted_json_number_money_asks_to_quote_it(tmp_path: Path) -> None:
