@@ -274,6 +274,10 @@ class RoomAttrition:
         self.currency = contract.currency
         self.p = fraction(clause.performance_pct)
         self.d = fraction(clause.damages_pct)
+        # Words repeated on every line, worked out once.
+        self.damages_words = pct_text(clause.damages_pct)
+        self.damages_input = quantity_text(clause.damages_pct)
+        self.clause_words = f"{CLAUSE}, {clause.evaluation_mode.value}"
         self.inventory = {report.night: report for report in actuals.inventory}
 
     # -- rates ------------------------------------------------------------------------------
@@ -860,22 +864,19 @@ class RoomAttrition:
         steps: list[str],
         exact: Decimal,
     ) -> LineItem:
-        price = Money(rate, self.currency)
+        price = Money(rate, self.currency).rounded()
         amount = Money(exact, self.currency).rounded(self.contract.money_rounding)
-        steps = [
-            *steps,
-            f"Damages = {quantity_text(room_nights)} × {price.rounded()} ({rate_words}) × "
-            f"{pct_text(self.clause.damages_pct)} = {amount}.",
-        ]
+        quantity = quantity_text(room_nights)
+        steps.append(f"Damages = {quantity} × {price} ({rate_words}) × {self.damages_words} = {amount}.")
         return LineItem(
             kind=LineKind.ROOM_ATTRITION,
             label=label,
-            clause=f"{CLAUSE}, {self.clause.evaluation_mode.value}",
+            clause=self.clause_words,
             formula="unused room nights below the minimum × damage rate × damages %",
             inputs=(
-                ("room_nights", quantity_text(room_nights)),
-                ("damage_rate", str(price.rounded().amount)),
-                ("damages_pct", quantity_text(self.clause.damages_pct)),
+                ("room_nights", quantity),
+                ("damage_rate", str(price.amount)),
+                ("damages_pct", self.damages_input),
             ),
             steps=tuple(steps),
             amount=amount,
@@ -988,17 +989,23 @@ def assess_room_attrition(
         not clause.released_rooms_count and contract.cutoff_date is not None and contract.cutoff_date <= as_of
     )
     original = block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=False)
+    reduced = any(reduction.notice_date <= as_of for reduction in contract.reductions)
     candidates: list[tuple[str, Block]] = []
+    # A baseline that nothing changed is the original block: build it once.
     if clause.baseline_mode in (BaselineMode.ADJUSTED, BaselineMode.STRICTER_OF):
-        adjusted = block_after(contract, actuals, as_of, with_reductions=True, release_at_cutoff=release)
+        adjusted = (
+            block_after(contract, actuals, as_of, with_reductions=True, release_at_cutoff=release)
+            if reduced or release
+            else original
+        )
         candidates.append(("block after valid reductions", adjusted))
     if clause.baseline_mode in (BaselineMode.ORIGINAL, BaselineMode.STRICTER_OF):
-        candidates.append(
-            (
-                "original block",
-                block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=release),
-            )
+        unreduced = (
+            block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=True)
+            if release
+            else original
         )
+        candidates.append(("original block", unreduced))
     outcomes = []
     for label, block in candidates:
         engine = RoomAttrition(contract, actuals, clause, block, original, pickup, label, warnings)

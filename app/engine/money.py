@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -358,6 +359,7 @@ def pct_text(pct: Decimal) -> str:
     return f"{pct.normalize():f} %"
 
 
+@lru_cache(maxsize=4096)
 def quantity_text(value: Decimal) -> str:
     """A room-night quantity without trailing zeros (``42.5``, ``43``)."""
     if value == value.to_integral_value():
