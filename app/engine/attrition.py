@@ -148,34 +148,35 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
     credited_sources = frozenset(s for s in PickupSource if sources is None or sources.credits(s))
     comp_source, shoulder_source = PickupSource.COMP, PickupSource.SHOULDER
     for index, entry in enumerate(actuals.pickup):
-        if entry.night not in nights and entry.source is not shoulder_source:
+        night, source, room_nights, paid_rate = entry.night, entry.source, entry.room_nights, entry.rate
+        in_block = night in nights
+        if not in_block and source is not shoulder_source:
             raise EngineError(
-                f"{entry.night} is not a night of the block; pickup before or after the block "
-                "has source 'shoulder'",
+                f"{night} is not a night of the block; pickup before or after the block has source 'shoulder'",
                 field=f"actuals.pickup[{index}].night",
             )
-        rate = entry.rate.amount if entry.rate else rates.get((entry.night, entry.room_type))
-        revenue = ZERO if rate is None else entry.room_nights * rate
-        if entry.source is comp_source:
-            comps += entry.room_nights
+        rate = paid_rate.amount if paid_rate else rates.get((night, entry.room_type))
+        revenue = ZERO if rate is None else room_nights * rate
+        if source is comp_source:
+            comps += room_nights
         else:
-            paid += entry.room_nights
+            paid += room_nights
             room_revenue += revenue
             if rate is None:
-                unpriced_paid += entry.room_nights
-        if entry.source not in credited_sources:
-            uncredited += entry.room_nights
+                unpriced_paid += room_nights
+        if source not in credited_sources:
+            uncredited += room_nights
             continue
-        by_source[entry.source] += entry.room_nights
+        by_source[source] += room_nights
         if rate is None:
-            unpriced_credited += entry.room_nights
-        if entry.night in nights:
-            by_night[entry.night] += entry.room_nights
-            revenue_by_night[entry.night] += revenue
+            unpriced_credited += room_nights
+        if in_block:
+            by_night[night] += room_nights
+            revenue_by_night[night] += revenue
             if rate is not None:
-                priced_by_night[entry.night] += entry.room_nights
+                priced_by_night[night] += room_nights
         else:
-            shoulder += entry.room_nights
+            shoulder += room_nights
             shoulder_revenue += revenue
     return Pickup(
         by_night=dict(by_night),
