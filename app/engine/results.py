@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import PlainSerializer
 
 from app.engine.contract import DamagesKind, PickupSource
 from app.engine.money import Money
+
+
+def _inputs_object(inputs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return dict(inputs)
+
+
+#: Named inputs of a line, in order; serialised as a JSON object (``{"room_nights": "5", ...}``).
+Inputs = Annotated[tuple[tuple[str, str], ...], PlainSerializer(_inputs_object, return_type=dict[str, str])]
 
 
 class LineKind(StrEnum):
@@ -47,7 +58,7 @@ class LineItem:
     label: str
     clause: str
     formula: str
-    inputs: tuple[tuple[str, str], ...]
+    inputs: Inputs
     steps: tuple[str, ...]
     amount: Money
     damages_kind: DamagesKind | None = None

@@ -156,6 +156,8 @@ def test_assess_json_total_is_the_hand_computed_w2_damages(
         "2026-06-01",
         "attrition",
     )
+    # 5 short each night (43 − 38), priced at 189.00, 80 % damages: named inputs as a JSON object.
+    assert result["lines"][0]["inputs"] == {"room_nights": "5", "damage_rate": "189.00", "damages_pct": "80"}
 
 
 def test_assess_json_contract_file_gives_the_same_total(
