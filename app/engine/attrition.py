@@ -152,7 +152,8 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
         in_block = night in nights
         if not in_block and source is not shoulder_source:
             raise EngineError(
-                f"{night} is not a night of the block; pickup before or after the block has source 'shoulder'",
+                f"{night} is not a night of the block; "
+                "pickup before or after the block has source 'shoulder'",
                 field=f"actuals.pickup[{index}].night",
             )
         rate = paid_rate.amount if paid_rate else rates.get((night, entry.room_type))
