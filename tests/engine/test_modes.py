@@ -10,7 +10,7 @@ import pytest
 from app.engine import LineKind
 from app.engine.contract import PickupSource
 
-from .builders import Case, cells, check, night, pickup, run
+from .builders import Case, cells, check, night, pickup, run, usd
 
 RN = LineKind.ROOM_ATTRITION
 CAP = LineKind.DAMAGES_CAP
@@ -1341,3 +1341,20 @@ def test_working_shows_the_contracted_block_beside_a_reduced_baseline(mode: str,
         "800.00",
     )
     assert expected_step in run(case).lines[0].steps
+
+
+def test_only_reductions_notified_by_as_of_reduce_the_baseline() -> None:
+    # Night 0 reduced by 10 on 2025-01-05, night 1 by 10 on 2025-01-15; as of 2025-01-10 only the
+    # first counts: baseline 40 + 50 = 90, minimum 0.8 × 90 = 72, pickup 60 → 12 × 200.00 = 2,400.00.
+    terms = {
+        "reduction_rights": [{"until_date": "2025-02-01", "max_pct": 20}],
+        "reductions": [
+            {"notice_date": "2025-01-05", "cells": [{"night": night(0), "room_type": "K", "rooms": 10}]},
+            {"notice_date": "2025-01-15", "cells": [{"night": night(1), "room_type": "K", "rooms": 10}]},
+        ],
+        "attrition": {"performance_pct": 80},
+    }
+    result = run(Case(cells(50, 50), terms, {"pickup": pickup(30, 30)}, "2400.00", as_of=date(2025, 1, 10)))
+    assert result.total == usd("2400.00")
+    assert result.rooms is not None
+    assert result.rooms.baseline_room_nights == 90
