@@ -94,7 +94,7 @@ class Actuals(EngineModel):
             if key in seen_pickup:
                 errors.add(
                     ("pickup", index),
-                    f"{entry.night} {entry.room_type!r} {entry.source.value} is listed twice",
+                    f"{entry.night} {entry.room_type!r} {entry.source} is listed twice",
                 )
             seen_pickup.add(key)
         nights: set[date] = set()

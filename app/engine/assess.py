@@ -86,7 +86,7 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
             "money_rounding",
             contract.money_rounding.value,
             "money_rounding" not in contract.model_fields_set,
-            f"Each line is rounded {contract.money_rounding.value.replace('_', '-')} to the "
+            f"Each line is rounded {contract.money_rounding.replace('_', '-')} to the "
             "currency's minor unit, then lines are summed.",
         )
     )
@@ -221,7 +221,7 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
             f"1/{comps.ratio}",
             False,
             f"One complimentary room night per {comps.ratio} paid room nights, rounded "
-            f"{comps.rounding.value}: {pickup.paid_room_nights} paid → {earned} earned, {used} used; "
+            f"{comps.rounding}: {pickup.paid_room_nights} paid → {earned} earned, {used} used; "
             + (
                 "unused comps are credited at the group rate."
                 if comps.credit_unused_at_group_rate

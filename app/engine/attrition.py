@@ -279,7 +279,7 @@ class RoomAttrition:
         # Words repeated on every line, worked out once.
         self.damages_words = pct_text(clause.damages_pct)
         self.damages_input = quantity_text(clause.damages_pct)
-        self.clause_words = f"{CLAUSE}, {clause.evaluation_mode.value}"
+        self.clause_words = f"{CLAUSE}, {clause.evaluation_mode}"
         self.inventory = {report.night: report for report in actuals.inventory}
 
     # -- rates ------------------------------------------------------------------------------
@@ -834,8 +834,8 @@ class RoomAttrition:
                 f"{quantity_text(minimum)} room nights."
             )
         return (
-            f"Minimum = {rounding.value}({pct_text(self.clause.performance_pct)} × {baseline}) = "
-            f"{rounding.value}({quantity_text(exact)}) = {quantity_text(minimum)} room nights."
+            f"Minimum = {rounding}({pct_text(self.clause.performance_pct)} × {baseline}) = "
+            f"{rounding}({quantity_text(exact)}) = {quantity_text(minimum)} room nights."
         )
 
     def shortfall_step(
@@ -892,7 +892,7 @@ class RoomAttrition:
         return LineItem(
             kind=LineKind.ROOM_ATTRITION,
             label=label,
-            clause=f"{CLAUSE}, {self.clause.evaluation_mode.value}",
+            clause=f"{CLAUSE}, {self.clause.evaluation_mode}",
             formula={
                 EvaluationMode.REVENUE: "revenue below the minimum × damages %",
                 EvaluationMode.GREATER_OF: "owed only if both the room-night and revenue tests fail",
@@ -1081,7 +1081,7 @@ def attrition_terms(contract: Contract) -> list[Term]:
             f"The group must use {pct_text(clause.performance_pct)} of the baseline "
             f"(attrition allowance {pct_text(clause.allowance_pct)}).",
         ),
-        term("evaluation_mode", mode.value, f"Evaluation {mode.value}: {_MODE_WORDS[mode]}."),
+        term("evaluation_mode", mode.value, f"Evaluation {mode}: {_MODE_WORDS[mode]}."),
     ]
     if mode is not EvaluationMode.TIERED:
         terms += [
@@ -1189,7 +1189,7 @@ def attrition_terms(contract: Contract) -> list[Term]:
     terms.append(
         term(
             "credited_sources",
-            ",".join(s.value for s in PickupSource if sources.credits(s)),
+            ",".join(s for s in PickupSource if sources.credits(s)),
             "Counted as pickup: "
             + ", ".join(counted)
             + (f"; not counted: {', '.join(not_counted)}" if not_counted else "")

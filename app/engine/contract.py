@@ -312,7 +312,7 @@ class CreditedSources(EngineModel):
     early_departure_paid: bool = True
 
     def credits(self, source: PickupSource) -> bool:
-        return bool(getattr(self, source.value))
+        return bool(getattr(self, source))
 
 
 class PctTier(EngineModel):
@@ -510,7 +510,7 @@ class CancellationClause(EngineModel):
             ):
                 errors.add(
                     ("base", index, "amount"),
-                    f"the {component.kind.value} component is computed from the contract; remove the amount",
+                    f"the {component.kind} component is computed from the contract; remove the amount",
                 )
         errors.raise_any()
         return self
@@ -732,7 +732,7 @@ class Contract(EngineModel):
             if allowed_by is None:
                 in_force = [
                     f"{r.name or f'right {i + 1}'} (up to {pct_text(r.max_pct)} of the "
-                    f"{r.basis.value} block until {r.deadline(self.arrival_date)})"
+                    f"{r.basis} block until {r.deadline(self.arrival_date)})"
                     for i, r in enumerate(self.reduction_rights)
                     if reduction.notice_date <= r.deadline(self.arrival_date)
                 ]

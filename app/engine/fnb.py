@@ -164,7 +164,7 @@ def fnb_terms(contract: Contract) -> list[Term]:
         ),
         term(
             "counted_categories",
-            ",".join(sorted(c.value for c in categories)),
+            ",".join(sorted(categories)),
             "F&B spend that counts: "
             + ", ".join(sorted(c.replace("_", " ") for c in categories))
             + (" (banquet food and beverage only)" if categories == DEFAULT_FNB_CATEGORIES else "")
