@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from app.engine.actuals import Actuals
 from app.engine.attrition import (
+    Block,
     Pickup,
     assess_room_attrition,
     attrition_terms,
@@ -232,9 +234,9 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
     unused = max(0, earned - used)
     if not comps.credit_unused_at_group_rate or unused == 0:
         return []
-    rooms = sum(cell.rooms for cell in contract.block)
-    revenue = sum((cell.rooms * cell.rate.amount for cell in contract.block), ZERO)
-    rate = revenue / rooms
+    rate = Block(
+        contract.nights, contract.rooms_after_reductions(None), contract.cell_rates()
+    ).contract_rate()
     amount = Money(unused * rate, contract.currency).rounded(contract.money_rounding)
     return [
         LineItem(
@@ -428,15 +430,4 @@ def _apply_credits(
 
 
 def _with_amount(line: LineItem, amount: Money) -> LineItem:
-    return LineItem(
-        kind=line.kind,
-        label=line.label,
-        clause=line.clause,
-        formula=line.formula,
-        inputs=line.inputs,
-        steps=(*line.steps, f"Applied {-amount}; the rest is carried."),
-        amount=amount,
-        damages_kind=line.damages_kind,
-        night=line.night,
-        room_nights=line.room_nights,
-    )
+    return replace(line, steps=(*line.steps, f"Applied {-amount}; the rest is carried."), amount=amount)

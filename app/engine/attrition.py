@@ -137,7 +137,7 @@ class Block:
 def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause | None) -> Pickup:
     """Credited pickup per night; each room night keeps its source (domain.md §3.2)."""
     nights = set(contract.nights)
-    rates = {(cell.night, cell.room_type): cell.rate.amount for cell in contract.block}
+    rates = contract.cell_rates()
     by_night: dict[date, int] = defaultdict(int)
     priced_by_night: dict[date, int] = defaultdict(int)
     revenue_by_night: dict[date, Decimal] = defaultdict(Decimal)
@@ -204,17 +204,10 @@ def block_after(
     release_at_cutoff: bool,
 ) -> Block:
     """The baseline grid: contracted block, less off-line rooms, less valid reductions (§3.1)."""
-    rooms = {(cell.night, cell.room_type): cell.rooms for cell in contract.block}
-    rates = {(cell.night, cell.room_type): cell.rate.amount for cell in contract.block}
+    rooms = contract.rooms_after_reductions(as_of if with_reductions else None)
     for offline in contract.offline_rooms:
         key = (offline.night, offline.room_type)
         rooms[key] = max(0, rooms[key] - offline.rooms)
-    if with_reductions:
-        for reduction in contract.reductions:
-            if reduction.notice_date <= as_of:
-                for cell in reduction.cells:
-                    key = (cell.night, cell.room_type)
-                    rooms[key] = max(0, rooms[key] - cell.rooms)
     if release_at_cutoff:
         if not actuals.cutoff_pickup:
             raise ClauseNotComputableError(
@@ -225,7 +218,7 @@ def block_after(
         for entry in actuals.cutoff_pickup:
             at_cutoff[(entry.night, entry.room_type)] += entry.rooms
         rooms = {key: min(value, at_cutoff.get(key, 0)) for key, value in rooms.items()}
-    return Block(contract.nights, rooms, rates)
+    return Block(contract.nights, rooms, contract.cell_rates())
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -1026,18 +1019,7 @@ def assess_room_attrition(
         f"{Money(other.exact_total, contract.currency)}; the larger amount applies."
     )
     first = chosen.lines[0]
-    chosen.lines[0] = LineItem(
-        kind=first.kind,
-        label=first.label,
-        clause=first.clause,
-        formula=first.formula,
-        inputs=first.inputs,
-        steps=(*first.steps, note),
-        amount=first.amount,
-        damages_kind=first.damages_kind,
-        night=first.night,
-        room_nights=first.room_nights,
-    )
+    chosen.lines[0] = replace(first, steps=(*first.steps, note))
     return chosen
 
 

@@ -27,12 +27,9 @@ def cancellation_base(contract: Contract, notice_received: date) -> list[tuple[s
     for component in contract.cancellation.base:
         kind = component.kind
         if kind is CancellationComponentKind.ROOM_REVENUE:
-            rooms = {(c.night, c.room_type): c.rooms for c in contract.block}
-            for reduction in contract.reductions:
-                if reduction.notice_date <= notice_received:
-                    for cell in reduction.cells:
-                        rooms[(cell.night, cell.room_type)] -= cell.rooms
-            amount = sum((rooms[(c.night, c.room_type)] * c.rate.amount for c in contract.block), ZERO)
+            rooms = contract.rooms_after_reductions(notice_received)
+            rates = contract.cell_rates()
+            amount = sum((count * rates[cell] for cell, count in rooms.items()), ZERO)
             label = component.label or "Room revenue of the block"
         elif kind is CancellationComponentKind.FNB_MINIMUM:
             assert contract.fnb is not None

@@ -771,6 +771,23 @@ class Contract(EngineModel):
     def nights(self) -> tuple[date, ...]:
         return tuple(sorted({cell.night for cell in self.block}))
 
+    def rooms_after_reductions(self, notified_by: date | None) -> dict[tuple[date, str], int]:
+        """Rooms per (night, room type) after the reductions notified on or before ``notified_by``.
+
+        ``None`` gives the contracted block. Validation guarantees no cell goes below zero.
+        """
+        rooms = {(cell.night, cell.room_type): cell.rooms for cell in self.block}
+        if notified_by is not None:
+            for reduction in self.reductions:
+                if reduction.notice_date <= notified_by:
+                    for cell in reduction.cells:
+                        rooms[(cell.night, cell.room_type)] -= cell.rooms
+        return rooms
+
+    def cell_rates(self) -> dict[tuple[date, str], Decimal]:
+        """The group rate of each (night, room type) cell."""
+        return {(cell.night, cell.room_type): cell.rate.amount for cell in self.block}
+
     @cached_property
     def room_types(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(cell.room_type for cell in self.block))
