@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 from pydantic import TypeAdapter
@@ -20,6 +21,11 @@ from pydantic import TypeAdapter
 from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
 from app.documents import ContractDocument
 from app.engine import Actuals, Assessment, Contract, EngineError, Money, assess
+from app.persistence.db import make_engine, migrate, session_scope
+from app.services.auth import Access, create_api_key, create_staff_user
+from app.services.errors import ServiceError
+from app.services.imports import import_document, is_empty, load_demo
+from app.settings import DEFAULT_DATABASE_PATH, Settings
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -33,6 +39,7 @@ exit codes:
 """
 
 _ASSESSMENT = TypeAdapter(Assessment)
+DEMO_CREDENTIALS = DEFAULT_DATABASE_PATH.parent / "demo-credentials.txt"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +97,65 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     schema.set_defaults(command=_schema)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web service (migrates the database; loads the samples on first start)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _database_option(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--no-demo", action="store_true", help="do not load the sample contracts into an empty database"
+    )
+    serve.set_defaults(command=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date", epilog=EPILOG)
+    _database_option(migrate)
+    migrate.set_defaults(command=_migrate)
+
+    store = commands.add_parser(
+        "import",
+        help="store contract files (and their actuals) in the database",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _database_option(store)
+    store.add_argument("files", nargs="+", metavar="FILE", help="contract file, YAML or JSON")
+    store.set_defaults(command=_import)
+
+    user = commands.add_parser("add-user", help="add a staff user (password read from stdin)", epilog=EPILOG)
+    _database_option(user)
+    user.add_argument("email")
+    user.add_argument("--name", default="")
+    user.add_argument("--admin", action="store_true", help="may see and change every property")
+    user.add_argument("--property", type=int, action="append", default=[], metavar="ID", dest="properties")
+    user.set_defaults(command=_add_user)
+
+    key = commands.add_parser("add-key", help="create an API key and print it (shown once)", epilog=EPILOG)
+    _database_option(key)
+    key.add_argument("name")
+    key.add_argument("--access", choices=[access.value for access in Access], default=Access.READ.value)
+    key.add_argument("--property", type=int, action="append", default=[], metavar="ID", dest="properties")
+    key.set_defaults(command=_add_key)
     return parser
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="database (default: $ATTRITION_DATABASE_URL, else the SQLite file var/attrition.sqlite3)",
+    )
+
+
+def _database(args: argparse.Namespace) -> tuple[Settings, sa.Engine]:
+    settings = Settings.from_environment(args.database_url)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return settings, engine
 
 
 def _iso_date(text: str) -> date:
@@ -168,6 +233,108 @@ def _schema(args: argparse.Namespace) -> int:
 def schema_text() -> str:
     """The JSON Schema of contract files, as committed in ``contracts/schema.json``."""
     return json.dumps(ContractDocument.model_json_schema(), indent=2) + "\n"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings, engine = _database(args)
+    with session_scope(engine) as session:
+        first_start = is_empty(session)
+        if first_start and not args.no_demo:
+            documents = []
+            for path in sorted(Path("contracts").glob("*.yaml")) + sorted(Path("contracts").glob("*.json")):
+                if path.name != "schema.json":
+                    documents.append((path, load_document(path)))
+            credentials = load_demo(session, documents)
+            session.commit()
+            DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+            DEMO_CREDENTIALS.write_text(
+                f"email: {credentials.email}\n"
+                f"password: {credentials.password}\n"
+                f"api key: {credentials.api_key}\n"
+            )
+            DEMO_CREDENTIALS.chmod(0o600)
+            print(f"Loaded {len(documents)} sample contracts.")
+    url = f"http://{args.host}:{args.port}"
+    print(f"attrition on {url}  (API docs {url}/docs; database {engine.url.render_as_string()})")
+    if DEMO_CREDENTIALS.exists() and not args.no_demo:
+        print(f"Demo credentials ({DEMO_CREDENTIALS}):")
+        print(DEMO_CREDENTIALS.read_text(), end="")
+    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    _, engine = _database(args)
+    print(f"database at the latest migration: {engine.url.render_as_string()}")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    problems: list[FileProblem] = []
+    documents = []
+    for name in args.files:
+        try:
+            documents.append((name, load_document(Path(name))))
+        except ContractFileError as error:
+            problems += error.problems
+    if problems:
+        _report(problems)
+        return EXIT_INVALID
+    _, engine = _database(args)
+    with session_scope(engine) as session:
+        for name, document in documents:
+            try:
+                with session.begin_nested():
+                    imported = import_document(session, document)
+            except ServiceError as error:
+                problems += [problem_at(Path(name), p.field, p.message) for p in error.problems] or [
+                    FileProblem(name, None, "", error.detail)
+                ]
+                continue
+            print(f"imported {name} as contract {imported.contract_id} (property {imported.property_id})")
+        if problems:
+            _report(problems)
+            return EXIT_INVALID  # nothing is committed: a partial import helps no one
+        session.commit()
+    return EXIT_OK
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n")
+    _, engine = _database(args)
+    with session_scope(engine) as session:
+        try:
+            user = create_staff_user(
+                session,
+                args.email,
+                password,
+                name=args.name,
+                is_admin=args.admin,
+                property_ids=frozenset(args.properties),
+            )
+        except ServiceError as error:
+            _report(FileProblem("add-user", None, p.field, p.message) for p in error.problems)
+            return EXIT_INVALID
+        session.commit()
+    print(f"added {user.email}")
+    return EXIT_OK
+
+
+def _add_key(args: argparse.Namespace) -> int:
+    _, engine = _database(args)
+    with session_scope(engine) as session:
+        try:
+            _, raw = create_api_key(session, args.name, Access(args.access), frozenset(args.properties))
+        except ServiceError as error:
+            _report(FileProblem("add-key", None, p.field, p.message) for p in error.problems)
+            return EXIT_INVALID
+        session.commit()
+    print(raw)
+    return EXIT_OK
 
 
 def _engine_problem(error: EngineError, document: Path, actuals: Path | None) -> FileProblem:

@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 from app.documents import ContractDocument
 from app.engine.actuals import Actuals
 from app.engine.money import currency_scope
+from app.validation import error_message, field_text
 
 DataPath = tuple[Hashable, ...]
 Model = TypeVar("Model", bound=BaseModel)
@@ -204,9 +205,7 @@ def _map_lines(loader: _Loader, root: yaml.Node, shown: str) -> tuple[dict[DataP
                 key = loader.construct_object(key_node)
                 line = key_node.start_mark.line + 1
                 if key in first_line:
-                    duplicates.append(
-                        _duplicate(shown, line, _field_text((*path, key)), key, first_line[key])
-                    )
+                    duplicates.append(_duplicate(shown, line, field_text((*path, key)), key, first_line[key]))
                     continue
                 first_line[key] = line
                 lines[(*path, key)] = line
@@ -266,10 +265,7 @@ def _validate(path: Path, parsed: _Parsed, model: type[Model], example: str) -> 
 
 def _validation_problem(shown: str, lines: dict[DataPath, int], detail: ErrorDetails) -> FileProblem:
     loc = tuple(detail["loc"])
-    message = detail["msg"]
-    if detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
-        message = str(detail["ctx"]["error"])  # without pydantic's "Value error, " prefix
-    return FileProblem(shown, _line_of(lines, loc), _field_text(loc), message)
+    return FileProblem(shown, _line_of(lines, loc), field_text(loc), error_message(detail))
 
 
 def _line_of(lines: dict[DataPath, int], loc: DataPath) -> int | None:
@@ -278,13 +274,6 @@ def _line_of(lines: dict[DataPath, int], loc: DataPath) -> int | None:
         if loc[:end] in lines:
             return lines[loc[:end]]
     return None
-
-
-def _field_text(loc: DataPath) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}"
-    return text.removeprefix(".")
 
 
 def _field_path(text: str) -> DataPath:

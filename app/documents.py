@@ -7,7 +7,7 @@ the folder. ``contracts/schema.json`` is the JSON Schema of :class:`ContractDocu
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 
@@ -38,7 +38,19 @@ class Expected(BaseModel):
     note: str = Field(default="", description="How the expected figures were worked out")
 
 
-class ContractDocument(BaseModel):
+class _ContractCurrencyScope(BaseModel):
+    """Bare amounts anywhere in the document (``"189.00"``) take the contract's currency."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _document_currency(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        contract = data.get("contract") if isinstance(data, dict) else None
+        code = contract.get("currency") if isinstance(contract, dict) else None
+        with currency_scope(code):
+            return handler(data)
+
+
+class ContractDocument(_ContractCurrencyScope):
     """A contract file (YAML or JSON)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="attrition contract file")
@@ -49,12 +61,14 @@ class ContractDocument(BaseModel):
     as_of: date | None = None
     expected: Expected | None = None
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _document_currency(
-        cls, data: Any, handler: ModelWrapValidatorHandler[ContractDocument]
-    ) -> ContractDocument:
-        contract = data.get("contract") if isinstance(data, dict) else None
-        code = contract.get("currency") if isinstance(contract, dict) else None
-        with currency_scope(code):
-            return handler(data)
+
+class AssessmentRequest(_ContractCurrencyScope):
+    """A contract and its actuals, assessed as of a date without storing anything (the stateless API)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contract: Contract
+    actuals: Actuals | None = None
+    as_of: date | None = Field(
+        default=None, description="Defaults to today in the property's timezone (contract.property.timezone)"
+    )

@@ -1,0 +1,364 @@
+"""Contracts, their versions, actuals (pickup as JSON or CSV) and assessments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile
+
+from app.api.deps import (
+    IdempotencyKey,
+    IfMatch,
+    JsonBody,
+    PrincipalDep,
+    SessionDep,
+    UnsupportedMediaTypeError,
+    body_schema,
+    etag,
+    expected_revision,
+    read_json,
+)
+from app.api.schemas import (
+    ContractAssessmentPublic,
+    ContractPublic,
+    ContractSummary,
+    ContractWrite,
+    Page,
+    Saved,
+    StoredAssessmentPublic,
+    VersionPublic,
+)
+from app.documents import AssessmentRequest
+from app.engine import Assessment
+from app.persistence import repositories as repo
+from app.persistence.records import AssessmentRecord
+from app.services import actuals as actuals_service
+from app.services import assessments as assessment_service
+from app.services import contracts as service
+from app.services.errors import MalformedInputError
+from app.services.idempotency import Outcome, fingerprint, run_once
+
+router = APIRouter(tags=["contracts"])
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+AsOf = Annotated[date | None, Query(description="Default: today at the hotel")]
+
+ASSESSMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
+}
+
+
+def _contract(stored: service.StoredContract, response: Response) -> ContractPublic:
+    response.headers["ETag"] = etag(stored.record.revision)
+    return ContractPublic.model_validate(
+        {**ContractSummary.model_validate(stored.record).model_dump(), "contract": stored.version.terms}
+    )
+
+
+@router.post(
+    "/contracts",
+    status_code=201,
+    response_model=ContractPublic,
+    openapi_extra=body_schema(ContractWrite, "ContractWrite"),
+    summary="Create a contract (its version 1)",
+)
+def create_contract(
+    response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
+) -> ContractPublic:
+    stored = service.create_contract(session, principal, body)
+    session.commit()
+    response.headers["Location"] = f"/api/v1/contracts/{stored.record.id}"
+    return _contract(stored, response)
+
+
+@router.get("/contracts", response_model=Page[ContractSummary], summary="List contracts by arrival date")
+def list_contracts(
+    session: SessionDep,
+    principal: PrincipalDep,
+    property_id: Annotated[int | None, Query(ge=1)] = None,
+    account_id: Annotated[int | None, Query(ge=1)] = None,
+    status: service.ContractStatus | None = None,
+    arrival_from: date | None = None,
+    arrival_to: date | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ContractSummary]:
+    where = repo.ContractFilter(property_id, account_id, status, arrival_from, arrival_to)
+    items, total = service.list_contracts(session, principal, where, repo.Page(limit, offset))
+    return Page[ContractSummary](
+        items=[ContractSummary.model_validate(item) for item in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/contracts/{contract_id}", response_model=ContractPublic)
+def read_contract(
+    contract_id: int, response: Response, session: SessionDep, principal: PrincipalDep
+) -> ContractPublic:
+    return _contract(service.load_contract(session, principal, contract_id), response)
+
+
+@router.put(
+    "/contracts/{contract_id}",
+    response_model=ContractPublic,
+    openapi_extra=body_schema(ContractWrite, "ContractWrite"),
+    summary="Amend a contract (If-Match required; new terms add a version)",
+)
+def update_contract(
+    contract_id: int,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: JsonBody,
+    if_match: IfMatch = None,
+) -> ContractPublic:
+    service.get_contract(session, principal, contract_id)
+    stored = service.update_contract(session, principal, contract_id, expected_revision(if_match), body)
+    session.commit()
+    return _contract(stored, response)
+
+
+@router.get("/contracts/{contract_id}/versions", response_model=list[VersionPublic])
+def list_versions(contract_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionPublic]:
+    return [
+        VersionPublic.model_validate(row) for row in service.list_versions(session, principal, contract_id)
+    ]
+
+
+@router.get("/contracts/{contract_id}/versions/{version}", response_model=VersionPublic)
+def read_version(
+    contract_id: int, version: Annotated[int, Path(ge=1)], session: SessionDep, principal: PrincipalDep
+) -> VersionPublic:
+    return VersionPublic.model_validate(
+        service.load_contract(session, principal, contract_id, version).version
+    )
+
+
+# --- actuals -------------------------------------------------------------------------------------------
+
+
+async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
+    """A pickup report as JSON, as a CSV body (text/csv) or as a CSV file upload (multipart)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except Exception as error:  # python-multipart's parse errors have no common base
+            raise MalformedInputError(f"the upload cannot be read: {error}") from None
+        upload = next((value for value in form.values() if isinstance(value, UploadFile)), None)
+        if upload is None:
+            raise MalformedInputError("attach the CSV file in a form field named 'file'")
+        raw = await upload.read()
+        await form.close()
+        return "csv", _csv_text(raw), raw
+    if media in {"text/csv", "text/plain", "application/csv"}:
+        raw = await request.body()
+        return "csv", _csv_text(raw), raw
+    if media == "application/json" or media.endswith("+json"):
+        raw = await request.body()
+        return "json", await read_json(request), raw
+    raise UnsupportedMediaTypeError(
+        "send a pickup report as application/json, text/csv or a multipart upload"
+    )
+
+
+def _csv_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheet exports on Windows are often CP1252; every byte decodes, so say which we used.
+        return raw.decode("cp1252", errors="replace")
+
+
+PICKUP_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PickupReport"}},
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+body_schema(actuals_service.PickupReport, "PickupReport")
+
+
+@router.post(
+    "/contracts/{contract_id}/pickup",
+    status_code=201,
+    response_model=Saved,
+    openapi_extra=PICKUP_BODY,
+    summary="Record a pickup report (JSON, or CSV with ?as_of= or an as_of column)",
+    description=(
+        "CSV columns (header names are matched case-insensitively): night, room_type, room_nights, and "
+        "optionally source, rate, as_of. Comma, semicolon, tab and bar delimiters are detected. A report "
+        "with any bad row saves nothing; each problem names its line."
+    ),
+)
+def record_pickup(
+    contract_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    upload: Annotated[tuple[str, Any, bytes], Depends(read_pickup)],
+    as_of: Annotated[
+        date | None, Query(description="The report date of a CSV without an as_of column")
+    ] = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    kind, data, raw = upload
+
+    def write() -> Outcome:
+        if kind == "csv":
+            saved = actuals_service.record_pickup_csv(session, principal, contract_id, data, as_of)
+        else:
+            saved = actuals_service.record_pickup(session, principal, contract_id, data)
+        return Outcome(
+            201,
+            Saved(contract_id=saved.contract_id, as_of=saved.as_of, rows=saved.rows).model_dump(mode="json"),
+        )
+
+    service.get_contract(session, principal, contract_id)
+    print_ = fingerprint(f"pickup:{contract_id}:{kind}:{as_of}", raw)
+    outcome = run_once(session, principal, idempotency_key, print_, write)
+    session.commit()
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+@router.get("/contracts/{contract_id}/actuals", summary="The actuals as they stood on a date")
+def read_actuals(contract_id: int, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None) -> Any:
+    stored = service.load_contract(session, principal, contract_id)
+    day = as_of or assessment_service.hotel_today(stored.terms.property.timezone)
+    return actuals_service.actuals_as_of(session, stored, day).model_dump(mode="json")
+
+
+@router.post(
+    "/contracts/{contract_id}/actuals",
+    status_code=201,
+    response_model=Saved,
+    openapi_extra=body_schema(actuals_service.ActualsReport, "ActualsReport"),
+    summary="Record F&B spend, inventory reports and notices",
+)
+def record_actuals(
+    contract_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: JsonBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def write() -> Outcome:
+        saved = actuals_service.record_actuals(session, principal, contract_id, body)
+        return Outcome(
+            201,
+            Saved(contract_id=saved.contract_id, as_of=saved.as_of, rows=saved.rows).model_dump(mode="json"),
+        )
+
+    service.get_contract(session, principal, contract_id)
+    print_ = fingerprint(f"actuals:{contract_id}", repr(body))
+    outcome = run_once(session, principal, idempotency_key, print_, write)
+    session.commit()
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+# --- assessments ---------------------------------------------------------------------------------------
+
+
+def _dump(assessment: Assessment) -> dict[str, Any]:
+    dumped: dict[str, Any] = assessment_service.ASSESSMENT.dump_python(assessment, mode="json")
+    return dumped
+
+
+@router.post(
+    "/assessments",
+    openapi_extra=body_schema(AssessmentRequest, "AssessmentRequest"),
+    responses=ASSESSMENT_RESPONSE,
+    summary="Assess a contract and actuals sent in the body (nothing is stored)",
+    tags=["assessments"],
+)
+def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
+    return JSONResponse(_dump(assessment_service.assess_request(body)))
+
+
+@router.get(
+    "/contracts/{contract_id}/assessment",
+    response_model=ContractAssessmentPublic,
+    summary="Assess a stored contract as of a date (not stored)",
+    tags=["assessments"],
+)
+def assess_stored(
+    contract_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: AsOf = None,
+    version: Annotated[int | None, Query(ge=1, description="Default: the current version")] = None,
+) -> ContractAssessmentPublic:
+    result = assessment_service.assess_contract(session, principal, contract_id, as_of, version)
+    return ContractAssessmentPublic(
+        contract_id=result.contract_id,
+        contract_version=result.contract_version,
+        as_of=result.as_of,
+        assessment=_dump(result.assessment),
+    )
+
+
+def _stored(record: AssessmentRecord) -> StoredAssessmentPublic:
+    assert record.id is not None
+    return StoredAssessmentPublic(
+        id=record.id,
+        contract_id=record.contract_id,
+        contract_version=record.contract_version,
+        as_of=record.as_of,
+        assessment=record.result,
+        created_by=record.created_by,
+        created_at=record.created_at,
+    )
+
+
+@router.post(
+    "/contracts/{contract_id}/assessments",
+    status_code=201,
+    response_model=StoredAssessmentPublic,
+    summary="Assess a stored contract and keep the result with the version it used",
+    tags=["assessments"],
+)
+def save_assessment(
+    contract_id: int, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None
+) -> StoredAssessmentPublic:
+    record, _ = assessment_service.save_assessment(session, principal, contract_id, as_of)
+    session.commit()
+    return _stored(record)
+
+
+@router.get(
+    "/contracts/{contract_id}/assessments",
+    response_model=list[StoredAssessmentPublic],
+    tags=["assessments"],
+)
+def list_assessments(
+    contract_id: int, session: SessionDep, principal: PrincipalDep
+) -> list[StoredAssessmentPublic]:
+    return [_stored(row) for row in assessment_service.stored_assessments(session, principal, contract_id)]
+
+
+@router.get(
+    "/contracts/{contract_id}/assessments/{assessment_id}",
+    response_model=StoredAssessmentPublic,
+    tags=["assessments"],
+)
+def read_assessment(
+    contract_id: int, assessment_id: int, session: SessionDep, principal: PrincipalDep
+) -> StoredAssessmentPublic:
+    return _stored(assessment_service.stored_assessment(session, principal, contract_id, assessment_id))

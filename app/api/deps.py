@@ -1,0 +1,127 @@
+"""Dependency aliases (``SessionDep``, ``PrincipalDep``) and request-body reading.
+
+Bodies are read here rather than by FastAPI's own model binding: the engine's models are strict, and
+at this boundary they are validated with ``strict=False`` (dates as ISO text, amounts as quoted
+decimals), exactly as contract files are. Their schemas still appear in the OpenAPI document
+(``body_schema``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from app.services.auth import Principal, authenticate_api_key, authenticate_staff_session
+from app.services.errors import (
+    ForbiddenError,
+    MalformedInputError,
+    NotAuthenticatedError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+    ServiceError,
+)
+from app.services.inputs import parse_json
+
+SESSION_COOKIE = "attrition_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# Models whose JSON Schema goes into the OpenAPI components (see app.main.openapi_document).
+BODY_SCHEMAS: dict[str, Any] = {}
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    status = 415
+    title = "Unsupported media type"
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request; the route commits what it writes, anything else is rolled back."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """The caller, from an API key (``Authorization: Bearer atk_...`` or ``X-API-Key``) or a staff
+    session cookie. A cookie-authenticated write must also carry the session's CSRF token."""
+    if authorization:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise NotAuthenticatedError("use Authorization: Bearer <API key>")
+        return authenticate_api_key(session, credentials.strip())
+    if x_api_key:
+        return authenticate_api_key(session, x_api_key.strip())
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        principal = authenticate_staff_session(session, token)
+        if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != principal.csrf_token:
+            raise ForbiddenError(f"a signed-in browser must send the {CSRF_HEADER} header with each change")
+        return principal
+    raise NotAuthenticatedError("credentials required: send an API key (Authorization: Bearer <key>)")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+IfMatch = Annotated[
+    str | None,
+    Header(description='The ETag you read (for example "r3"); a stale one gets 412, none gets 428'),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", description="Retries with the same key are answered without writing again"
+    ),
+]
+
+_ETAG = re.compile(r'^(?:W/)?"r(\d{1,18})"$')
+
+
+def etag(revision: int) -> str:
+    return f'"r{revision}"'
+
+
+def expected_revision(if_match: str | None) -> int:
+    """The revision an ``If-Match`` header names; 428 without one, 412 for one we never issued."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequiredError("send If-Match with the ETag you read, so that no change is lost")
+    match = _ETAG.match(if_match.strip())
+    if match is None:
+        raise PreconditionFailedError("If-Match does not name a version of this resource")
+    return int(match.group(1))
+
+
+def body_schema(model: Any, name: str, *, content_type: str = "application/json") -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its body with :func:`read_json`."""
+    BODY_SCHEMAS[name] = model
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+        }
+    }
+
+
+async def read_json(request: Request) -> Any:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaTypeError("send the body as application/json")
+    try:
+        raw = await request.body()
+    except Exception as error:  # a client that hangs up mid-body
+        raise MalformedInputError(f"the body could not be read: {error}") from None
+    return parse_json(raw)
+
+
+JsonBody = Annotated[Any, Depends(read_json)]

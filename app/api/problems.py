@@ -1,0 +1,81 @@
+"""One error mapping: every failure is ``application/problem+json`` (RFC 9457), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from app.services.errors import Problem, ServiceError
+from app.validation import error_message, field_text
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("attrition")
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    line: int | None = None
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; ``errors`` names each field that is wrong."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[FieldProblem] = []
+
+
+def problem_response(
+    status: int, detail: str, problems: Sequence[Problem] = (), headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = ProblemDetails(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=[FieldProblem(field=p.field, message=p.message, line=p.line) for p in problems],
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _service_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ServiceError)
+    headers = {"WWW-Authenticate": 'Bearer realm="attrition"'} if error.status == 401 else None
+    return problem_response(error.status, error.detail, error.problems, headers)
+
+
+def _request_validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details: list[Any] = list(error.errors())
+    problems = [Problem(field_text(detail["loc"]), error_message(detail)) for detail in details]
+    return problem_response(422, "the request does not validate", problems)
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    return problem_response(error.status_code, detail, headers=dict(error.headers or {}))
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem_response(500, "an unexpected error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

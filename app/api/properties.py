@@ -1,0 +1,144 @@
+"""Properties and accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import IfMatch, JsonBody, PrincipalDep, SessionDep, body_schema, etag, expected_revision
+from app.api.schemas import AccountPublic, Page, PropertyPublic
+from app.persistence import repositories as repo
+from app.persistence.records import AccountRecord, PropertyRecord
+from app.services import properties as service
+from app.services.inputs import parse_input
+
+router = APIRouter(tags=["properties and accounts"])
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def _property(record: PropertyRecord, response: Response) -> PropertyPublic:
+    response.headers["ETag"] = etag(record.revision)
+    return PropertyPublic.model_validate(record)
+
+
+def _account(record: AccountRecord, response: Response) -> AccountPublic:
+    response.headers["ETag"] = etag(record.revision)
+    return AccountPublic.model_validate(record)
+
+
+@router.post(
+    "/properties",
+    status_code=201,
+    response_model=PropertyPublic,
+    openapi_extra=body_schema(service.PropertyCreate, "PropertyCreate"),
+    summary="Create a property (administrators)",
+)
+def create_property(
+    response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
+) -> PropertyPublic:
+    data = parse_input(service.PropertyCreate, body)
+    record = service.create_property(session, principal, data)
+    session.commit()
+    response.headers["Location"] = f"/api/v1/properties/{record.id}"
+    return _property(record, response)
+
+
+@router.get("/properties", response_model=Page[PropertyPublic], summary="List the properties you may see")
+def list_properties(
+    session: SessionDep, principal: PrincipalDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[PropertyPublic]:
+    items, total = service.list_properties(session, principal, repo.Page(limit, offset))
+    return Page[PropertyPublic](
+        items=[PropertyPublic.model_validate(item) for item in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/properties/{property_id}", response_model=PropertyPublic)
+def read_property(
+    property_id: int, response: Response, session: SessionDep, principal: PrincipalDep
+) -> PropertyPublic:
+    return _property(service.get_property(session, principal, property_id), response)
+
+
+@router.put(
+    "/properties/{property_id}",
+    response_model=PropertyPublic,
+    openapi_extra=body_schema(service.PropertyCreate, "PropertyCreate"),
+    summary="Replace a property's details (If-Match required)",
+)
+def update_property(
+    property_id: int,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: JsonBody,
+    if_match: IfMatch = None,
+) -> PropertyPublic:
+    service.get_property(session, principal, property_id)
+    revision = expected_revision(if_match)
+    data = parse_input(service.PropertyCreate, body)
+    record = service.update_property(session, principal, property_id, revision, data)
+    session.commit()
+    return _property(record, response)
+
+
+@router.post(
+    "/accounts",
+    status_code=201,
+    response_model=AccountPublic,
+    openapi_extra=body_schema(service.AccountCreate, "AccountCreate"),
+)
+def create_account(
+    response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
+) -> AccountPublic:
+    data = parse_input(service.AccountCreate, body)
+    record = service.create_account(session, principal, data)
+    session.commit()
+    response.headers["Location"] = f"/api/v1/accounts/{record.id}"
+    return _account(record, response)
+
+
+@router.get("/accounts", response_model=Page[AccountPublic])
+def list_accounts(
+    session: SessionDep,
+    principal: PrincipalDep,
+    property_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AccountPublic]:
+    items, total = service.list_accounts(session, principal, property_id, repo.Page(limit, offset))
+    return Page[AccountPublic](
+        items=[AccountPublic.model_validate(item) for item in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/accounts/{account_id}", response_model=AccountPublic)
+def read_account(
+    account_id: int, response: Response, session: SessionDep, principal: PrincipalDep
+) -> AccountPublic:
+    return _account(service.get_account(session, principal, account_id), response)
+
+
+@router.put(
+    "/accounts/{account_id}",
+    response_model=AccountPublic,
+    openapi_extra=body_schema(service.AccountUpdate, "AccountUpdate"),
+    summary="Replace an account's details (If-Match required)",
+)
+def update_account(
+    account_id: int,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: JsonBody,
+    if_match: IfMatch = None,
+) -> AccountPublic:
+    service.get_account(session, principal, account_id)
+    revision = expected_revision(if_match)
+    data = parse_input(service.AccountUpdate, body)
+    record = service.update_account(session, principal, account_id, revision, data)
+    session.commit()
+    return _account(record, response)

@@ -1,0 +1,132 @@
+"""API-only shapes: what responses look like where they differ from the engine's models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.engine.contract import Contract
+from app.services.auth import Access
+from app.services.contracts import ContractStatus
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    total: int = Field(description="How many items match, over all pages")
+    limit: int
+    offset: int
+
+
+class PropertyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    address: str
+    currency: str
+    locale: str
+    timezone: str
+    tax_profile: dict[str, Any] | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AccountPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    property_id: int
+    name: str
+    contact_name: str
+    contact_email: str
+    language: str
+    segment: str
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContractSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    property_id: int
+    account_id: int | None
+    reference: str = Field(description="The contract's own id (contract.id), unique within its property")
+    name: str
+    status: ContractStatus
+    currency: str
+    arrival_date: date
+    departure_date: date
+    current_version: int
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContractPublic(ContractSummary):
+    contract: dict[str, Any] = Field(description="The terms of the current version (a Contract)")
+
+
+class ContractWrite(BaseModel):
+    """Create or amend a contract. ``contract`` is the same as the ``contract`` section of a contract
+    file; its ``property`` section may be left out, since the stored property (``property_id``) always
+    fills it. An amendment whose terms differ adds a version; status and account alone do not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property_id: int | None = Field(default=None, description="Required on create; fixed afterwards")
+    account_id: int | None = None
+    status: ContractStatus = ContractStatus.DEFINITE
+    note: str = Field(default="", max_length=500, description="Why this version was made")
+    contract: Contract
+
+
+class VersionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    note: str
+    created_by: str
+    created_at: datetime
+    terms: dict[str, Any]
+
+
+class Saved(BaseModel):
+    contract_id: int
+    as_of: date
+    rows: int = Field(description="Rows recorded")
+
+
+class ContractAssessmentPublic(BaseModel):
+    contract_id: int
+    contract_version: int
+    as_of: date
+    assessment: dict[str, Any]
+
+
+class StoredAssessmentPublic(ContractAssessmentPublic):
+    id: int
+    created_by: str
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    access: Access
+    property_ids: list[int] = Field(default=[], description="Properties the key may use (not for admin keys)")
+
+
+class ApiKeyCreated(BaseModel):
+    id: int
+    name: str
+    access: Access
+    property_ids: list[int]
+    key: str = Field(description="Shown once; only its hash is kept")

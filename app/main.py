@@ -1,0 +1,100 @@
+"""create_app(): wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+from sqlmodel import Session
+
+from app.api import admin, contracts, problems, properties
+from app.api.deps import BODY_SCHEMAS
+from app.engine import Assessment
+from app.persistence.db import make_engine
+from app.settings import Settings
+from app.web import login
+
+API_PREFIX = "/api/v1"
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> FastAPI:
+    settings = settings or Settings.from_environment()
+    app = FastAPI(
+        title="attrition",
+        version="1",
+        summary="Hotel group attrition and cancellation damages, explained",
+        description=(
+            "Authenticate with an API key (`Authorization: Bearer atk_...`). Errors are "
+            "`application/problem+json` with the path of each invalid field. Updates need `If-Match`."
+        ),
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.sessions = session_factory(app.state.engine)
+    problems.install(app)
+    app.include_router(admin.health)
+    for router in (properties.router, contracts.router, admin.router):
+        app.include_router(router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)
+    app.include_router(login.router)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    return app
+
+
+def session_factory(engine: sa.Engine) -> Callable[[], Session]:
+    return lambda: Session(engine, expire_on_commit=False)
+
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": _PROBLEM}
+    for status, text in (
+        (400, "Malformed request"),
+        (401, "Credentials required"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (412, "Stale If-Match"),
+        (415, "Unsupported media type"),
+        (422, "Invalid input"),
+        (428, "If-Match required"),
+    )
+}
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the schemas of bodies read by ``read_json`` and of the assessment."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    extra: dict[str, tuple[Any, str]] = {name: (model, "validation") for name, model in BODY_SCHEMAS.items()}
+    extra["Assessment"] = (Assessment, "serialization")
+    extra["ProblemDetails"] = (problems.ProblemDetails, "serialization")
+    for name, (model, mode) in extra.items():
+        schema = TypeAdapter(model).json_schema(ref_template=REF_TEMPLATE, mode=mode)  # type: ignore[arg-type]
+        components.update(schema.pop("$defs", {}))
+        components[name] = schema
+    terms = dict(components["Contract"])
+    terms["required"] = [field for field in terms.get("required", []) if field != "property"]
+    terms["description"] = "A Contract whose property section may be left out: the stored property fills it."
+    components["ContractTerms"] = terms
+    components["ContractWrite"]["properties"]["contract"] = {"$ref": "#/components/schemas/ContractTerms"}
+    security = {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key, atk_..."}}
+    document["components"]["securitySchemes"] = security
+    for path, operations in document["paths"].items():
+        if path.startswith(API_PREFIX):
+            for operation in operations.values():
+                operation["security"] = [{"apiKey": []}]
+    app.openapi_schema = document
+    return document

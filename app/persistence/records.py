@@ -1,0 +1,255 @@
+"""The tables. Money is kept as its exact decimal text beside a currency column, never as a float.
+
+History is appended, never overwritten: contract versions, pickup snapshots, F&B and inventory reports,
+notices and assessments are insert-only; "the current value" is always the latest row as of a date.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both backends (SQLite keeps no zone, so it is put back on read)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: *_at columns hold aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _at() -> Any:
+    return Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(sa.JSON, nullable=nullable))
+
+
+class PropertyRecord(SQLModel, table=True):
+    __tablename__ = "properties"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=500)
+    currency: str = Field(max_length=3)
+    locale: str = Field(default="en", max_length=10)
+    timezone: str = Field(default="UTC", max_length=60)
+    tax_profile: dict[str, Any] | None = _json(nullable=True)
+    revision: int = Field(default=1)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class AccountRecord(SQLModel, table=True):
+    """The organisation that books, as one hotel knows it (its history feeds later forecasts)."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (sa.UniqueConstraint("property_id", "name", name="uq_accounts_property_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id", index=True)
+    name: str = Field(max_length=200)
+    contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=320)
+    language: str = Field(default="en", max_length=10)
+    segment: str = Field(default="other", max_length=20)
+    revision: int = Field(default=1)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class ContractRecord(SQLModel, table=True):
+    """A contract; its terms live in immutable versions, ``current_version`` names the one in force."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (
+        sa.UniqueConstraint("property_id", "reference", name="uq_contracts_property_reference"),
+        sa.Index("ix_contracts_property_arrival", "property_id", "arrival_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
+    reference: str = Field(max_length=80)
+    name: str = Field(default="", max_length=200)
+    status: str = Field(default="definite", max_length=20)
+    currency: str = Field(max_length=3)
+    arrival_date: date
+    departure_date: date
+    current_version: int = Field(default=1)
+    revision: int = Field(default=1)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class ContractVersionRecord(SQLModel, table=True):
+    __tablename__ = "contract_versions"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "version", name="uq_contract_versions_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    version: int
+    terms: dict[str, Any] = _json()
+    note: str = Field(default="", max_length=500)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+
+
+class PickupSnapshotRecord(SQLModel, table=True):
+    """Room nights on the books as of a date, for one night × room type × source."""
+
+    __tablename__ = "pickup_snapshots"
+    __table_args__ = (sa.Index("ix_pickup_snapshots_contract_as_of", "contract_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    as_of: date
+    night: date
+    room_type: str = Field(max_length=40)
+    source: str = Field(max_length=30)
+    room_nights: int
+    rate_amount: str | None = Field(default=None, max_length=40)
+    recorded_at: datetime = _at()
+
+
+class FnbActualRecord(SQLModel, table=True):
+    __tablename__ = "fnb_actuals"
+    __table_args__ = (sa.Index("ix_fnb_actuals_contract_as_of", "contract_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    as_of: date
+    category: str = Field(max_length=30)
+    amount: str = Field(max_length=40)
+    recorded_at: datetime = _at()
+
+
+class InventoryReportRecord(SQLModel, table=True):
+    __tablename__ = "inventory_reports"
+    __table_args__ = (sa.Index("ix_inventory_reports_contract_as_of", "contract_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    as_of: date
+    night: date
+    unsold_rooms: int | None = None
+    resold_rooms: int = 0
+    resold_rate: str | None = Field(default=None, max_length=40)
+    other_groups_charged_rooms: int = 0
+    recorded_at: datetime = _at()
+
+
+class NoticeRecord(SQLModel, table=True):
+    """A dated notice from the group: cancellation, or a lowered F&B minimum (kind)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (sa.Index("ix_notices_contract_as_of", "contract_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    as_of: date
+    kind: str = Field(max_length=20)
+    notice_date: date
+    resold_revenue: str | None = Field(default=None, max_length=40)
+    recorded_at: datetime = _at()
+
+
+class IngestionRecord(SQLModel, table=True):
+    """A write made under an ``Idempotency-Key``: a retry with the same key gets the same answer."""
+
+    __tablename__ = "ingestions"
+    __table_args__ = (sa.UniqueConstraint("principal", "idempotency_key", name="uq_ingestions_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=120)
+    idempotency_key: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = _json()
+    created_at: datetime = _at()
+
+
+class AssessmentRecord(SQLModel, table=True):
+    __tablename__ = "assessments"
+    __table_args__ = (sa.Index("ix_assessments_contract", "contract_id", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    contract_version: int
+    as_of: date
+    total_amount: str = Field(max_length=40)
+    currency: str = Field(max_length=3)
+    result: dict[str, Any] = _json()
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+
+
+class StaffUserRecord(SQLModel, table=True):
+    __tablename__ = "staff_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    is_admin: bool = False
+    is_active: bool = True
+    created_at: datetime = _at()
+
+
+class StaffUserPropertyRecord(SQLModel, table=True):
+    __tablename__ = "staff_user_properties"
+
+    user_id: int = Field(foreign_key="staff_users.id", primary_key=True)
+    property_id: int = Field(foreign_key="properties.id", primary_key=True)
+
+
+class StaffSessionRecord(SQLModel, table=True):
+    __tablename__ = "staff_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    csrf_token: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="staff_users.id", index=True)
+    created_at: datetime = _at()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class ApiKeyRecord(SQLModel, table=True):
+    """An API key, kept as the SHA-256 of its secret: keys are long random strings, not passwords."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=16, unique=True)
+    secret_hash: str = Field(max_length=64)
+    access: str = Field(max_length=20)
+    created_at: datetime = _at()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class ApiKeyPropertyRecord(SQLModel, table=True):
+    __tablename__ = "api_key_properties"
+
+    key_id: int = Field(foreign_key="api_keys.id", primary_key=True)
+    property_id: int = Field(foreign_key="properties.id", primary_key=True)

@@ -1,0 +1,334 @@
+"""Pickup snapshots, F&B spend, inventory reports and notices: appended, then read back as of a date."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
+from app.engine.money import NonNegativeMoney, currency_scope
+from app.persistence import repositories as repo
+from app.persistence.records import (
+    FnbActualRecord,
+    InventoryReportRecord,
+    NoticeRecord,
+    PickupSnapshotRecord,
+)
+from app.services.auth import Principal
+from app.services.contracts import StoredContract, load_contract
+from app.services.errors import InvalidInputError, MalformedInputError, Problem
+from app.services.inputs import parse_input
+
+MAX_ROWS = 20_000
+
+
+class PickupReport(BaseModel):
+    """Room nights on the books as of a date. Cells it names replace earlier figures from that date on;
+    cells it leaves out keep theirs. Earlier reports are kept, so pickup can be read as of any date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date
+    entries: Annotated[tuple[PickupEntry, ...], Field(min_length=1, max_length=MAX_ROWS)]
+
+
+class ActualsReport(BaseModel):
+    """Everything but pickup: F&B spend by category, the hotel's inventory per night, and notices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date
+    fnb_spend: tuple[FnbSpend, ...] = ()
+    inventory: tuple[InventoryReport, ...] = Field(default=(), max_length=MAX_ROWS)
+    fnb_notice_date: date | None = None
+    cancellation_notice_date: date | None = None
+    cancellation_resold_revenue: NonNegativeMoney | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    contract_id: int
+    as_of: date
+    rows: int
+
+
+def _writable(session: Session, principal: Principal, contract_id: int) -> StoredContract:
+    stored = load_contract(session, principal, contract_id)
+    principal.require_write(stored.record.property_id, f"contract {contract_id}")
+    return stored
+
+
+def _check_as_actuals(stored: StoredContract, data: dict[str, Any], prefix: str) -> None:
+    """The rules that span entries (duplicates, one currency) are the engine's: run them here too."""
+    parse_input(Actuals, {"currency": stored.terms.currency, **data}, currency=stored.terms.currency)
+
+
+def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
+    report = parse_input(PickupReport, data, currency=stored.terms.currency)
+    _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
+    return report
+
+
+def record_pickup(session: Session, principal: Principal, contract_id: int, data: Any) -> Saved:
+    stored = _writable(session, principal, contract_id)
+    report = parse_pickup_report(stored, data)
+    return _save_pickup(session, contract_id, report)
+
+
+def _save_pickup(session: Session, contract_id: int, report: PickupReport) -> Saved:
+    repo.add_all(
+        session,
+        (
+            PickupSnapshotRecord(
+                contract_id=contract_id,
+                as_of=report.as_of,
+                night=entry.night,
+                room_type=entry.room_type,
+                source=entry.source,
+                room_nights=entry.room_nights,
+                rate_amount=None if entry.rate is None else str(entry.rate.amount),
+            )
+            for entry in report.entries
+        ),
+    )
+    return Saved(contract_id, report.as_of, len(report.entries))
+
+
+# --- CSV pickup reports --------------------------------------------------------------------------------
+
+_COLUMNS = {
+    "night": ("night", "date", "stay_date", "stay_night", "arrival"),
+    "room_type": ("room_type", "type", "roomtype", "room_category", "category"),
+    "room_nights": ("room_nights", "rooms", "pickup", "picked_up", "on_the_books", "otb", "count"),
+    "source": ("source",),
+    "rate": ("rate", "room_rate", "group_rate"),
+    "as_of": ("as_of", "report_date", "as_of_date"),
+}
+_REQUIRED = ("night", "room_type", "room_nights")
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+
+
+def parse_pickup_csv(stored: StoredContract, text: str, as_of: date | None) -> PickupReport:
+    """A pickup report exported by a PMS or a spreadsheet: a header row, then one row per cell.
+
+    The delimiter (comma, semicolon, tab or bar) is detected by :class:`csv.Sniffer`; headers are matched
+    case-insensitively against the names in ``_COLUMNS``. Every problem names its line and column, and a
+    file with any problem saves nothing.
+    """
+    if not text.strip():
+        raise MalformedInputError("the CSV file is empty")
+    sample = text[:8192]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as error:
+        raise MalformedInputError(f"the CSV header cannot be read: {error}") from None
+    keys = [_header_key(cell) for cell in header]
+    columns: dict[str, int] = {}
+    for name, aliases in _COLUMNS.items():
+        for index, key in enumerate(keys):
+            if key in aliases and name not in columns:
+                columns[name] = index
+    missing = [name for name in _REQUIRED if name not in columns]
+    if missing:
+        raise InvalidInputError(
+            "the CSV header lacks required columns",
+            [
+                Problem(name, f"no column for {name} (accepted: {', '.join(_COLUMNS[name])})", 1)
+                for name in missing
+            ],
+        )
+    if as_of is None and "as_of" not in columns:
+        raise InvalidInputError(
+            "the report date is missing", [Problem("as_of", "give ?as_of=YYYY-MM-DD or an as_of column", 1)]
+        )
+    decimal_comma = getattr(dialect, "delimiter", ",") != ","
+    problems: list[Problem] = []
+    by_date: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise MalformedInputError(f"the CSV cannot be read: {error} (line {reader.line_num})") from None
+    if len(rows) > MAX_ROWS:
+        raise InvalidInputError("too many rows", [Problem("", f"at most {MAX_ROWS} rows per report")])
+    for offset, row in enumerate(rows):
+        line = offset + 2
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {name: row[index].strip() if index < len(row) else "" for name, index in columns.items()}
+        entry: dict[str, Any] = {key: values[key] for key in ("night", "room_type", "room_nights")}
+        if values.get("source"):
+            entry["source"] = values["source"].lower()
+        if values.get("rate"):
+            rate = values["rate"]
+            entry["rate"] = rate.replace(",", ".") if decimal_comma and "." not in rate else rate
+        row_as_of = values.get("as_of") or (as_of.isoformat() if as_of else "")
+        try:
+            report_date = date.fromisoformat(row_as_of)
+        except ValueError:
+            problems.append(Problem("as_of", f"{row_as_of!r} is not a date (YYYY-MM-DD)", line))
+            continue
+        by_date[report_date].append((line, entry))
+    reports: list[PickupReport] = []
+    for report_date, entries in by_date.items():
+        try:
+            reports.append(
+                parse_pickup_report(
+                    stored, {"as_of": report_date.isoformat(), "entries": [entry for _, entry in entries]}
+                )
+            )
+        except InvalidInputError as error:
+            problems.extend(_with_lines(error.problems, [line for line, _ in entries]))
+    if problems:
+        raise InvalidInputError("the CSV has rows that cannot be saved; nothing was saved", problems)
+    if len(reports) != 1:
+        raise InvalidInputError(
+            "a CSV report holds one as-of date", [Problem("as_of", "split the file by report date")]
+        )
+    return reports[0]
+
+
+_ENTRY_FIELD = re.compile(r"^(?:entries|pickup)\[(\d+)\]\.?(.*)$")
+
+
+def _with_lines(problems: tuple[Problem, ...], lines: list[int]) -> list[Problem]:
+    located = []
+    for problem in problems:
+        match = _ENTRY_FIELD.match(problem.field)
+        if match:
+            located.append(Problem(match.group(2) or "row", problem.message, lines[int(match.group(1))]))
+        else:
+            located.append(problem)
+    return located
+
+
+def record_pickup_csv(
+    session: Session, principal: Principal, contract_id: int, text: str, as_of: date | None
+) -> Saved:
+    stored = _writable(session, principal, contract_id)
+    return _save_pickup(session, contract_id, parse_pickup_csv(stored, text, as_of))
+
+
+# --- other actuals -------------------------------------------------------------------------------------
+
+
+def record_actuals(session: Session, principal: Principal, contract_id: int, data: Any) -> Saved:
+    stored = _writable(session, principal, contract_id)
+    report = parse_input(ActualsReport, data, currency=stored.terms.currency)
+    _check_as_actuals(stored, report.model_dump(exclude={"as_of"}), "")
+    rows: list[Any] = [
+        FnbActualRecord(
+            contract_id=contract_id,
+            as_of=report.as_of,
+            category=spend.category,
+            amount=str(spend.amount.amount),
+        )
+        for spend in report.fnb_spend
+    ]
+    rows += [
+        InventoryReportRecord(
+            contract_id=contract_id,
+            as_of=report.as_of,
+            night=item.night,
+            unsold_rooms=item.unsold_rooms,
+            resold_rooms=item.resold_rooms,
+            resold_rate=None if item.resold_rate is None else str(item.resold_rate.amount),
+            other_groups_charged_rooms=item.other_groups_charged_rooms,
+        )
+        for item in report.inventory
+    ]
+    if report.fnb_notice_date is not None:
+        rows.append(
+            NoticeRecord(
+                contract_id=contract_id, as_of=report.as_of, kind="fnb", notice_date=report.fnb_notice_date
+            )
+        )
+    if report.cancellation_notice_date is not None:
+        revenue = report.cancellation_resold_revenue
+        rows.append(
+            NoticeRecord(
+                contract_id=contract_id,
+                as_of=report.as_of,
+                kind="cancellation",
+                notice_date=report.cancellation_notice_date,
+                resold_revenue=None if revenue is None else str(revenue.amount),
+            )
+        )
+    elif report.cancellation_resold_revenue is not None:
+        raise InvalidInputError(
+            "resold revenue without a cancellation",
+            [Problem("cancellation_resold_revenue", "give cancellation_notice_date with it")],
+        )
+    if not rows:
+        raise InvalidInputError("nothing to record", [Problem("", "the report holds no actuals")])
+    repo.add_all(session, rows)
+    return Saved(contract_id, report.as_of, len(rows))
+
+
+def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actuals:
+    """The contract's actuals as they stood on ``as_of`` (the latest figure for each cell, category and
+    night). Pickup on the cut-off date comes from the snapshots as of that date."""
+    contract_id = stored.record.id
+    assert contract_id is not None
+    pickup = [
+        {
+            "night": row.night,
+            "room_type": row.room_type,
+            "room_nights": row.room_nights,
+            "source": row.source,
+            "rate": row.rate_amount,
+        }
+        for row in repo.pickup_as_of(session, contract_id, as_of)
+    ]
+    cutoff_pickup: list[dict[str, Any]] = []
+    cutoff = stored.terms.cutoff_date
+    if cutoff is not None and cutoff <= as_of:
+        at_cutoff: dict[tuple[date, str], int] = defaultdict(int)
+        for row in repo.pickup_as_of(session, contract_id, cutoff):
+            at_cutoff[(row.night, row.room_type)] += row.room_nights
+        cutoff_pickup = [
+            {"night": night, "room_type": room_type, "rooms": rooms}
+            for (night, room_type), rooms in sorted(at_cutoff.items())
+            if rooms > 0
+        ]
+    notices = repo.notices_as_of(session, contract_id, as_of)
+    cancellation = notices.get("cancellation")
+    data = {
+        "currency": stored.terms.currency,
+        "pickup": pickup,
+        "cutoff_pickup": cutoff_pickup,
+        "inventory": [
+            {
+                "night": row.night,
+                "unsold_rooms": row.unsold_rooms,
+                "resold_rooms": row.resold_rooms,
+                "resold_rate": row.resold_rate,
+                "other_groups_charged_rooms": row.other_groups_charged_rooms,
+            }
+            for row in repo.inventory_as_of(session, contract_id, as_of)
+        ],
+        "fnb_spend": [
+            {"category": row.category, "amount": row.amount}
+            for row in repo.fnb_as_of(session, contract_id, as_of)
+        ],
+        "fnb_notice_date": notices["fnb"].notice_date if "fnb" in notices else None,
+        "cancellation_notice_date": None if cancellation is None else cancellation.notice_date,
+        "cancellation_resold_revenue": None if cancellation is None else cancellation.resold_revenue,
+    }
+    with currency_scope(stored.terms.currency):
+        return Actuals.model_validate(data, strict=False)

@@ -1,0 +1,195 @@
+"""Contracts and their immutable versions: an amendment adds a version, nothing is overwritten."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.engine.contract import Contract
+from app.persistence import repositories as repo
+from app.persistence.records import AccountRecord, ContractRecord, ContractVersionRecord, PropertyRecord
+from app.services.auth import Principal
+from app.services.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+    Problem,
+)
+from app.services.inputs import parse_input
+from app.services.properties import get_property, property_info
+
+
+class ContractStatus(StrEnum):
+    TENTATIVE = "tentative"
+    DEFINITE = "definite"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class ContractEnvelope(BaseModel):
+    """What a create or update carries besides the terms (the terms are validated separately, so that
+    ``contract.property`` can be filled from the stored property first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1)
+    status: ContractStatus = ContractStatus.DEFINITE
+    note: str = Field(default="", max_length=500, description="Why this version was made")
+    contract: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContract:
+    record: ContractRecord
+    version: ContractVersionRecord
+    terms: Contract
+
+
+def _terms(session: Session, property_id: int, raw: dict[str, Any]) -> Contract:
+    """Validate the terms; the stored property's identity and tax profile fill ``contract.property``."""
+    prop = repo.get(session, PropertyRecord, property_id)
+    assert prop is not None  # the caller has checked the principal may see it
+    data = {**raw, "property": property_info(prop).model_dump(mode="json")}
+    return parse_input(Contract, data, prefix=("contract",))
+
+
+def _check_account(session: Session, account_id: int | None, property_id: int) -> None:
+    if account_id is None:
+        return
+    account = repo.get(session, AccountRecord, account_id)
+    if account is None or account.property_id != property_id:
+        raise InvalidInputError(
+            "unknown account",
+            [Problem("account_id", f"account {account_id} does not belong to this property")],
+        )
+
+
+def create_contract(session: Session, principal: Principal, raw: Any) -> StoredContract:
+    envelope = parse_input(ContractEnvelope, raw)
+    if envelope.property_id is None:
+        raise InvalidInputError("property_id is required", [Problem("property_id", "Field required")])
+    property_id = envelope.property_id
+    get_property(session, principal, property_id)
+    principal.require_write(property_id, f"property {property_id}")
+    _check_account(session, envelope.account_id, property_id)
+    terms = _terms(session, property_id, envelope.contract)
+    try:
+        with session.begin_nested():
+            record = repo.add(
+                session,
+                ContractRecord(
+                    property_id=property_id,
+                    account_id=envelope.account_id,
+                    reference=terms.id,
+                    name=terms.name,
+                    status=envelope.status,
+                    currency=terms.currency,
+                    arrival_date=terms.arrival_date,
+                    departure_date=terms.departure_date,
+                ),
+            )
+    except IntegrityError:
+        raise ConflictError(
+            f"the property already has a contract with id {terms.id!r}",
+            [Problem("contract.id", "already used by another contract of this property")],
+        ) from None
+    assert record.id is not None
+    version = repo.add(
+        session,
+        ContractVersionRecord(
+            contract_id=record.id,
+            version=1,
+            terms=terms.model_dump(mode="json"),
+            note=envelope.note,
+            created_by=principal.label,
+        ),
+    )
+    return StoredContract(record, version, terms)
+
+
+def get_contract(session: Session, principal: Principal, contract_id: int) -> ContractRecord:
+    record = repo.get(session, ContractRecord, contract_id)
+    if record is None or not principal.can_see(record.property_id):
+        raise NotFoundError(f"contract {contract_id} not found")
+    return record
+
+
+def load_contract(
+    session: Session, principal: Principal, contract_id: int, version: int | None = None
+) -> StoredContract:
+    record = get_contract(session, principal, contract_id)
+    number = record.current_version if version is None else version
+    version_record = repo.contract_version(session, contract_id, number)
+    if version_record is None:
+        raise NotFoundError(f"contract {contract_id} has no version {number}")
+    terms = Contract.model_validate(version_record.terms, strict=False)
+    return StoredContract(record, version_record, terms)
+
+
+def list_contracts(
+    session: Session, principal: Principal, where: repo.ContractFilter, page: repo.Page
+) -> tuple[Sequence[ContractRecord], int]:
+    return repo.list_contracts(session, principal.property_ids, where, page)
+
+
+def list_versions(
+    session: Session, principal: Principal, contract_id: int
+) -> Sequence[ContractVersionRecord]:
+    get_contract(session, principal, contract_id)
+    return repo.contract_versions(session, contract_id)
+
+
+def update_contract(
+    session: Session, principal: Principal, contract_id: int, revision: int, raw: Any
+) -> StoredContract:
+    """Amend a contract. New terms add a version; status and account changes alone do not."""
+    current = load_contract(session, principal, contract_id)
+    record = current.record
+    principal.require_write(record.property_id, f"contract {contract_id}")
+    envelope = parse_input(ContractEnvelope, raw)
+    if envelope.property_id is not None and envelope.property_id != record.property_id:
+        raise InvalidInputError(
+            "a contract cannot move", [Problem("property_id", "a contract stays with its property")]
+        )
+    _check_account(session, envelope.account_id, record.property_id)
+    terms = _terms(session, record.property_id, envelope.contract)
+    if terms.id != record.reference:
+        raise InvalidInputError(
+            "the contract id cannot change", [Problem("contract.id", "keep the contract's id")]
+        )
+    changed_terms = terms.model_dump(mode="json") != current.version.terms
+    new_version = record.current_version + 1 if changed_terms else record.current_version
+    if not repo.bump_revision(
+        session,
+        ContractRecord,
+        contract_id,
+        revision,
+        account_id=envelope.account_id,
+        status=envelope.status,
+        name=terms.name,
+        currency=terms.currency,
+        arrival_date=terms.arrival_date,
+        departure_date=terms.departure_date,
+        current_version=new_version,
+    ):
+        raise PreconditionFailedError("the contract has changed since you read it: fetch it again")
+    if changed_terms:
+        repo.add(
+            session,
+            ContractVersionRecord(
+                contract_id=contract_id,
+                version=new_version,
+                terms=terms.model_dump(mode="json"),
+                note=envelope.note,
+                created_by=principal.label,
+            ),
+        )
+    return load_contract(session, principal, contract_id)

@@ -1,0 +1,169 @@
+"""Properties (hotels) and the accounts (booking organisations) each one keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.engine.contract import PropertyInfo, Segment, TaxProfile
+from app.persistence import repositories as repo
+from app.persistence.records import AccountRecord, PropertyRecord
+from app.services.auth import Principal
+from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+LocaleCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="for example en, fr_FR")]
+
+
+def _known_locale(value: str) -> str:
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"unknown locale {value!r}") from None
+    return value
+
+
+class PropertyCreate(BaseModel):
+    """A hotel: its identity on invoices, its currency, locale, timezone and tax profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    address: str = Field(default="", max_length=500)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    locale: LocaleCode = "en"
+    timezone: str = Field(
+        default="UTC", min_length=1, max_length=60, description="IANA name, e.g. Europe/Lisbon"
+    )
+    tax_profile: TaxProfile | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}: use an IANA name such as Europe/Lisbon") from None
+        return value
+
+    _locale = field_validator("locale")(_known_locale)
+
+
+class AccountCreate(BaseModel):
+    """An organisation that books with the hotel; ``language`` is the one its documents are written in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    property_id: int = Field(ge=1)
+    name: Name
+    contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=320)
+    language: LocaleCode = "en"
+    segment: Segment = Segment.OTHER
+
+    _locale = field_validator("language")(_known_locale)
+
+
+class AccountUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=320)
+    language: LocaleCode = "en"
+    segment: Segment = Segment.OTHER
+
+    _locale = field_validator("language")(_known_locale)
+
+
+def property_info(record: PropertyRecord) -> PropertyInfo:
+    """The property as the engine sees it (identity and tax profile)."""
+    return PropertyInfo.model_validate(
+        {
+            "name": record.name,
+            "address": record.address,
+            "locale": record.locale,
+            "timezone": record.timezone,
+            "tax_profile": record.tax_profile,
+        },
+        strict=False,
+    )
+
+
+def _property_values(data: PropertyCreate) -> dict[str, Any]:
+    values: dict[str, Any] = data.model_dump(mode="json")
+    return values
+
+
+def create_property(session: Session, principal: Principal, data: PropertyCreate) -> PropertyRecord:
+    principal.require_admin()
+    return repo.add(session, PropertyRecord(**_property_values(data)))
+
+
+def get_property(session: Session, principal: Principal, property_id: int) -> PropertyRecord:
+    record = repo.get(session, PropertyRecord, property_id)
+    if record is None or not principal.can_see(property_id):
+        raise NotFoundError(f"property {property_id} not found")
+    return record
+
+
+def list_properties(
+    session: Session, principal: Principal, page: repo.Page
+) -> tuple[Sequence[PropertyRecord], int]:
+    return repo.list_properties(session, principal.property_ids, page)
+
+
+def update_property(
+    session: Session, principal: Principal, property_id: int, revision: int, data: PropertyCreate
+) -> PropertyRecord:
+    get_property(session, principal, property_id)
+    principal.require_write(property_id, f"property {property_id}")
+    if not repo.bump_revision(session, PropertyRecord, property_id, revision, **_property_values(data)):
+        raise PreconditionFailedError("the property has changed since you read it: fetch it again")
+    return get_property(session, principal, property_id)
+
+
+def create_account(session: Session, principal: Principal, data: AccountCreate) -> AccountRecord:
+    get_property(session, principal, data.property_id)
+    principal.require_write(data.property_id, f"property {data.property_id}")
+    try:
+        with session.begin_nested():
+            return repo.add(session, AccountRecord(**data.model_dump(mode="json")))
+    except IntegrityError:
+        raise ConflictError(f"the property already has an account named {data.name!r}") from None
+
+
+def get_account(session: Session, principal: Principal, account_id: int) -> AccountRecord:
+    record = repo.get(session, AccountRecord, account_id)
+    if record is None or not principal.can_see(record.property_id):
+        raise NotFoundError(f"account {account_id} not found")
+    return record
+
+
+def list_accounts(
+    session: Session, principal: Principal, property_id: int | None, page: repo.Page
+) -> tuple[Sequence[AccountRecord], int]:
+    return repo.list_accounts(session, principal.property_ids, property_id, page)
+
+
+def update_account(
+    session: Session, principal: Principal, account_id: int, revision: int, data: AccountUpdate
+) -> AccountRecord:
+    record = get_account(session, principal, account_id)
+    principal.require_write(record.property_id, f"account {account_id}")
+    try:
+        with session.begin_nested():
+            changed = repo.bump_revision(
+                session, AccountRecord, account_id, revision, **data.model_dump(mode="json")
+            )
+    except IntegrityError:
+        raise ConflictError(f"the property already has an account named {data.name!r}") from None
+    if not changed:
+        raise PreconditionFailedError("the account has changed since you read it: fetch it again")
+    return get_account(session, principal, account_id)

@@ -1,0 +1,1 @@
+"""Server-rendered pages for hotel staff (Jinja2; htmx as progressive enhancement)."""
