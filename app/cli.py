@@ -101,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the web service (migrates the database; loads the samples on first start)",
+        description=(
+            "Run the web service; the database is migrated first.\n\n"
+            "On the first start (no property yet), unless --no-demo, the sample contracts in ./contracts\n"
+            "are loaded with a demo administrator and a demo API key. The credentials are written to\n"
+            f"{DEMO_CREDENTIALS} (under the working directory) and, while that file exists, printed\n"
+            "at each start, one line each: 'email: ...', 'password: ...', 'api key: ...'."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -263,6 +270,7 @@ def _serve(args: argparse.Namespace) -> int:
     if DEMO_CREDENTIALS.exists() and not args.no_demo:
         print(f"Demo credentials ({DEMO_CREDENTIALS}):")
         print(DEMO_CREDENTIALS.read_text(), end="")
+    sys.stdout.flush()  # before uvicorn takes over: a pipe (a log, a test) sees the credentials now
     uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="info")
     return EXIT_OK
 
@@ -285,6 +293,7 @@ def _import(args: argparse.Namespace) -> int:
         _report(problems)
         return EXIT_INVALID
     _, engine = _database(args)
+    done = []
     with session_scope(engine) as session:
         for name, document in documents:
             try:
@@ -295,11 +304,14 @@ def _import(args: argparse.Namespace) -> int:
                     FileProblem(name, None, "", error.detail)
                 ]
                 continue
-            print(f"imported {name} as contract {imported.contract_id} (property {imported.property_id})")
+            done.append(
+                f"imported {name} as contract {imported.contract_id} (property {imported.property_id})"
+            )
         if problems:
             _report(problems)
             return EXIT_INVALID  # nothing is committed: a partial import helps no one
         session.commit()
+    print("\n".join(done))  # only once committed: a rolled-back import was never "imported"
     return EXIT_OK
 
 

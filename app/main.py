@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
@@ -24,7 +25,8 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 
 def create_app(settings: Settings | None = None, engine: sa.Engine | None = None) -> FastAPI:
     settings = settings or Settings.from_environment()
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI and ReDoc assets from the package, not from a CDN.
+    app = FastAPIOffline(
         title="attrition",
         version="1",
         summary="Hotel group attrition and cancellation damages, explained",

@@ -118,7 +118,8 @@ def update_contract(
     body: JsonBody,
     if_match: IfMatch = None,
 ) -> ContractPublic:
-    service.get_contract(session, principal, contract_id)
+    record = service.get_contract(session, principal, contract_id)
+    principal.require_write(record.property_id, f"contract {contract_id}")  # 403 before 428/412
     stored = service.update_contract(session, principal, contract_id, expected_revision(if_match), body)
     session.commit()
     return _contract(stored, response)

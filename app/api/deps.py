@@ -9,6 +9,7 @@ decimals), exactly as contract files are. Their schemas still appear in the Open
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -66,7 +67,10 @@ def get_principal(
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         principal = authenticate_staff_session(session, token)
-        if request.method not in _SAFE_METHODS and request.headers.get(CSRF_HEADER) != principal.csrf_token:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if request.method not in _SAFE_METHODS and not secrets.compare_digest(
+            sent, principal.csrf_token or ""
+        ):
             raise ForbiddenError(f"a signed-in browser must send the {CSRF_HEADER} header with each change")
         return principal
     raise NotAuthenticatedError("credentials required: send an API key (Authorization: Bearer <key>)")
@@ -85,7 +89,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-_ETAG = re.compile(r'^(?:W/)?"r(\d{1,18})"$')
+# If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+_ETAG = re.compile(r'^"r(\d{1,18})"$')
 
 
 def etag(revision: int) -> str:

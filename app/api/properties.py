@@ -39,6 +39,7 @@ def _account(record: AccountRecord, response: Response) -> AccountPublic:
 def create_property(
     response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
 ) -> PropertyPublic:
+    principal.require_admin()  # 403 before any 422
     data = parse_input(service.PropertyCreate, body)
     record = service.create_property(session, principal, data)
     session.commit()
@@ -78,6 +79,7 @@ def update_property(
     if_match: IfMatch = None,
 ) -> PropertyPublic:
     service.get_property(session, principal, property_id)
+    principal.require_write(property_id, f"property {property_id}")  # 403 before any 428/412
     revision = expected_revision(if_match)
     data = parse_input(service.PropertyCreate, body)
     record = service.update_property(session, principal, property_id, revision, data)
@@ -136,7 +138,8 @@ def update_account(
     body: JsonBody,
     if_match: IfMatch = None,
 ) -> AccountPublic:
-    service.get_account(session, principal, account_id)
+    account = service.get_account(session, principal, account_id)
+    principal.require_write(account.property_id, f"account {account_id}")  # 403 before any 428/412
     revision = expected_revision(if_match)
     data = parse_input(service.AccountUpdate, body)
     record = service.update_account(session, principal, account_id, revision, data)

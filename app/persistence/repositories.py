@@ -31,6 +31,14 @@ from app.persistence.records import (
 
 Record = TypeVar("Record", bound=SQLModel)
 
+# Ids and version numbers are INTEGER columns, 32-bit on PostgreSQL. A number outside that range names
+# no row; binding it would be a database error (a 500) instead of "not found".
+_INTEGER_RANGE = range(-(2**31), 2**31)
+
+
+def _equals(column: Any, value: int) -> Any:
+    return column == value if value in _INTEGER_RANGE else sa.false()
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
@@ -51,11 +59,15 @@ def add_all(session: Session, records: Iterable[SQLModel]) -> None:
 
 
 def get(session: Session, table: type[Record], key: Any) -> Record | None:
+    if isinstance(key, int) and key not in _INTEGER_RANGE:
+        return None
     return session.get(table, key)
 
 
 def bump_revision(session: Session, table: type[SQLModel], key: int, expected: int, **values: Any) -> bool:
     """Compare-and-set: update the row only if its revision is still ``expected`` (optimistic locking)."""
+    if expected + 1 not in _INTEGER_RANGE:
+        return False  # no row holds it (an If-Match we never issued)
     statement = (
         sa.update(table)
         .where(table.id == key, table.revision == expected)  # type: ignore[attr-defined]
@@ -94,7 +106,7 @@ def list_accounts(
     if visible is not None:
         statement = statement.where(col(AccountRecord.property_id).in_(visible))
     if property_id is not None:
-        statement = statement.where(AccountRecord.property_id == property_id)
+        statement = statement.where(_equals(AccountRecord.property_id, property_id))
     statement = statement.order_by(col(AccountRecord.id))
     return session.exec(_page(statement, page)).all(), _count(session, statement)
 
@@ -118,9 +130,9 @@ def list_contracts(
     if visible is not None:
         statement = statement.where(col(ContractRecord.property_id).in_(visible))
     if where.property_id is not None:
-        statement = statement.where(ContractRecord.property_id == where.property_id)
+        statement = statement.where(_equals(ContractRecord.property_id, where.property_id))
     if where.account_id is not None:
-        statement = statement.where(ContractRecord.account_id == where.account_id)
+        statement = statement.where(_equals(ContractRecord.account_id, where.account_id))
     if where.status is not None:
         statement = statement.where(ContractRecord.status == where.status)
     if where.arrival_from is not None:
@@ -134,7 +146,7 @@ def list_contracts(
 def contract_version(session: Session, contract_id: int, version: int) -> ContractVersionRecord | None:
     return session.exec(
         select(ContractVersionRecord).where(
-            ContractVersionRecord.contract_id == contract_id, ContractVersionRecord.version == version
+            ContractVersionRecord.contract_id == contract_id, _equals(ContractVersionRecord.version, version)
         )
     ).first()
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
+from app.engine.contract import PickupSource
 from app.engine.money import NonNegativeMoney, currency_scope
 from app.persistence import repositories as repo
 from app.persistence.records import (
@@ -67,12 +68,37 @@ def _writable(session: Session, principal: Principal, contract_id: int) -> Store
 
 
 def _check_as_actuals(stored: StoredContract, data: dict[str, Any], prefix: str) -> None:
-    """The rules that span entries (duplicates, one currency) are the engine's: run them here too."""
-    parse_input(Actuals, {"currency": stored.terms.currency, **data}, currency=stored.terms.currency)
+    """The rules that span entries (duplicates, one currency) are the engine's: run them here too, and
+    name each problem by the body's own field (a pickup report's ``entries``, not ``pickup``)."""
+    try:
+        parse_input(Actuals, {"currency": stored.terms.currency, **data}, currency=stored.terms.currency)
+    except InvalidInputError as error:
+        if not prefix:
+            raise
+        raise InvalidInputError(
+            error.detail,
+            [
+                Problem(re.sub(r"^pickup(?=\[|\.|$)", prefix, problem.field), problem.message, problem.line)
+                for problem in error.problems
+            ],
+        ) from None
 
 
 def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
     report = parse_input(PickupReport, data, currency=stored.terms.currency)
+    nights = set(stored.terms.nights)
+    outside = [
+        Problem(
+            f"entries[{index}].night",
+            f"{entry.night} is not a night of the block; pickup before or "
+            "after the block has source 'shoulder'",
+        )
+        for index, entry in enumerate(report.entries)
+        if entry.night not in nights and entry.source is not PickupSource.SHOULDER
+    ]
+    if outside:
+        # The engine refuses such pickup; stored, it would make every later assessment fail.
+        raise InvalidInputError("pickup outside the block must be shoulder pickup", outside)
     _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
     return report
 
@@ -173,7 +199,7 @@ def parse_pickup_csv(stored: StoredContract, text: str, as_of: date | None) -> P
         values = {name: row[index].strip() if index < len(row) else "" for name, index in columns.items()}
         entry: dict[str, Any] = {key: values[key] for key in ("night", "room_type", "room_nights")}
         if values.get("source"):
-            entry["source"] = values["source"].lower()
+            entry["source"] = _header_key(values["source"])
         if values.get("rate"):
             rate = values["rate"]
             entry["rate"] = rate.replace(",", ".") if decimal_comma and "." not in rate else rate

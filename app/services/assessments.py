@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter
 from sqlmodel import Session
@@ -26,7 +26,19 @@ ASSESSMENT = TypeAdapter(Assessment)
 
 def hotel_today(timezone: str, now: datetime | None = None) -> date:
     """Today's date at the hotel: a stay's dates are hotel-local (style.md)."""
-    return (now or utc_now()).astimezone(ZoneInfo(timezone)).date()
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInputError(
+            "unknown timezone",
+            [
+                Problem(
+                    "contract.property.timezone",
+                    f"unknown timezone {timezone!r}: give as_of, or an IANA name",
+                )
+            ],
+        ) from None
+    return (now or utc_now()).astimezone(zone).date()
 
 
 def _assess(contract: Any, actuals: Actuals, as_of: date) -> Assessment:

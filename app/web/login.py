@@ -41,9 +41,12 @@ def login_form() -> HTMLResponse:
 def login(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1000)],
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
 ) -> HTMLResponse | RedirectResponse:
+    if not email.strip() or not password:
+        # A form left empty is shown again (style.md), not answered with problem+json.
+        return _page("enter your email and your password", email, status=422)
     try:
         user = auth.verify_password(session, email, password)
     except NotAuthenticatedError as error:

@@ -18,7 +18,8 @@ def test_imported_sample_assesses_to_its_expected_result(
     path: Path, session: Session, client: TestClient, admin_key: str
 ) -> None:
     document = load_document(path)
-    assert document.expected is not None and document.as_of is not None
+    assert document.expected is not None
+    assert document.as_of is not None
     imported = import_document(session, document)
     session.commit()
 
@@ -51,7 +52,9 @@ def test_contract_posted_through_the_api_with_pickup_and_fnb_assesses_as_its_fil
 ) -> None:
     path = next(path for path in sample_files() if path.stem == "medical-congress-fnb-rental")
     document = load_document(path)
-    assert document.actuals is not None and document.as_of is not None and document.expected is not None
+    assert document.actuals is not None
+    assert document.as_of is not None
+    assert document.expected is not None
     raw = document.model_dump(mode="json")
     info = raw["contract"]["property"]
     headers = bearer(admin_key)

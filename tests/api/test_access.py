@@ -1,0 +1,837 @@
+"""Who may do what: every route under /api/v1 against every kind of caller.
+
+Two hotels, A and B, each with an account, a contract (with pickup) and a stored assessment. The callers
+are: nobody, bad credentials of several kinds, a read key and a read-write key for A, an admin key, a
+staff user of A signed in with a cookie, and an admin staff user. The tables below say what each may do;
+every route of the OpenAPI document must appear in them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlmodel import Session, SQLModel, select
+
+from app.api.deps import CSRF_HEADER, SESSION_COOKIE
+from app.contract_files import load_document
+from app.main import create_app
+from app.persistence.records import (
+    AccountRecord,
+    ApiKeyRecord,
+    AssessmentRecord,
+    ContractRecord,
+    ContractVersionRecord,
+    FnbActualRecord,
+    IngestionRecord,
+    InventoryReportRecord,
+    NoticeRecord,
+    PickupSnapshotRecord,
+    PropertyRecord,
+    StaffSessionRecord,
+)
+from app.services import actuals, assessments, auth, contracts, properties
+from app.services.auth import Access, Principal
+from app.settings import Settings
+from tests.api.conftest import CONTRACTS, bearer, property_body
+
+SETUP = Principal("test setup", None, can_write=True, is_admin=True)
+SAMPLE = load_document(CONTRACTS / "wedding-block-cliff.yaml")
+AS_OF = "2027-10-18"
+PASSWORD = "correct horse battery staple"
+
+
+def _terms(**overrides: Any) -> dict[str, Any]:
+    terms: dict[str, Any] = SAMPLE.contract.model_dump(mode="json", exclude={"property"})
+    return terms | overrides
+
+
+# --- the two hotels ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hotel:
+    property_id: int
+    account_id: int
+    contract_id: int
+    assessment_id: int
+
+    def ids(self) -> dict[str, int]:
+        return {
+            "property_id": self.property_id,
+            "account_id": self.account_id,
+            "contract_id": self.contract_id,
+            "assessment_id": self.assessment_id,
+        }
+
+
+def _hotel(session: Session, name: str) -> Hotel:
+    prop = properties.create_property(
+        session, SETUP, properties.PropertyCreate.model_validate(property_body(name=name))
+    )
+    assert prop.id is not None
+    account = properties.create_account(
+        session, SETUP, properties.AccountCreate(property_id=prop.id, name=f"{name} account")
+    )
+    assert account.id is not None
+    stored = contracts.create_contract(
+        session, SETUP, {"property_id": prop.id, "account_id": account.id, "contract": _terms()}
+    )
+    contract_id = stored.record.id
+    assert contract_id is not None
+    assert SAMPLE.actuals is not None
+    pickup = [entry.model_dump(mode="json") for entry in SAMPLE.actuals.pickup]
+    actuals.record_pickup(session, SETUP, contract_id, {"as_of": AS_OF, "entries": pickup})
+    record, _ = assessments.save_assessment(session, SETUP, contract_id, SAMPLE.as_of)
+    assert record.id is not None
+    return Hotel(prop.id, account.id, contract_id, record.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A staff user signed in through the login form: the cookie it was given and its CSRF token."""
+
+    cookie: str
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    a: Hotel
+    b: Hotel
+    spare_key_id: int  # a key an administrator may revoke
+    staff_a: Login
+    other_staff_a: Login
+    staff_admin: Login
+
+
+def _sign_in(
+    client: TestClient, session: Session, email: str, property_ids: set[int], is_admin: bool
+) -> Login:
+    """Create a staff user and log in through the form, as a browser would."""
+    user = auth.create_staff_user(
+        session, email, PASSWORD, is_admin=is_admin, property_ids=frozenset(property_ids)
+    )
+    session.commit()
+    response = client.post("/login", data={"email": email, "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    session.expire_all()
+    record = session.exec(select(StaffSessionRecord).where(StaffSessionRecord.user_id == user.id)).one()
+    return Login(response.cookies[SESSION_COOKIE], record.csrf_token)
+
+
+@pytest.fixture(scope="module")
+def world_connection(engine: sa.Engine) -> Iterator[tuple[sa.Connection, World]]:
+    """Both hotels and the signed-in staff, built once per database in a transaction of this module's
+    own; each test runs in a savepoint of it (``connection`` below), rolled back after the test.
+    Logging in costs two Argon2 hashes, too slow to repeat in each of hundreds of tests."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as session:
+            a = _hotel(session, "Hotel A")
+            b = _hotel(session, "Hotel B")
+            spare, _ = auth.create_api_key(session, "spare", Access.READ, frozenset({a.property_id}))
+            session.commit()
+            assert spare.id is not None
+            app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)), engine)
+            app.state.sessions = lambda: Session(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            with TestClient(app) as client:
+                only_a = {a.property_id}
+                world = World(
+                    a,
+                    b,
+                    spare.id,
+                    staff_a=_sign_in(client, session, "staff@a.example", only_a, False),
+                    other_staff_a=_sign_in(client, session, "other@a.example", only_a, False),
+                    staff_admin=_sign_in(client, session, "admin@hq.example", set(), True),
+                )
+        yield connection, world
+        outer.rollback()
+
+
+@pytest.fixture
+def connection(world_connection: tuple[sa.Connection, World]) -> Iterator[sa.Connection]:
+    """Overrides conftest's: a savepoint of the module's transaction instead of a transaction per test."""
+    connection, _ = world_connection
+    savepoint = connection.begin_nested()
+    yield connection
+    if savepoint.is_active:
+        savepoint.rollback()
+
+
+@pytest.fixture
+def world(world_connection: tuple[sa.Connection, World], connection: sa.Connection) -> World:
+    return world_connection[1]
+
+
+# --- the routes ----------------------------------------------------------------------------------------
+
+Body = Callable[[Hotel, World], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One route. ``kind``: "read" and "write" act on one hotel's resources, "any" needs only valid
+    credentials, "admin" needs an administrator. ``ok`` is the status of a caller who may."""
+
+    method: str
+    path: str
+    kind: str
+    ok: int
+    body: Body | None = None
+    params: dict[str, str] | None = None
+    if_match: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def url(self, hotel: Hotel, world: World) -> str:
+        return self.path.format(**hotel.ids(), key_id=world.spare_key_id, version=1)
+
+
+def _pickup(hotel: Hotel, world: World) -> Any:
+    return {
+        "as_of": "2027-09-01",
+        "entries": [{"night": "2027-10-08", "room_type": "king", "room_nights": 4}],
+    }
+
+
+def _actuals(hotel: Hotel, world: World) -> Any:
+    return {"as_of": AS_OF, "inventory": [{"night": "2027-10-08", "unsold_rooms": 3}]}
+
+
+def _stateless(hotel: Hotel, world: World) -> Any:
+    raw = SAMPLE.model_dump(mode="json")
+    return {"contract": raw["contract"], "actuals": raw["actuals"], "as_of": AS_OF}
+
+
+SCOPED_READS = [
+    Call("GET", "/api/v1/properties/{property_id}", "read", 200),
+    Call("GET", "/api/v1/accounts/{account_id}", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/versions", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/versions/{version}", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/actuals", "read", 200, params={"as_of": AS_OF}),
+    Call("GET", "/api/v1/contracts/{contract_id}/assessment", "read", 200, params={"as_of": AS_OF}),
+    Call("GET", "/api/v1/contracts/{contract_id}/assessments", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/assessments/{assessment_id}", "read", 200),
+]
+SCOPED_WRITES = [
+    Call(
+        "PUT",
+        "/api/v1/properties/{property_id}",
+        "write",
+        200,
+        body=lambda hotel, world: property_body(name="Renamed"),
+        if_match=True,
+    ),
+    Call(
+        "PUT",
+        "/api/v1/accounts/{account_id}",
+        "write",
+        200,
+        body=lambda hotel, world: {"name": "Renamed account"},
+        if_match=True,
+    ),
+    Call(
+        "PUT",
+        "/api/v1/contracts/{contract_id}",
+        "write",
+        200,
+        body=lambda hotel, world: {"status": "tentative", "contract": _terms()},
+        if_match=True,
+    ),
+    Call("POST", "/api/v1/contracts/{contract_id}/pickup", "write", 201, body=_pickup),
+    Call("POST", "/api/v1/contracts/{contract_id}/actuals", "write", 201, body=_actuals),
+    Call("POST", "/api/v1/contracts/{contract_id}/assessments", "write", 201, params={"as_of": AS_OF}),
+    Call(
+        "POST",
+        "/api/v1/accounts",
+        "write",
+        201,
+        body=lambda hotel, world: {"property_id": hotel.property_id, "name": "New account"},
+    ),
+    Call(
+        "POST",
+        "/api/v1/contracts",
+        "write",
+        201,
+        body=lambda hotel, world: {"property_id": hotel.property_id, "contract": _terms(id="new-contract")},
+    ),
+]
+UNSCOPED = [
+    Call("GET", "/api/v1/properties", "any", 200),
+    Call("GET", "/api/v1/accounts", "any", 200),
+    Call("GET", "/api/v1/contracts", "any", 200),
+    Call("POST", "/api/v1/assessments", "any", 200, body=_stateless),
+]
+ADMIN_ONLY = [
+    Call("POST", "/api/v1/properties", "admin", 201, body=lambda hotel, world: property_body(name="New")),
+    Call(
+        "POST",
+        "/api/v1/api-keys",
+        "admin",
+        201,
+        body=lambda hotel, world: {"name": "new", "access": "read", "property_ids": [hotel.property_id]},
+    ),
+    Call("DELETE", "/api/v1/api-keys/{key_id}", "admin", 204),
+]
+API_CALLS = SCOPED_READS + SCOPED_WRITES + UNSCOPED + ADMIN_ONLY
+PUBLIC = ["/healthz", "/openapi.json", "/docs"]
+
+
+# --- the callers ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    is_admin: bool = False
+    can_write: bool = False
+    sees_b: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+READ_A = Role("read key for A")
+READ_WRITE_A = Role("read-write key for A", can_write=True)
+ADMIN_KEY = Role("admin key", is_admin=True, can_write=True, sees_b=True)
+STAFF_A = Role("staff user of A (cookie)", can_write=True)
+STAFF_ADMIN = Role("admin staff user (cookie)", is_admin=True, can_write=True, sees_b=True)
+VALID_ROLES = [READ_A, READ_WRITE_A, ADMIN_KEY, STAFF_A, STAFF_ADMIN]
+SCOPED_TO_A = [READ_A, READ_WRITE_A, STAFF_A]
+
+# Tried on every route:
+BAD_CREDENTIALS = ["no credentials", "malformed key", "unknown key", "revoked key"]
+# Tried on one read, one write and one administrator's route:
+OTHER_BAD_CREDENTIALS = [
+    "bearer without a key",
+    "basic scheme",
+    "known prefix, wrong secret",
+    "unknown X-API-Key",
+    "unknown session cookie",
+]
+
+
+@dataclass
+class Caller:
+    """Headers for a request; a cookie caller's writes carry its CSRF token."""
+
+    headers: dict[str, str]
+    csrf: dict[str, str]
+
+    def for_method(self, method: str) -> dict[str, str]:
+        return self.headers | (self.csrf if method not in {"GET", "HEAD"} else {})
+
+
+@pytest.fixture
+def caller(client: TestClient, session: Session, world: World) -> Callable[[Role], Caller]:
+    def make(role: Role) -> Caller:
+        a = {world.a.property_id}
+        if role is READ_A:
+            return Caller(bearer(_key(session, Access.READ, a)), {})
+        if role is READ_WRITE_A:
+            return Caller(bearer(_key(session, Access.READ_WRITE, a)), {})
+        if role is ADMIN_KEY:
+            return Caller(bearer(_key(session, Access.ADMIN, set())), {})
+        login = world.staff_a if role is STAFF_A else world.staff_admin
+        assert role in {STAFF_A, STAFF_ADMIN}
+        client.cookies.set(SESSION_COOKIE, login.cookie)
+        return Caller({}, {CSRF_HEADER: login.csrf_token})
+
+    return make
+
+
+def _key(session: Session, access: Access, property_ids: set[int]) -> str:
+    _, raw = auth.create_api_key(session, f"test {access}", access, frozenset(property_ids))
+    session.commit()
+    return raw
+
+
+def bad_headers(kind: str, client: TestClient, session: Session, world: World) -> dict[str, str]:
+    if kind == "no credentials":
+        return {}
+    if kind == "bearer without a key":
+        return {"Authorization": "Bearer "}
+    if kind == "basic scheme":
+        return {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}
+    if kind == "malformed key":
+        return bearer("not-an-api-key")
+    if kind == "unknown key":
+        return bearer("atk_0123456789ab_" + "x" * 43)
+    if kind == "known prefix, wrong secret":
+        prefix = _key(session, Access.ADMIN, set()).split("_")[1]
+        return bearer(f"atk_{prefix}_" + "x" * 43)
+    if kind == "unknown X-API-Key":
+        return {"X-API-Key": "atk_0123456789ab_" + "y" * 43}
+    if kind == "revoked key":
+        raw = _key(session, Access.ADMIN, set())
+        record = session.exec(select(ApiKeyRecord).where(ApiKeyRecord.prefix == raw.split("_")[1])).one()
+        assert record.id is not None
+        auth.revoke_api_key(session, record.id)
+        session.commit()
+        return bearer(raw)
+    assert kind == "unknown session cookie"
+    client.cookies.set(SESSION_COOKIE, "no-such-session")
+    return {CSRF_HEADER: "whatever"}
+
+
+def send(client: TestClient, call: Call, hotel: Hotel, world: World, headers: dict[str, str]) -> Response:
+    headers = dict(headers)
+    if call.if_match:
+        headers["If-Match"] = '"r1"'
+    body = None if call.body is None else call.body(hotel, world)
+    return client.request(call.method, call.url(hotel, world), headers=headers, json=body, params=call.params)
+
+
+# What a test can see changing: row counts of every table, and the revision of every row that has one.
+WATCHED: list[type[SQLModel]] = [
+    PropertyRecord,
+    AccountRecord,
+    ContractRecord,
+    ContractVersionRecord,
+    PickupSnapshotRecord,
+    FnbActualRecord,
+    InventoryReportRecord,
+    NoticeRecord,
+    AssessmentRecord,
+    IngestionRecord,
+    ApiKeyRecord,
+]
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    session.expire_all()
+    state: dict[str, Any] = {
+        table.__name__: session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        for table in WATCHED
+    }
+    for table in (PropertyRecord, AccountRecord, ContractRecord):
+        state[f"{table.__name__} revisions"] = sorted(session.execute(sa.select(table.id, table.revision)))  # type: ignore[attr-defined]
+    state["revoked keys"] = session.execute(
+        sa.select(sa.func.count()).select_from(ApiKeyRecord).where(ApiKeyRecord.revoked_at.is_not(None))  # type: ignore[union-attr]
+    ).scalar_one()
+    return state
+
+
+def assert_problem(response: Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    return body
+
+
+# --- the matrix ----------------------------------------------------------------------------------------
+
+
+def test_the_tables_name_every_route_of_the_openapi_document(app: FastAPI) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+        if path.startswith("/api/v1")
+    }
+    tabled = {(call.method, call.path) for call in API_CALLS}
+
+    assert tabled == documented
+    assert "/healthz" in app.openapi()["paths"]
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_endpoint_answers_without_credentials(client: TestClient, path: str) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 200, response.text
+    assert "www-authenticate" not in response.headers
+
+
+def _bad_credentials_matrix() -> list[Any]:
+    everywhere = [
+        pytest.param(kind, call, id=f"{kind}-{call.id}") for kind in BAD_CREDENTIALS for call in API_CALLS
+    ]
+    samples = [SCOPED_READS[2], SCOPED_WRITES[3], ADMIN_ONLY[0]]
+    some = [
+        pytest.param(kind, call, id=f"{kind}-{call.id}") for kind in OTHER_BAD_CREDENTIALS for call in samples
+    ]
+    return everywhere + some
+
+
+@pytest.mark.parametrize(("credentials", "call"), _bad_credentials_matrix())
+def test_bad_credentials_get_401_problem_and_write_nothing(
+    client: TestClient, session: Session, world: World, credentials: str, call: Call
+) -> None:
+    headers = bad_headers(credentials, client, session, world)
+    before = snapshot(session)
+
+    response = send(client, call, world.a, world, headers)
+
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert snapshot(session) == before
+
+
+def _expected(role: Role, call: Call) -> int:
+    if call.kind == "admin":
+        return call.ok if role.is_admin else 403
+    if call.kind == "write":
+        return call.ok if role.can_write else 403
+    return call.ok
+
+
+@pytest.mark.parametrize("call", API_CALLS, ids=lambda call: call.id)
+@pytest.mark.parametrize("role", VALID_ROLES, ids=str)
+def test_role_on_hotel_a_gets_what_its_access_allows(
+    client: TestClient,
+    session: Session,
+    world: World,
+    caller: Callable[[Role], Caller],
+    role: Role,
+    call: Call,
+) -> None:
+    who = caller(role)
+    before = snapshot(session)
+
+    response = send(client, call, world.a, world, who.for_method(call.method))
+
+    status = _expected(role, call)
+    if status >= 400:
+        assert_problem(response, status)
+        assert snapshot(session) == before
+    else:
+        assert response.status_code == status, response.text
+        writes = call.kind in {"write", "admin"}
+        assert (snapshot(session) != before) is writes
+
+
+@pytest.mark.parametrize("call", SCOPED_READS + SCOPED_WRITES, ids=lambda call: call.id)
+@pytest.mark.parametrize("role", SCOPED_TO_A, ids=str)
+def test_role_scoped_to_a_gets_404_for_everything_of_hotel_b_and_writes_nothing(
+    client: TestClient,
+    session: Session,
+    world: World,
+    caller: Callable[[Role], Caller],
+    role: Role,
+    call: Call,
+) -> None:
+    who = caller(role)
+    before = snapshot(session)
+
+    response = send(client, call, world.b, world, who.for_method(call.method))
+
+    assert_problem(response, 404)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("call", SCOPED_READS + SCOPED_WRITES, ids=lambda call: call.id)
+@pytest.mark.parametrize("role", [ADMIN_KEY, STAFF_ADMIN], ids=str)
+def test_administrator_reaches_hotel_b_too(
+    client: TestClient,
+    world: World,
+    caller: Callable[[Role], Caller],
+    role: Role,
+    call: Call,
+) -> None:
+    who = caller(role)
+
+    response = send(client, call, world.b, world, who.for_method(call.method))
+
+    assert response.status_code == call.ok, response.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/contracts/{a_contract}/assessments/{b_assessment}",
+        "/api/v1/contracts/{b_contract}/assessments/{a_assessment}",
+    ],
+)
+@pytest.mark.parametrize("role", [*SCOPED_TO_A, ADMIN_KEY], ids=str)
+def test_assessment_read_through_another_contract_is_not_found(
+    client: TestClient, world: World, caller: Callable[[Role], Caller], role: Role, path: str
+) -> None:
+    who = caller(role)
+    url = path.format(
+        a_contract=world.a.contract_id,
+        b_contract=world.b.contract_id,
+        a_assessment=world.a.assessment_id,
+        b_assessment=world.b.assessment_id,
+    )
+
+    assert_problem(client.get(url, headers=who.headers), 404)
+
+
+LISTS = [
+    ("/api/v1/properties", None, "id"),
+    ("/api/v1/accounts", None, "property_id"),
+    ("/api/v1/contracts", None, "property_id"),
+    ("/api/v1/accounts", "b", "property_id"),
+    ("/api/v1/contracts", "b", "property_id"),
+]
+
+
+@pytest.mark.parametrize(("path", "filter_by", "owner"), LISTS)
+@pytest.mark.parametrize("role", SCOPED_TO_A, ids=str)
+def test_lists_for_a_role_scoped_to_a_hold_only_hotel_a_items(
+    client: TestClient,
+    world: World,
+    caller: Callable[[Role], Caller],
+    role: Role,
+    path: str,
+    filter_by: str | None,
+    owner: str,
+) -> None:
+    who = caller(role)
+    params = {} if filter_by is None else {"property_id": str(world.b.property_id)}
+
+    body = client.get(path, headers=who.headers, params=params).json()
+
+    owners = {item[owner] for item in body["items"]}
+    if filter_by is None:
+        assert owners == {world.a.property_id}
+        assert body["total"] == len(body["items"])
+    else:
+        assert body == {"items": [], "total": 0, "limit": 50, "offset": 0}
+
+
+@pytest.mark.parametrize(("path", "filter_by", "owner"), LISTS[:3])
+@pytest.mark.parametrize("role", [ADMIN_KEY, STAFF_ADMIN], ids=str)
+def test_lists_for_an_administrator_hold_both_hotels(
+    client: TestClient,
+    world: World,
+    caller: Callable[[Role], Caller],
+    role: Role,
+    path: str,
+    filter_by: str | None,
+    owner: str,
+) -> None:
+    who = caller(role)
+
+    body = client.get(path, headers=who.headers).json()
+
+    assert {item[owner] for item in body["items"]} == {world.a.property_id, world.b.property_id}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/accounts", lambda prop: {"property_id": prop, "name": "Smuggled account"}),
+        ("/api/v1/contracts", lambda prop: {"property_id": prop, "contract": _terms(id="smuggled")}),
+    ],
+    ids=["account", "contract"],
+)
+@pytest.mark.parametrize("role", SCOPED_TO_A, ids=str)
+def test_creating_in_hotel_b_with_hotel_a_credentials_fails_and_admin_sees_nothing_new(
+    client: TestClient,
+    world: World,
+    caller: Callable[[Role], Caller],
+    admin_key: str,
+    role: Role,
+    path: str,
+    body: Callable[[int], Any],
+) -> None:
+    who = caller(role)
+    listed = {"property_id": str(world.b.property_id)}
+    before = client.get(path, headers=bearer(admin_key), params=listed).json()
+
+    response = client.post(path, headers=who.for_method("POST"), json=body(world.b.property_id))
+
+    assert response.status_code in {403, 404}, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert client.get(path, headers=bearer(admin_key), params=listed).json() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/properties", lambda a: property_body(name="Not allowed")),
+        ("/api/v1/api-keys", lambda a: {"name": "escalate", "access": "admin"}),
+        ("/api/v1/api-keys", lambda a: {"name": "wider", "access": "read_write", "property_ids": [a]}),
+        ("/api/v1/properties", lambda a: {"name": "", "currency": "dollars"}),
+        ("/api/v1/api-keys", lambda a: {"access": "root"}),
+    ],
+    ids=["property", "admin key", "key for A", "invalid property", "invalid key"],
+)
+@pytest.mark.parametrize("role", SCOPED_TO_A, ids=str)
+def test_only_administrators_create_properties_and_keys(
+    client: TestClient,
+    session: Session,
+    world: World,
+    caller: Callable[[Role], Caller],
+    role: Role,
+    path: str,
+    body: Callable[[int], Any],
+) -> None:
+    who = caller(role)
+    before = snapshot(session)
+
+    response = client.post(path, headers=who.for_method("POST"), json=body(world.a.property_id))
+
+    assert_problem(response, 403)
+    assert snapshot(session) == before
+
+
+def _update_without_write_access() -> list[Any]:
+    cases = []
+    for call in SCOPED_WRITES[:3]:
+        for if_match in (None, '"r99"'):
+            label = "no If-Match" if if_match is None else "stale If-Match"
+            cases.append(pytest.param(call, if_match, id=f"{call.id}-{label}"))
+    return cases
+
+
+@pytest.mark.parametrize(("call", "if_match"), _update_without_write_access())
+def test_read_key_update_is_403_whatever_its_if_match(
+    client: TestClient,
+    session: Session,
+    world: World,
+    caller: Callable[[Role], Caller],
+    call: Call,
+    if_match: str | None,
+) -> None:
+    """A caller who may not write is told so, not asked for a precondition it could never satisfy
+    (RFC 9110 §13.2.1: preconditions are evaluated only where the request would otherwise succeed)."""
+    who = caller(READ_A)
+    headers = who.headers | ({} if if_match is None else {"If-Match": if_match})
+    assert call.body is not None
+    before = snapshot(session)
+
+    response = client.request(
+        call.method, call.url(world.a, world), headers=headers, json=call.body(world.a, world)
+    )
+
+    assert_problem(response, 403)
+    assert snapshot(session) == before
+
+
+def test_key_created_by_an_administrator_works_until_revoked_then_gets_401(
+    client: TestClient, world: World, admin_key: str
+) -> None:
+    created = client.post(
+        "/api/v1/api-keys",
+        headers=bearer(admin_key),
+        json={"name": "front desk", "access": "read", "property_ids": [world.a.property_id]},
+    )
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    own = f"/api/v1/properties/{world.a.property_id}"
+    assert client.get(own, headers=bearer(key)).status_code == 200
+    assert_problem(client.get(f"/api/v1/properties/{world.b.property_id}", headers=bearer(key)), 404)
+
+    revoked = client.delete(f"/api/v1/api-keys/{created.json()['id']}", headers=bearer(admin_key))
+
+    assert revoked.status_code == 204, revoked.text
+    response = client.get(own, headers=bearer(key))
+    assert_problem(response, 401)
+    assert "www-authenticate" in response.headers
+
+
+@pytest.mark.parametrize("role", SCOPED_TO_A, ids=str)
+def test_non_administrator_cannot_revoke_a_key_and_the_key_keeps_working(
+    client: TestClient, session: Session, world: World, caller: Callable[[Role], Caller], role: Role
+) -> None:
+    victim = _key(session, Access.READ, {world.a.property_id})
+    victim_id = session.exec(select(ApiKeyRecord.id).where(ApiKeyRecord.prefix == victim.split("_")[1])).one()
+    who = caller(role)
+
+    response = client.delete(f"/api/v1/api-keys/{victim_id}", headers=who.for_method("DELETE"))
+
+    assert_problem(response, 403)
+    assert client.get("/api/v1/properties", headers=bearer(victim)).status_code == 200
+
+
+def test_revoking_an_unknown_key_is_404(client: TestClient, admin_key: str) -> None:
+    assert_problem(client.delete("/api/v1/api-keys/999999", headers=bearer(admin_key)), 404)
+
+
+def test_x_api_key_header_authenticates_like_bearer(
+    client: TestClient, session: Session, world: World
+) -> None:
+    key = _key(session, Access.READ, {world.a.property_id})
+
+    response = client.get(f"/api/v1/properties/{world.a.property_id}", headers={"X-API-Key": key})
+
+    assert response.status_code == 200, response.text
+
+
+# --- cookies and CSRF ----------------------------------------------------------------------------------
+
+COOKIE_WRITES = SCOPED_WRITES + [call for call in UNSCOPED if call.method != "GET"]
+
+
+@pytest.mark.parametrize("call", COOKIE_WRITES, ids=lambda call: call.id)
+@pytest.mark.parametrize("token", ["missing", "wrong", "another session's"])
+def test_cookie_write_without_the_session_csrf_token_is_403_and_writes_nothing(
+    client: TestClient,
+    session: Session,
+    world: World,
+    caller: Callable[[Role], Caller],
+    call: Call,
+    token: str,
+) -> None:
+    caller(STAFF_A)
+    headers = {
+        "missing": {},
+        "wrong": {CSRF_HEADER: "x" * 32},
+        "another session's": {CSRF_HEADER: world.other_staff_a.csrf_token},
+    }[token]
+    before = snapshot(session)
+
+    response = send(client, call, world.a, world, headers)
+
+    body = assert_problem(response, 403)
+    assert CSRF_HEADER in body["detail"]
+    assert snapshot(session) == before
+
+
+def test_cookie_write_with_the_session_csrf_token_is_saved(
+    client: TestClient, session: Session, world: World, caller: Callable[[Role], Caller]
+) -> None:
+    who = caller(STAFF_A)
+
+    response = client.post(
+        "/api/v1/accounts",
+        headers=who.for_method("POST"),
+        json={"property_id": world.a.property_id, "name": "Booked by cookie"},
+    )
+
+    assert response.status_code == 201, response.text
+    session.expire_all()
+    saved = session.get(AccountRecord, response.json()["id"])
+    assert saved is not None
+    assert saved.name == "Booked by cookie"
+
+
+def test_cookie_read_needs_no_csrf_token(
+    client: TestClient, world: World, caller: Callable[[Role], Caller]
+) -> None:
+    caller(STAFF_A)
+
+    response = client.get(f"/api/v1/contracts/{world.a.contract_id}")
+
+    assert response.status_code == 200, response.text
+
+
+def test_api_key_write_needs_no_csrf_token(client: TestClient, session: Session, world: World) -> None:
+    key = _key(session, Access.READ_WRITE, {world.a.property_id})
+
+    response = client.post(
+        "/api/v1/accounts",
+        headers=bearer(key),
+        json={"property_id": world.a.property_id, "name": "Booked by key"},
+    )
+
+    assert response.status_code == 201, response.text

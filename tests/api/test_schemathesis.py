@@ -1,0 +1,142 @@
+"""Schemathesis against the OpenAPI document: every operation, driven in-process, never answers 5xx.
+
+The app runs on a SQLite file of its own (migrated, then seeded with the sample contract
+``corporate-sales-meeting-per-night.yaml``: a property, an account, the contract with its pickup, a
+stored assessment, and a second copy of the contract for actuals to be written to), not on the
+rolled-back fixtures of ``conftest``: schemathesis sends many requests, and each must really commit for
+the next to see it. The seeded objects are the first rows of a fresh database, so their ids are known;
+path parameters take them most of the time (schemathesis "dictionaries"), so that reads, updates and
+assessments reach real objects, and any value the rest of the time, so that the 404 and 422 paths are
+exercised too.
+
+Each operation gets a bounded, derandomized run (``MAX_EXAMPLES`` fuzzed cases plus schemathesis's
+coverage cases: boundary and invalid values for each parameter, and methods the path does not allow),
+without deadline. The checks are schemathesis's defaults but two (see ``checks`` below): no 5xx, status
+codes, content types, headers and bodies as documented, ``Allow`` on 405, and credentials enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis import Case
+
+from app.contract_files import load_document
+from app.main import create_app, session_factory
+from app.persistence.db import make_engine, migrate, session_scope
+from app.services import assessments as assessment_service
+from app.services import auth
+from app.services.imports import IMPORTER, import_document
+from app.settings import Settings
+from tests.api.conftest import CONTRACTS, bearer
+
+MAX_EXAMPLES = 25
+SAMPLE = CONTRACTS / "corporate-sales-meeting-per-night.yaml"
+SEEDED_ID = 1
+SCRATCH_CONTRACT_ID = 2
+ADMIN_KEY_ID = 1  # the key the run authenticates with; the run revokes only the spare one
+SPARE_KEY_ID = 2
+PATH_IDS = ("property_id", "account_id", "contract_id", "version", "assessment_id", "key_id")
+SQLITE_MAX_INTEGER = 2**63 - 1
+
+# The schema is loaded at import (schemathesis parametrizes at collection); the OpenAPI document does
+# not touch the database, so the app starts on an empty in-memory one; ``seeded_key`` swaps in the file.
+# (``schemathesis.pytest.from_fixture`` would avoid the swap, but fails under pytest 9.2: it sets
+# ``request.node._nodeid``, which pytest no longer has.)
+app = create_app(Settings(database_url="sqlite://"), make_engine("sqlite://"))
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json",
+    app,
+    config=schemathesis.Config.from_dict(
+        {
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+            "dictionaries": {"seeded": {"values": [SEEDED_ID]}, "scratch": {"values": [SCRATCH_CONTRACT_ID]}},
+            "parameters": {f"path.{name}": {"dictionary": "seeded", "probability": 0.7} for name in PATH_IDS},
+            "operations": [
+                {
+                    # Actuals go to a second contract: pickup for a night outside the block is stored
+                    # (a bug), after which every assessment of that contract is a 422. Contract 1
+                    # stays assessable, so the assessments' 200 answers are checked too.
+                    "include-name-regex": "^POST .*/(pickup|actuals)$",
+                    "parameters": {"path.contract_id": {"dictionary": "scratch", "probability": 0.7}},
+                }
+            ],
+            "checks": {
+                # Off: the document cannot say everything the service checks, so schema-valid requests
+                # are rightly refused (428 without If-Match, departure before arrival, unknown locales,
+                # a property_id that create requires and update forbids, CSV without the columns).
+                "positive_data_acceptance": {"enabled": False},
+                # Off: bodies and queries are validated leniently on purpose (``strict=False`` at the
+                # boundary, as contract files are: "0" for false, numbers for decimals), and unknown
+                # query parameters are ignored, as FastAPI does; both are "schema-violating" requests.
+                "negative_data_rejection": {"enabled": False},
+            },
+        }
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def seeded_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Seed a fresh SQLite file, point the app at it, and return an administrator's API key."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'attrition.sqlite3'}")
+    migrate(engine)
+    document = load_document(SAMPLE)
+    with session_scope(engine) as session:
+        imported = import_document(session, document)
+        scratch = document.model_copy(
+            update={"contract": document.contract.model_copy(update={"id": "scratch"})}
+        )
+        scratch_id = import_document(session, scratch).contract_id
+        stored, _ = assessment_service.save_assessment(
+            session, IMPORTER, imported.contract_id, document.as_of
+        )
+        admin, raw = auth.create_api_key(session, "schemathesis", auth.Access.ADMIN, frozenset())
+        spare, _ = auth.create_api_key(session, "spare", auth.Access.READ, frozenset({imported.property_id}))
+        session.commit()
+    assert (imported.property_id, imported.contract_id, stored.id) == (SEEDED_ID, SEEDED_ID, SEEDED_ID)
+    assert (admin.id, spare.id, scratch_id) == (ADMIN_KEY_ID, SPARE_KEY_ID, SCRATCH_CONTRACT_ID)
+    app.state.engine, app.state.sessions = engine, session_factory(engine)
+    yield raw
+    engine.dispose()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_api_answers_without_server_errors_and_as_documented(case: Case, seeded_key: str) -> None:
+    if case.path == "/api/v1/api-keys/{key_id}" and case.path_parameters == {"key_id": ADMIN_KEY_ID}:
+        case.path_parameters = {"key_id": SPARE_KEY_ID}
+    case.call_and_validate(headers=bearer(seeded_key))
+
+
+# Found by schemathesis: such ids were 500s (OverflowError on SQLite; on PostgreSQL, whose INTEGER is
+# 32-bit, a DataError from 2**31 on). Pinned here, as fuzzing reaches them only now and then.
+BEYOND = SQLITE_MAX_INTEGER + 1
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", f"/api/v1/contracts/{BEYOND}", None),
+        ("GET", f"/api/v1/contracts?account_id={BEYOND}", None),
+        ("GET", f"/api/v1/contracts/1/assessment?version={BEYOND}", None),
+        ("POST", "/api/v1/api-keys", {"name": "k", "access": "read", "property_ids": [BEYOND]}),
+        ("POST", "/api/v1/accounts", {"property_id": BEYOND, "name": "Example"}),
+    ],
+)
+def test_an_id_beyond_the_database_integer_range_is_not_a_server_error(
+    method: str, url: str, body: dict[str, Any] | None, seeded_key: str
+) -> None:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.request(method, url, json=body, headers=bearer(seeded_key))
+    assert response.status_code < 500
