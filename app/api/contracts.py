@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
 from app.api.deps import (
@@ -38,6 +40,7 @@ from app.persistence.records import AssessmentRecord
 from app.services import actuals as actuals_service
 from app.services import assessments as assessment_service
 from app.services import contracts as service
+from app.services.auth import Principal
 from app.services.errors import MalformedInputError
 from app.services.idempotency import Outcome, fingerprint, run_once
 
@@ -220,18 +223,31 @@ def record_pickup(
 ) -> JSONResponse:
     kind, data, raw = upload
 
-    def write() -> Outcome:
+    def save() -> actuals_service.Saved:
         if kind == "csv":
-            saved = actuals_service.record_pickup_csv(session, principal, contract_id, data, as_of)
-        else:
-            saved = actuals_service.record_pickup(session, principal, contract_id, data)
-        return Outcome(
-            201,
-            Saved(contract_id=saved.contract_id, as_of=saved.as_of, rows=saved.rows).model_dump(mode="json"),
-        )
+            return actuals_service.record_pickup_csv(session, principal, contract_id, data, as_of)
+        return actuals_service.record_pickup(session, principal, contract_id, data)
+
+    print_ = fingerprint(f"pickup:{contract_id}:{kind}:{as_of}", raw)
+    return _save_once(session, principal, contract_id, idempotency_key, print_, save)
+
+
+def _save_once(
+    session: Session,
+    principal: Principal,
+    contract_id: int,
+    idempotency_key: str | None,
+    print_: str,
+    save: Callable[[], actuals_service.Saved],
+) -> JSONResponse:
+    """Record actuals once per Idempotency-Key and answer 201 with what was saved (or its replay)."""
+
+    def write() -> Outcome:
+        saved = save()
+        body = Saved(contract_id=saved.contract_id, as_of=saved.as_of, rows=saved.rows)
+        return Outcome(201, body.model_dump(mode="json"))
 
     service.get_contract(session, principal, contract_id)
-    print_ = fingerprint(f"pickup:{contract_id}:{kind}:{as_of}", raw)
     outcome = run_once(session, principal, idempotency_key, print_, write)
     session.commit()
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
@@ -259,19 +275,15 @@ def record_actuals(
     body: JsonBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def write() -> Outcome:
-        saved = actuals_service.record_actuals(session, principal, contract_id, body)
-        return Outcome(
-            201,
-            Saved(contract_id=saved.contract_id, as_of=saved.as_of, rows=saved.rows).model_dump(mode="json"),
-        )
-
-    service.get_contract(session, principal, contract_id)
     print_ = fingerprint(f"actuals:{contract_id}", repr(body))
-    outcome = run_once(session, principal, idempotency_key, print_, write)
-    session.commit()
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+    return _save_once(
+        session,
+        principal,
+        contract_id,
+        idempotency_key,
+        print_,
+        lambda: actuals_service.record_actuals(session, principal, contract_id, body),
+    )
 
 
 # --- assessments ---------------------------------------------------------------------------------------

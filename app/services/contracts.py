@@ -72,6 +72,38 @@ def _check_account(session: Session, account_id: int | None, property_id: int) -
         )
 
 
+def _columns(envelope: ContractEnvelope, terms: Contract) -> dict[str, Any]:
+    """The contract row's columns that follow the envelope and the terms in force (for lists and filters)."""
+    return {
+        "account_id": envelope.account_id,
+        "status": envelope.status,
+        "name": terms.name,
+        "currency": terms.currency,
+        "arrival_date": terms.arrival_date,
+        "departure_date": terms.departure_date,
+    }
+
+
+def _add_version(
+    session: Session,
+    principal: Principal,
+    contract_id: int,
+    number: int,
+    envelope: ContractEnvelope,
+    terms: Contract,
+) -> ContractVersionRecord:
+    return repo.add(
+        session,
+        ContractVersionRecord(
+            contract_id=contract_id,
+            version=number,
+            terms=terms.model_dump(mode="json"),
+            note=envelope.note,
+            created_by=principal.label,
+        ),
+    )
+
+
 def create_contract(session: Session, principal: Principal, raw: Any) -> StoredContract:
     envelope = parse_input(ContractEnvelope, raw)
     if envelope.property_id is None:
@@ -85,16 +117,7 @@ def create_contract(session: Session, principal: Principal, raw: Any) -> StoredC
         with session.begin_nested():
             record = repo.add(
                 session,
-                ContractRecord(
-                    property_id=property_id,
-                    account_id=envelope.account_id,
-                    reference=terms.id,
-                    name=terms.name,
-                    status=envelope.status,
-                    currency=terms.currency,
-                    arrival_date=terms.arrival_date,
-                    departure_date=terms.departure_date,
-                ),
+                ContractRecord(property_id=property_id, reference=terms.id, **_columns(envelope, terms)),
             )
     except IntegrityError:
         raise ConflictError(
@@ -102,16 +125,7 @@ def create_contract(session: Session, principal: Principal, raw: Any) -> StoredC
             [Problem("contract.id", "already used by another contract of this property")],
         ) from None
     assert record.id is not None
-    version = repo.add(
-        session,
-        ContractVersionRecord(
-            contract_id=record.id,
-            version=1,
-            terms=terms.model_dump(mode="json"),
-            note=envelope.note,
-            created_by=principal.label,
-        ),
-    )
+    version = _add_version(session, principal, record.id, 1, envelope, terms)
     return StoredContract(record, version, terms)
 
 
@@ -172,24 +186,10 @@ def update_contract(
         ContractRecord,
         contract_id,
         revision,
-        account_id=envelope.account_id,
-        status=envelope.status,
-        name=terms.name,
-        currency=terms.currency,
-        arrival_date=terms.arrival_date,
-        departure_date=terms.departure_date,
         current_version=new_version,
+        **_columns(envelope, terms),
     ):
         raise PreconditionFailedError("the contract has changed since you read it: fetch it again")
     if changed_terms:
-        repo.add(
-            session,
-            ContractVersionRecord(
-                contract_id=contract_id,
-                version=new_version,
-                terms=terms.model_dump(mode="json"),
-                note=envelope.note,
-                created_by=principal.label,
-            ),
-        )
+        _add_version(session, principal, contract_id, new_version, envelope, terms)
     return load_contract(session, principal, contract_id)
