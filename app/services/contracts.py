@@ -57,7 +57,7 @@ def _terms(session: Session, property_id: int, raw: dict[str, Any]) -> Contract:
     """Validate the terms; the stored property's identity and tax profile fill ``contract.property``."""
     prop = repo.get(session, PropertyRecord, property_id)
     assert prop is not None  # the caller has checked the principal may see it
-    data = {**raw, "property": property_info(prop).model_dump(mode="json")}
+    data = {**raw, "property": property_info(prop).model_dump(mode="json", exclude_unset=True)}
     return parse_input(Contract, data, prefix=("contract",))
 
 
@@ -70,6 +70,13 @@ def _check_account(session: Session, account_id: int | None, property_id: int) -
             "unknown account",
             [Problem("account_id", f"account {account_id} does not belong to this property")],
         )
+
+
+def stored_terms(terms: Contract) -> dict[str, Any]:
+    """The terms as stored: only what was written, so that a term left to its default is still reported
+    as an assumption when the version is read back (a full dump would make every default look chosen)."""
+    dumped: dict[str, Any] = terms.model_dump(mode="json", exclude_unset=True)
+    return dumped
 
 
 def _columns(envelope: ContractEnvelope, terms: Contract) -> dict[str, Any]:
@@ -97,7 +104,7 @@ def _add_version(
         ContractVersionRecord(
             contract_id=contract_id,
             version=number,
-            terms=terms.model_dump(mode="json"),
+            terms=stored_terms(terms),
             note=envelope.note,
             created_by=principal.label,
         ),
@@ -179,7 +186,7 @@ def update_contract(
         raise InvalidInputError(
             "the contract id cannot change", [Problem("contract.id", "keep the contract's id")]
         )
-    changed_terms = terms.model_dump(mode="json") != current.version.terms
+    changed_terms = stored_terms(terms) != current.version.terms
     new_version = record.current_version + 1 if changed_terms else record.current_version
     if not repo.bump_revision(
         session,

@@ -48,7 +48,9 @@ def _property_for(session: Session, document: ContractDocument, currency: str) -
             currency=currency,
             locale=info.locale,
             timezone=info.timezone,
-            tax_profile=None if info.tax_profile is None else info.tax_profile.model_dump(mode="json"),
+            tax_profile=None
+            if info.tax_profile is None
+            else info.tax_profile.model_dump(mode="json", exclude_unset=True),
         ),
     )
 
@@ -74,7 +76,7 @@ def import_document(session: Session, document: ContractDocument, as_of: date | 
     contract = document.contract
     prop = _property_for(session, document, contract.currency)
     assert prop.id is not None
-    terms: dict[str, Any] = contract.model_dump(mode="json", exclude={"property"})
+    terms: dict[str, Any] = contract.model_dump(mode="json", exclude={"property"}, exclude_unset=True)
     stored = contracts.create_contract(
         session,
         IMPORTER,

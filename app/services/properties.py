@@ -98,6 +98,8 @@ def property_info(record: PropertyRecord) -> PropertyInfo:
 
 def _property_values(data: PropertyCreate) -> dict[str, Any]:
     values: dict[str, Any] = data.model_dump(mode="json")
+    if data.tax_profile is not None:  # keep "left to the default" visible to the engine's assumptions
+        values["tax_profile"] = data.tax_profile.model_dump(mode="json", exclude_unset=True)
     return values
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.cli import main
 from app.contract_files import load_document
 from app.services.imports import import_document
 from tests.api.conftest import bearer, sample_files
@@ -15,7 +17,7 @@ from tests.api.conftest import bearer, sample_files
 
 @pytest.mark.parametrize("path", sample_files(), ids=lambda path: path.stem)
 def test_imported_sample_assesses_to_its_expected_result(
-    path: Path, session: Session, client: TestClient, admin_key: str
+    path: Path, session: Session, client: TestClient, admin_key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = load_document(path)
     assert document.expected is not None
@@ -32,6 +34,8 @@ def test_imported_sample_assesses_to_its_expected_result(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["contract_version"] == 1
+    assert main(["assess", str(path), "--format", "json"]) == 0
+    assert body["assessment"] == json.loads(capsys.readouterr().out)  # the API equals `attrition assess`
     total = body["assessment"]["total"]
     assert (total["amount"], total["currency"]) == (
         str(document.expected.total.amount),
