@@ -305,6 +305,17 @@ def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
     return JSONResponse(_dump(assessment_service.assess_request(body)))
 
 
+@router.post(
+    "/validate",
+    openapi_extra=body_schema(AssessmentRequest, "AssessmentRequest"),
+    summary="Validate a contract and its actuals (the body of POST /assessments) without assessing them",
+    tags=["assessments"],
+)
+def validate_posted(principal: PrincipalDep, body: JsonBody) -> dict[str, bool]:
+    assessment_service.validate_request(body)
+    return {"valid": True}
+
+
 @router.get(
     "/contracts/{contract_id}/assessment",
     response_model=ContractAssessmentPublic,

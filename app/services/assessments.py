@@ -48,6 +48,11 @@ def _assess(contract: Any, actuals: Actuals, as_of: date) -> Assessment:
         raise InvalidInputError(str(error), [Problem(error.field or "", str(error))]) from None
 
 
+def validate_request(data: Any) -> AssessmentRequest:
+    """Validate a stateless assessment's body without assessing it (for systems checking their data)."""
+    return parse_input(AssessmentRequest, data)
+
+
 def assess_request(data: Any) -> Assessment:
     """The stateless assessment: everything is in the request."""
     request = parse_input(AssessmentRequest, data)

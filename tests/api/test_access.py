@@ -275,6 +275,7 @@ UNSCOPED = [
     Call("GET", "/api/v1/accounts", "any", 200),
     Call("GET", "/api/v1/contracts", "any", 200),
     Call("POST", "/api/v1/assessments", "any", 200, body=_stateless),
+    Call("POST", "/api/v1/validate", "any", 200, body=_stateless),
 ]
 ADMIN_ONLY = [
     Call("POST", "/api/v1/properties", "admin", 201, body=lambda hotel, world: property_body(name="New")),

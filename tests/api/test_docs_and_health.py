@@ -56,3 +56,25 @@ def test_stateless_assessment_without_as_of_and_with_an_unknown_timezone_names_t
 
     assert response.status_code == 422, response.text
     assert [error["field"] for error in response.json()["errors"]] == ["contract.property.timezone"]
+
+
+def test_validate_accepts_a_good_body_and_names_the_field_of_a_bad_one(
+    client: TestClient, admin_key: str
+) -> None:
+    contract = {
+        "id": "v",
+        "property": {"name": "Hotel"},
+        "group": {"name": "Group"},
+        "currency": "USD",
+        "arrival_date": "2027-05-10",
+        "departure_date": "2027-05-11",
+        "block": [{"night": "2027-05-10", "room_type": "king", "rooms": 10, "rate": "100.00"}],
+    }
+
+    good = client.post("/api/v1/validate", headers=bearer(admin_key), json={"contract": contract})
+    contract["block"][0]["rate"] = 100.0
+    bad = client.post("/api/v1/validate", headers=bearer(admin_key), json={"contract": contract})
+
+    assert (good.status_code, good.json()) == (200, {"valid": True})
+    assert bad.status_code == 422
+    assert [error["field"] for error in bad.json()["errors"]] == ["contract.block[0].rate"]
