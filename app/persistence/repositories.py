@@ -162,32 +162,36 @@ def contract_versions(session: Session, contract_id: int) -> Sequence[ContractVe
 # --- actuals (append-only; the latest row as of a date wins) ---------------------------------------
 
 
-def pickup_as_of(session: Session, contract_id: int, as_of: date) -> Sequence[PickupSnapshotRecord]:
-    """For each night × room type × source, the latest snapshot on or before ``as_of``."""
-    ranked = (
-        select(
-            PickupSnapshotRecord,
-            sa.func.row_number()
-            .over(
-                partition_by=(
-                    col(PickupSnapshotRecord.night),
-                    col(PickupSnapshotRecord.room_type),
-                    col(PickupSnapshotRecord.source),
-                ),
-                order_by=(col(PickupSnapshotRecord.as_of).desc(), col(PickupSnapshotRecord.id).desc()),
-            )
-            .label("rank"),
-        )
-        .where(PickupSnapshotRecord.contract_id == contract_id, PickupSnapshotRecord.as_of <= as_of)
-        .subquery()
+# Built once: constructing a SELECT costs more than running it on a small table, and these run on
+# every assessment of a stored contract.
+def _up_to(table: Any) -> Any:
+    return (
+        select(table)
+        .where(table.contract_id == sa.bindparam("contract_id"), table.as_of <= sa.bindparam("as_of"))
+        .order_by(table.as_of, table.id)
     )
-    latest = sa.orm.aliased(PickupSnapshotRecord, ranked)
-    statement = (
-        select(latest)
-        .where(ranked.c.rank == 1)
-        .order_by(col(latest.night), col(latest.room_type), col(latest.source))
-    )
-    return session.exec(statement).all()
+
+
+_PICKUP_UP_TO = _up_to(PickupSnapshotRecord)
+_FNB_UP_TO = _up_to(FnbActualRecord)
+_INVENTORY_UP_TO = _up_to(InventoryReportRecord)
+_NOTICES_UP_TO = _up_to(NoticeRecord)
+
+
+def _rows_up_to(session: Session, statement: Any, contract_id: int, as_of: date) -> Sequence[Any]:
+    rows: Sequence[Any] = session.exec(statement, params={"contract_id": contract_id, "as_of": as_of}).all()
+    return rows
+
+
+def pickup_as_of(session: Session, contract_id: int, *days: date) -> list[list[PickupSnapshotRecord]]:
+    """For each of ``days``, the latest snapshot on or before it for each night × room type × source
+    (one query for all the days: the rows up to the last of them, read in the order written)."""
+    rows: Sequence[PickupSnapshotRecord] = _rows_up_to(session, _PICKUP_UP_TO, contract_id, max(days))
+    views = []
+    for day in days:
+        latest = {(row.night, row.room_type, row.source): row for row in rows if row.as_of <= day}
+        views.append([latest[key] for key in sorted(latest)])
+    return views
 
 
 def pickup_history(session: Session, contract_id: int) -> Sequence[PickupSnapshotRecord]:
@@ -199,29 +203,17 @@ def pickup_history(session: Session, contract_id: int) -> Sequence[PickupSnapsho
 
 
 def fnb_as_of(session: Session, contract_id: int, as_of: date) -> list[FnbActualRecord]:
-    rows = session.exec(
-        select(FnbActualRecord)
-        .where(FnbActualRecord.contract_id == contract_id, FnbActualRecord.as_of <= as_of)
-        .order_by(col(FnbActualRecord.as_of), col(FnbActualRecord.id))
-    ).all()
+    rows: Sequence[FnbActualRecord] = _rows_up_to(session, _FNB_UP_TO, contract_id, as_of)
     return list({row.category: row for row in rows}.values())
 
 
 def inventory_as_of(session: Session, contract_id: int, as_of: date) -> list[InventoryReportRecord]:
-    rows = session.exec(
-        select(InventoryReportRecord)
-        .where(InventoryReportRecord.contract_id == contract_id, InventoryReportRecord.as_of <= as_of)
-        .order_by(col(InventoryReportRecord.as_of), col(InventoryReportRecord.id))
-    ).all()
+    rows: Sequence[InventoryReportRecord] = _rows_up_to(session, _INVENTORY_UP_TO, contract_id, as_of)
     return sorted({row.night: row for row in rows}.values(), key=lambda row: row.night)
 
 
 def notices_as_of(session: Session, contract_id: int, as_of: date) -> dict[str, NoticeRecord]:
-    rows = session.exec(
-        select(NoticeRecord)
-        .where(NoticeRecord.contract_id == contract_id, NoticeRecord.as_of <= as_of)
-        .order_by(col(NoticeRecord.as_of), col(NoticeRecord.id))
-    ).all()
+    rows: Sequence[NoticeRecord] = _rows_up_to(session, _NOTICES_UP_TO, contract_id, as_of)
     return {row.kind: row for row in rows}
 
 

@@ -311,6 +311,9 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
     night). Pickup on the cut-off date comes from the snapshots as of that date."""
     contract_id = stored.record.id
     assert contract_id is not None
+    cutoff = stored.terms.cutoff_date
+    days = [as_of] if cutoff is None or cutoff > as_of else [as_of, cutoff]
+    at_as_of, *at_cutoff_view = repo.pickup_as_of(session, contract_id, *days)
     pickup = [
         {
             "night": row.night,
@@ -319,13 +322,12 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
             "source": row.source,
             "rate": row.rate_amount,
         }
-        for row in repo.pickup_as_of(session, contract_id, as_of)
+        for row in at_as_of
     ]
     cutoff_pickup: list[dict[str, Any]] = []
-    cutoff = stored.terms.cutoff_date
-    if cutoff is not None and cutoff <= as_of:
+    if at_cutoff_view:
         at_cutoff: dict[tuple[date, str], int] = defaultdict(int)
-        for row in repo.pickup_as_of(session, contract_id, cutoff):
+        for row in at_cutoff_view[0]:
             at_cutoff[(row.night, row.room_type)] += row.room_nights
         cutoff_pickup = [
             {"night": night, "room_type": room_type, "rooms": rooms}
