@@ -18,6 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 from pydantic import TypeAdapter
 
+from app import backtest_command
 from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
 from app.documents import ContractDocument
 from app.engine import Actuals, Assessment, Contract, EngineError, Money, assess
@@ -147,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--access", choices=[access.value for access in Access], default=Access.READ.value)
     key.add_argument("--property", type=int, action="append", default=[], metavar="ID", dest="properties")
     key.set_defaults(command=_add_key)
+
+    backtest_command.add_parser(commands)
     return parser
 
 

@@ -64,6 +64,11 @@ def load_actuals(path: Path, currency: str) -> Actuals:
         return _validate(path, parsed, Actuals, "pickup: ...")
 
 
+def load_file(path: Path, model: type[Model], example: str) -> Model:
+    """Read and validate any YAML or JSON file into ``model``, problems located by line and field."""
+    return _validate(path, _parse(path), model, example)
+
+
 def problem_at(path: Path, field: str, message: str) -> FileProblem:
     """A problem at ``field`` (``"actuals.pickup[3].night"``) of ``path``, with its line if it has one."""
     try:
