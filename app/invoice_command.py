@@ -1,0 +1,119 @@
+"""``attrition invoice``: the damages invoice of a contract file as a PDF, offline, from files only.
+
+``add_invoice_parser`` adds the sub-command to the ``attrition`` parser; ``run_invoice`` runs it and
+returns the exit code (0 written, 1 invalid input, as ``attrition assess``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
+from app.engine import Actuals, EngineError, assess
+from app.pdf import LANGUAGES, build_invoice_document, render_invoice_html, render_pdf
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+
+
+def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    invoice = subparsers.add_parser(
+        "invoice",
+        help="write the damages invoice of a contract file as a PDF",
+        description=(
+            "Assess a contract file and write its damages invoice as a PDF, in the account's language\n"
+            "(the property locale of the file) unless --lang says otherwise. Works offline."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    invoice.add_argument("file", metavar="FILE", help="contract file, YAML or JSON")
+    invoice.add_argument(
+        "--actuals", metavar="FILE", help="actuals file (default: the contract file's actuals, else none)"
+    )
+    invoice.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="assess as of this date (default: the contract file's as_of, else today)",
+    )
+    invoice.add_argument(
+        "--lang", choices=LANGUAGES, help="invoice language (default: the account's, else English)"
+    )
+    invoice.add_argument(
+        "--number", metavar="N", help="invoice number (default: the contract id and the as-of date)"
+    )
+    invoice.add_argument(
+        "--issue-date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="issue date; the due date follows from the payment terms (default: the as-of date)",
+    )
+    invoice.add_argument(
+        "--bill-to",
+        metavar="TEXT",
+        help="bill-to block, one line per line of TEXT (default: the group and its account)",
+    )
+    invoice.add_argument("--out", metavar="FILE", required=True, help="where to write the PDF")
+    invoice.set_defaults(command=run_invoice)
+
+
+def run_invoice(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    actuals_path = Path(args.actuals) if args.actuals else None
+    try:
+        document = load_document(path)
+        if actuals_path is not None:
+            actuals = load_actuals(actuals_path, document.contract.currency)
+        else:
+            actuals = document.actuals or Actuals()
+    except ContractFileError as error:
+        _report(error.problems)
+        return EXIT_INVALID
+    contract = document.contract
+    as_of: date = args.as_of or document.as_of or date.today()
+    try:
+        assessment = assess(contract, actuals, as_of)
+    except EngineError as error:
+        _report([_engine_problem(error, path, actuals_path)])
+        return EXIT_INVALID
+    invoice = build_invoice_document(
+        assessment=assessment,
+        contract=contract,
+        invoice_number=args.number or f"{contract.id}-{as_of.isoformat()}",
+        issue_date=args.issue_date or as_of,
+        bill_to=args.bill_to.splitlines() if args.bill_to else None,
+        language=args.lang,
+    )
+    pdf = render_pdf(render_invoice_html(invoice))
+    out = Path(args.out)
+    try:
+        out.write_bytes(pdf)
+    except OSError as error:
+        _report([FileProblem(str(out), None, "", f"cannot be written: {error.strerror or error}")])
+        return EXIT_INVALID
+    print(f"wrote {out} ({invoice.language}, total due {invoice.total_due})")
+    return EXIT_OK
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _engine_problem(error: EngineError, document: Path, actuals: Path | None) -> FileProblem:
+    field = error.field or ""
+    # As in ``attrition assess``: a separate actuals file holds the document's ``actuals`` at its top.
+    if actuals is not None and (field == "actuals" or field.startswith("actuals.")):
+        return problem_at(actuals, field.removeprefix("actuals").removeprefix("."), error.message)
+    return problem_at(document, field, error.message)
+
+
+def _report(problems: Iterable[FileProblem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
