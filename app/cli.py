@@ -19,9 +19,10 @@ from babel.numbers import format_currency
 from pydantic import TypeAdapter
 
 from app import backtest_command, invoice_command
-from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
+from app.contract_files import ContractFileError, FileProblem, load_document, problem_at
 from app.documents import ContractDocument
-from app.engine import Actuals, Assessment, Contract, EngineError, Money, assess
+from app.engine import Assessment, Contract, EngineError, Money, assess
+from app.file_assessment import assess_file, iso_date, report
 from app.persistence.db import make_engine, migrate, session_scope
 from app.services.auth import Access, create_api_key, create_staff_user
 from app.services.errors import ServiceError
@@ -84,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="assess as of this date (default: the contract file's as_of, else today)",
     )
@@ -169,13 +170,6 @@ def _database(args: argparse.Namespace) -> tuple[Settings, sa.Engine]:
     return settings, engine
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -185,7 +179,7 @@ def _check(args: argparse.Namespace) -> int:
         problems = _file_problems(Path(name))
         if problems:
             code = EXIT_INVALID
-            _report(problems)
+            report(problems)
         else:
             print(f"ok {name}")
     return code
@@ -209,28 +203,18 @@ def _file_problems(path: Path) -> list[FileProblem]:
 
 def _assess(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    actuals_path = Path(args.actuals) if args.actuals else None
     try:
-        document = load_document(path)
-        if actuals_path is not None:
-            actuals = load_actuals(actuals_path, document.contract.currency)
-        else:
-            actuals = document.actuals or Actuals()
+        result = assess_file(path, Path(args.actuals) if args.actuals else None, args.as_of)
     except ContractFileError as error:
-        _report(error.problems)
+        report(error.problems)
         return EXIT_INVALID
-    as_of: date = args.as_of or document.as_of or date.today()
-    try:
-        assessment = assess(document.contract, actuals, as_of)
-    except EngineError as error:
-        _report([_engine_problem(error, path, actuals_path)])
-        return EXIT_INVALID
+    document, assessment = result.document, result.assessment
     if args.format == "json":
         print(json.dumps(_ASSESSMENT.dump_python(assessment, mode="json"), indent=2))
         return EXIT_OK
     locale = _locale(document.contract)
     if locale is None:
-        _report([_unknown_locale(path, document.contract)])
+        report([_unknown_locale(path, document.contract)])
         return EXIT_INVALID
     print(assessment_text(document.contract, assessment, locale), end="")
     return EXIT_OK
@@ -294,7 +278,7 @@ def _import(args: argparse.Namespace) -> int:
         except ContractFileError as error:
             problems += error.problems
     if problems:
-        _report(problems)
+        report(problems)
         return EXIT_INVALID
     _, engine = _database(args)
     done = []
@@ -312,7 +296,7 @@ def _import(args: argparse.Namespace) -> int:
                 f"imported {name} as contract {imported.contract_id} (property {imported.property_id})"
             )
         if problems:
-            _report(problems)
+            report(problems)
             return EXIT_INVALID  # nothing is committed: a partial import helps no one
         session.commit()
     print("\n".join(done))  # only once committed: a rolled-back import was never "imported"
@@ -333,7 +317,7 @@ def _add_user(args: argparse.Namespace) -> int:
                 property_ids=frozenset(args.properties),
             )
         except ServiceError as error:
-            _report(FileProblem("add-user", None, p.field, p.message) for p in error.problems)
+            report(FileProblem("add-user", None, p.field, p.message) for p in error.problems)
             return EXIT_INVALID
         session.commit()
     print(f"added {user.email}")
@@ -346,25 +330,11 @@ def _add_key(args: argparse.Namespace) -> int:
         try:
             _, raw = create_api_key(session, args.name, Access(args.access), frozenset(args.properties))
         except ServiceError as error:
-            _report(FileProblem("add-key", None, p.field, p.message) for p in error.problems)
+            report(FileProblem("add-key", None, p.field, p.message) for p in error.problems)
             return EXIT_INVALID
         session.commit()
     print(raw)
     return EXIT_OK
-
-
-def _engine_problem(error: EngineError, document: Path, actuals: Path | None) -> FileProblem:
-    field = error.field or ""
-    # The engine names fields from the document ("actuals.pickup[2].night"); a separate actuals file
-    # holds the same mapping at its top level.
-    if actuals is not None and (field == "actuals" or field.startswith("actuals.")):
-        return problem_at(actuals, field.removeprefix("actuals").removeprefix("."), error.message)
-    return problem_at(document, field, error.message)
-
-
-def _report(problems: Iterable[FileProblem]) -> None:
-    for problem in problems:
-        print(problem, file=sys.stderr)
 
 
 def _locale(contract: Contract) -> Locale | None:

@@ -7,13 +7,10 @@ returns the exit code (0 written, 1 invalid input, as ``attrition assess``).
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterable
-from datetime import date
 from pathlib import Path
 
-from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
-from app.engine import Actuals, EngineError, assess
+from app.contract_files import ContractFileError, FileProblem
+from app.file_assessment import assess_file, iso_date, report
 from app.pdf import LANGUAGES, build_invoice_document, render_invoice_html, render_pdf
 
 EXIT_OK = 0
@@ -36,7 +33,7 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     invoice.add_argument(
         "--as-of",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="assess as of this date (default: the contract file's as_of, else today)",
     )
@@ -48,7 +45,7 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     invoice.add_argument(
         "--issue-date",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="issue date; the due date follows from the payment terms (default: the as-of date)",
     )
@@ -62,24 +59,12 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def run_invoice(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    actuals_path = Path(args.actuals) if args.actuals else None
     try:
-        document = load_document(path)
-        if actuals_path is not None:
-            actuals = load_actuals(actuals_path, document.contract.currency)
-        else:
-            actuals = document.actuals or Actuals()
+        result = assess_file(Path(args.file), Path(args.actuals) if args.actuals else None, args.as_of)
     except ContractFileError as error:
-        _report(error.problems)
+        report(error.problems)
         return EXIT_INVALID
-    contract = document.contract
-    as_of: date = args.as_of or document.as_of or date.today()
-    try:
-        assessment = assess(contract, actuals, as_of)
-    except EngineError as error:
-        _report([_engine_problem(error, path, actuals_path)])
-        return EXIT_INVALID
+    contract, as_of, assessment = result.document.contract, result.as_of, result.assessment
     invoice = build_invoice_document(
         assessment=assessment,
         contract=contract,
@@ -93,27 +78,7 @@ def run_invoice(args: argparse.Namespace) -> int:
     try:
         out.write_bytes(pdf)
     except OSError as error:
-        _report([FileProblem(str(out), None, "", f"cannot be written: {error.strerror or error}")])
+        report([FileProblem(str(out), None, "", f"cannot be written: {error.strerror or error}")])
         return EXIT_INVALID
     print(f"wrote {out} ({invoice.language}, total due {invoice.total_due})")
     return EXIT_OK
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _engine_problem(error: EngineError, document: Path, actuals: Path | None) -> FileProblem:
-    field = error.field or ""
-    # As in ``attrition assess``: a separate actuals file holds the document's ``actuals`` at its top.
-    if actuals is not None and (field == "actuals" or field.startswith("actuals.")):
-        return problem_at(actuals, field.removeprefix("actuals").removeprefix("."), error.message)
-    return problem_at(document, field, error.message)
-
-
-def _report(problems: Iterable[FileProblem]) -> None:
-    for problem in problems:
-        print(problem, file=sys.stderr)
