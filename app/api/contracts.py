@@ -15,6 +15,8 @@ from app.api.deps import (
     IdempotencyKey,
     IfMatch,
     JsonBody,
+    Limit,
+    Offset,
     PrincipalDep,
     SessionDep,
     UnsupportedMediaTypeError,
@@ -46,8 +48,6 @@ from app.services.idempotency import Outcome, fingerprint, run_once
 
 router = APIRouter(tags=["contracts"])
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 AsOf = Annotated[date | None, Query(description="Default: today at the hotel")]
 
 ASSESSMENT_RESPONSE: dict[int | str, dict[str, Any]] = {

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from sqlmodel import Session
 
 from app.services.auth import Principal, authenticate_api_key, authenticate_staff_session
@@ -77,6 +77,10 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+# Pagination of every list endpoint.
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 
 IfMatch = Annotated[
     str | None,

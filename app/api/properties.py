@@ -6,7 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import IfMatch, JsonBody, PrincipalDep, SessionDep, body_schema, etag, expected_revision
+from app.api.deps import (
+    IfMatch,
+    JsonBody,
+    Limit,
+    Offset,
+    PrincipalDep,
+    SessionDep,
+    body_schema,
+    etag,
+    expected_revision,
+)
 from app.api.schemas import AccountPublic, Page, PropertyPublic
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
@@ -14,9 +24,6 @@ from app.services import properties as service
 from app.services.inputs import parse_input
 
 router = APIRouter(tags=["properties and accounts"])
-
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def _property(record: PropertyRecord, response: Response) -> PropertyPublic:
