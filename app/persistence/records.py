@@ -253,3 +253,101 @@ class ApiKeyPropertyRecord(SQLModel, table=True):
 
     key_id: int = Field(foreign_key="api_keys.id", primary_key=True)
     property_id: int = Field(foreign_key="properties.id", primary_key=True)
+
+
+class InvoiceSequenceRecord(SQLModel, table=True):
+    """The next invoice number of a property: one row per property, advanced under a row lock, so the
+    numbers stay gap-free when requests race (a failed issue rolls its increment back with it)."""
+
+    __tablename__ = "invoice_sequences"
+
+    property_id: int = Field(foreign_key="properties.id", primary_key=True)
+    next_number: int = Field(default=1)
+
+
+class InvoiceRecord(SQLModel, table=True):
+    """An issued invoice or credit note. Immutable: its PDF bytes, the assessment it billed and the contract
+    version are kept as issued; a correction is a credit note that references it (``credits_invoice_id``)."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        sa.UniqueConstraint("property_id", "sequence_number", name="uq_invoices_property_sequence"),
+        sa.UniqueConstraint("number", name="uq_invoices_number"),
+        sa.Index("ix_invoices_contract", "contract_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    sequence_number: int
+    number: str = Field(max_length=40)
+    kind: str = Field(default="invoice", max_length=20)
+    contract_id: int = Field(foreign_key="contracts.id")
+    contract_version: int
+    assessment_id: int = Field(foreign_key="assessments.id")
+    credits_invoice_id: int | None = Field(default=None, foreign_key="invoices.id")
+    language: str = Field(max_length=10)
+    issue_date: date
+    due_date: date
+    as_of: date
+    total_amount: str = Field(max_length=40)
+    currency: str = Field(max_length=3)
+    document: dict[str, Any] = _json()
+    pdf: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    pdf_sha256: str = Field(max_length=64)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+
+
+class ShareLinkRecord(SQLModel, table=True):
+    """A read-only link a hotel sends a planner for one contract. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "share_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class LoginAttemptRecord(SQLModel, table=True):
+    """A failed sign-in, by email and by client address: recent ones rate-limit further attempts."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        sa.Index("ix_login_attempts_email_at", "email", "attempted_at"),
+        sa.Index("ix_login_attempts_client_at", "client", "attempted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+    client: str = Field(max_length=64)
+    attempted_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False)
+
+
+class BlockHistoryRecord(SQLModel, table=True):
+    """A finished block as later forecasts see it: its size, its on-the-books curve and its final pickup.
+
+    Written when a contract is completed (from its pickup snapshots) or imported from a history file;
+    kept per property and account, with the account's segment at the time."""
+
+    __tablename__ = "block_histories"
+    __table_args__ = (
+        sa.UniqueConstraint("property_id", "reference", name="uq_block_histories_property_reference"),
+        sa.Index("ix_block_histories_property_segment", "property_id", "segment"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    account_id: int | None = Field(default=None, foreign_key="accounts.id", index=True)
+    contract_id: int | None = Field(default=None, foreign_key="contracts.id", unique=True)
+    reference: str = Field(max_length=80)
+    segment: str = Field(max_length=20)
+    arrival_date: date
+    block_room_nights: int
+    final_room_nights: int
+    on_the_books: list[dict[str, int]] = _json()
+    recorded_at: datetime = _at()
