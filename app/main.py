@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
@@ -18,6 +19,9 @@ from app.engine import Assessment
 from app.persistence.db import make_engine
 from app.settings import Settings
 from app.web import login
+from app.web.deps import LoginRequiredError, login_redirect
+from app.web.errors import error_page
+from app.web.templating import STATIC_DIR
 
 API_PREFIX = "/api/v1"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -38,7 +42,9 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine)
-    problems.install(app)
+    problems.install(app, error_page)
+    app.add_exception_handler(LoginRequiredError, login_redirect)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
     for router in (properties.router, contracts.router, admin.router):
         app.include_router(router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -37,6 +37,10 @@ class ProblemDetails(BaseModel):
     errors: list[FieldProblem] = []
 
 
+#: Renders an error as an HTML page for a browser on a web page (set by ``install``).
+HtmlErrorPage = Callable[[Request, int, str, Sequence[Problem]], Response]
+
+
 def problem_response(
     status: int, detail: str, problems: Sequence[Problem] = (), headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -51,26 +55,46 @@ def problem_response(
     )
 
 
-def _service_error(request: Request, error: Exception) -> JSONResponse:
+def _respond(
+    request: Request,
+    status: int,
+    detail: str,
+    problems: Sequence[Problem] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """problem+json, except for a browser on a web page (not under /api), which gets an HTML page."""
+    page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
+    if page is not None and not request.url.path.startswith("/api/") and _wants_html(request):
+        response = page(request, status, detail, problems)
+        response.headers.update({k: v for k, v in (headers or {}).items() if k != "WWW-Authenticate"})
+        return response
+    return problem_response(status, detail, problems, headers)
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+
+
+def _service_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ServiceError)
     headers = {"WWW-Authenticate": 'Bearer realm="attrition"'} if error.status == 401 else None
-    return problem_response(error.status, error.detail, error.problems, headers)
+    return _respond(request, error.status, error.detail, error.problems, headers)
 
 
-def _request_validation(request: Request, error: Exception) -> JSONResponse:
+def _request_validation(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     details: list[Any] = list(error.errors())
     problems = [Problem(field_text(detail["loc"]), error_message(detail)) for detail in details]
-    return problem_response(422, "the request does not validate", problems)
+    return _respond(request, 422, "the request does not validate", problems)
 
 
-def _http_error(request: Request, error: Exception) -> JSONResponse:
+def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     headers = dict(error.headers or {})
     if error.status_code == 405:
         headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
-    return problem_response(error.status_code, detail, headers=headers)
+    return _respond(request, error.status_code, detail, headers=headers)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -88,13 +112,14 @@ def _allowed_methods(request: Request) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _unexpected(request: Request, error: Exception) -> JSONResponse:
+def _unexpected(request: Request, error: Exception) -> Response:
     # Not log.exception: a sync handler runs in a worker thread, where sys.exc_info() is empty.
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem_response(500, "an unexpected error occurred; it has been logged")
+    return _respond(request, 500, "an unexpected error occurred; it has been logged")
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, html_error_page: HtmlErrorPage | None = None) -> None:
+    app.state.html_error_page = html_error_page
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(HTTPException, _http_error)
