@@ -18,7 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 from pydantic import TypeAdapter
 
-from app import backtest_command, invoice_command
+from app import backtest_command, history_command, invoice_command
 from app.contract_files import ContractFileError, FileProblem, load_document, problem_at
 from app.documents import ContractDocument
 from app.engine import Assessment, Contract, EngineError, Money, assess
@@ -151,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     key.set_defaults(command=_add_key)
 
     backtest_command.add_parser(commands)
+    history_command.add_parser(commands)
     invoice_command.add_invoice_parser(commands)
     return parser
 

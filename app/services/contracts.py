@@ -199,4 +199,9 @@ def update_contract(
         raise PreconditionFailedError("the contract has changed since you read it: fetch it again")
     if changed_terms:
         _add_version(session, principal, contract_id, new_version, envelope, terms)
+    if envelope.status is ContractStatus.COMPLETED:
+        # Imported here: the forecasts service itself reads contracts through this module.
+        from app.services.forecasts import record_block_history
+
+        record_block_history(session, contract_id)
     return load_contract(session, principal, contract_id)

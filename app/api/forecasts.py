@@ -1,0 +1,469 @@
+"""Forecasts (domain.md §6): a contract's exposure, what-if assessments, the portfolio's exposure, and
+the history of finished blocks that feeds them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from app.api.deps import (
+    JsonBody,
+    Limit,
+    Offset,
+    PrincipalDep,
+    SessionDep,
+    UnsupportedMediaTypeError,
+    body_schema,
+)
+from app.api.schemas import ContractAssessmentPublic, Page
+from app.engine.contract import Segment
+from app.engine.forecast import Exposure, ScenarioDamages
+from app.engine.money import Money
+from app.engine.projection import Method
+from app.persistence import repositories as repo
+from app.persistence.records import BlockHistoryRecord
+from app.services import assessments as assessment_service
+from app.services import forecasts as service
+from app.services.errors import MalformedInputError
+from app.services.inputs import MAX_BODY_BYTES
+
+router = APIRouter(tags=["forecasts"])
+
+AsOf = Annotated[date | None, Query(description="Default: today at the hotel")]
+TENTH = Decimal("0.1")
+
+
+def _tenth(value: Decimal) -> Decimal:
+    return value.quantize(TENTH)
+
+
+# --- response shapes -------------------------------------------------------------------------------
+
+
+class MethodScorePublic(BaseModel):
+    method: Method
+    mape_pct: Decimal = Field(description="Leave-one-out mean absolute percentage error")
+
+
+class MethodPublic(BaseModel):
+    """The projection method and why it was chosen (or why the default booking curve applies)."""
+
+    name: Method
+    reason: str
+    band_source: str = Field(description="history: the spread of comparable blocks; prior: domain.md's band")
+    comparable_blocks: int = Field(description="Comparable blocks with a snapshot at this lead time")
+    scores: list[MethodScorePublic]
+
+
+class NightProjectionPublic(BaseModel):
+    night: date
+    block_room_nights: int
+    on_the_books: int
+    low: Decimal
+    expected: Decimal
+    high: Decimal
+
+
+class ProjectionPublic(BaseModel):
+    """Projected final pickup (room nights, to 0.1), per night and in total."""
+
+    block_room_nights: int
+    on_the_books: int
+    low: Decimal
+    expected: Decimal
+    high: Decimal
+    nights: list[NightProjectionPublic]
+
+
+class ScenarioPublic(BaseModel):
+    scenario: str = Field(description="low, expected or high")
+    room_nights: int = Field(description="The scenario's final pickup, rounded per night")
+    damages: Money
+
+
+class BreakEvenPublic(BaseModel):
+    night: date
+    block_room_nights: int
+    on_the_books: int
+    break_even_room_nights: int
+    still_needed_room_nights: int
+
+
+class ReductionOptionPublic(BaseModel):
+    right: str
+    deadline: date
+    room_nights: int = Field(
+        description="The reduction priced: the rooms expected to go unused, within the right"
+    )
+    if_used: list[ScenarioPublic]
+    if_not_used: list[ScenarioPublic]
+    note: str
+
+
+class ForecastPublic(BaseModel):
+    contract_id: int
+    reference: str
+    contract_version: int
+    as_of: date
+    days_before_arrival: int
+    segment: str = Field(
+        description="The segment whose history is comparable (the account's, else the group's)"
+    )
+    currency: str
+    history_blocks: int = Field(description="Finished blocks of this property and segment")
+    method: MethodPublic
+    projection: ProjectionPublic
+    scenarios: list[ScenarioPublic]
+    probability_of_damages_pct: Decimal
+    break_even: list[BreakEvenPublic] | None = Field(description="None: even a full block owes damages")
+    reductions: list[ReductionOptionPublic]
+    steps: list[str]
+
+
+def _scenarios(scenarios: tuple[ScenarioDamages, ...]) -> list[ScenarioPublic]:
+    return [
+        ScenarioPublic(scenario=s.scenario, room_nights=s.room_nights, damages=s.damages) for s in scenarios
+    ]
+
+
+def _method(exposure: Exposure) -> MethodPublic:
+    fit = exposure.projection.fit
+    return MethodPublic(
+        name=fit.method,
+        reason=fit.reason,
+        band_source=fit.band_source,
+        comparable_blocks=fit.blocks,
+        scores=[MethodScorePublic(method=s.method, mape_pct=_tenth(s.mape_pct)) for s in fit.scores],
+    )
+
+
+def _projection(exposure: Exposure) -> ProjectionPublic:
+    projection = exposure.projection
+    return ProjectionPublic(
+        block_room_nights=projection.block_room_nights,
+        on_the_books=sum(n.on_the_books for n in projection.nights),
+        low=_tenth(projection.low),
+        expected=_tenth(projection.expected),
+        high=_tenth(projection.high),
+        nights=[
+            NightProjectionPublic(
+                night=n.night,
+                block_room_nights=n.block_room_nights,
+                on_the_books=n.on_the_books,
+                low=_tenth(n.low),
+                expected=_tenth(n.expected),
+                high=_tenth(n.high),
+            )
+            for n in projection.nights
+        ],
+    )
+
+
+def forecast_public(forecast: service.ContractForecast) -> ForecastPublic:
+    exposure = forecast.exposure
+    assert forecast.record.id is not None
+    return ForecastPublic(
+        contract_id=forecast.record.id,
+        reference=forecast.record.reference,
+        contract_version=forecast.version,
+        as_of=forecast.as_of,
+        days_before_arrival=forecast.days_before_arrival,
+        segment=forecast.segment,
+        currency=forecast.contract.currency,
+        history_blocks=forecast.comparable_blocks,
+        method=_method(exposure),
+        projection=_projection(exposure),
+        scenarios=_scenarios(exposure.scenarios),
+        probability_of_damages_pct=_tenth(exposure.probability_of_damages_pct),
+        break_even=None
+        if exposure.break_even is None
+        else [
+            BreakEvenPublic(
+                night=n.night,
+                block_room_nights=n.block_room_nights,
+                on_the_books=n.on_the_books,
+                break_even_room_nights=n.break_even_room_nights,
+                still_needed_room_nights=n.still_needed_room_nights,
+            )
+            for n in exposure.break_even
+        ],
+        reductions=[
+            ReductionOptionPublic(
+                right=option.right,
+                deadline=option.deadline,
+                room_nights=option.room_nights,
+                if_used=_scenarios(option.if_used),
+                if_not_used=_scenarios(option.if_not_used),
+                note=option.note,
+            )
+            for option in exposure.reductions
+        ],
+        steps=list(exposure.steps),
+    )
+
+
+class RangePublic(BaseModel):
+    low: Decimal
+    expected: Decimal
+    high: Decimal
+
+
+class MoneyRangePublic(BaseModel):
+    low: Money
+    expected: Money
+    high: Money
+
+
+class ExposureRowPublic(BaseModel):
+    contract_id: int
+    property_id: int
+    reference: str
+    name: str
+    status: str
+    segment: str
+    currency: str
+    arrival_date: date
+    departure_date: date
+    as_of: date
+    days_before_arrival: int
+    block_room_nights: int
+    on_the_books_room_nights: int
+    projected_room_nights: RangePublic
+    damages: MoneyRangePublic
+    probability_of_damages_pct: Decimal
+    method: Method
+
+
+class NotForecastPublic(BaseModel):
+    contract_id: int
+    reference: str
+    reason: str
+
+
+class ExposurePage(BaseModel):
+    items: list[ExposureRowPublic]
+    total: int = Field(description="How many contracts were forecast, over all pages")
+    limit: int
+    offset: int
+    not_forecast: list[NotForecastPublic] = Field(
+        description="Open contracts of the selection that could not be forecast, and why"
+    )
+
+
+def _row(row: service.PortfolioRow) -> ExposureRowPublic:
+    exposure = row.exposure
+    low, expected, high = exposure.scenarios
+    projection = exposure.projection
+    return ExposureRowPublic(
+        contract_id=row.contract_id,
+        property_id=row.property_id,
+        reference=row.reference,
+        name=row.name,
+        status=row.status,
+        segment=row.segment,
+        currency=expected.damages.currency,
+        arrival_date=row.arrival_date,
+        departure_date=row.departure_date,
+        as_of=row.as_of,
+        days_before_arrival=row.days_before_arrival,
+        block_room_nights=row.block_room_nights,
+        on_the_books_room_nights=row.on_the_books_room_nights,
+        projected_room_nights=RangePublic(
+            low=_tenth(projection.low), expected=_tenth(projection.expected), high=_tenth(projection.high)
+        ),
+        damages=MoneyRangePublic(low=low.damages, expected=expected.damages, high=high.damages),
+        probability_of_damages_pct=_tenth(exposure.probability_of_damages_pct),
+        method=projection.fit.method,
+    )
+
+
+class OnTheBooksPublic(BaseModel):
+    days_before_arrival: int
+    room_nights: int
+
+
+class HistoryBlockPublic(BaseModel):
+    id: int
+    property_id: int
+    account_id: int | None
+    contract_id: int | None = Field(description="The completed contract it was kept from; none if imported")
+    reference: str
+    segment: str
+    arrival_date: date
+    block_room_nights: int
+    final_room_nights: int
+    on_the_books: list[OnTheBooksPublic]
+    recorded_at: datetime
+
+
+class HistoryImported(BaseModel):
+    property_id: int
+    imported: int
+    items: list[HistoryBlockPublic]
+
+
+def _history(record: BlockHistoryRecord) -> HistoryBlockPublic:
+    assert record.id is not None
+    return HistoryBlockPublic(
+        id=record.id,
+        property_id=record.property_id,
+        account_id=record.account_id,
+        contract_id=record.contract_id,
+        reference=record.reference,
+        segment=record.segment,
+        arrival_date=record.arrival_date,
+        block_room_nights=record.block_room_nights,
+        final_room_nights=record.final_room_nights,
+        on_the_books=[OnTheBooksPublic.model_validate(point) for point in record.on_the_books],
+        recorded_at=record.recorded_at,
+    )
+
+
+# --- routes ----------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/contracts/{contract_id}/forecast",
+    response_model=ForecastPublic,
+    summary="Forecast a contract's exposure as of a date: projected pickup, damages, break-even",
+    description=(
+        "Final pickup per night (low / expected / high) projected from the credited pickup on the books "
+        "and the property's finished blocks of the same segment, with the method chosen and why; the "
+        "damages of each scenario by the settlement engine; the probability that damages are owed; the "
+        "break-even pickup per night; and each reduction right still open, used now or not. 409 for a "
+        "contract that is not tentative or definite, has arrived, was cancelled or has no rooms left."
+    ),
+)
+def read_forecast(
+    contract_id: int, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None
+) -> ForecastPublic:
+    return forecast_public(service.forecast_contract(session, principal, contract_id, as_of))
+
+
+@router.post(
+    "/contracts/{contract_id}/what-if",
+    response_model=ContractAssessmentPublic,
+    openapi_extra=body_schema(service.WhatIfRequest, "WhatIfRequest"),
+    summary="Assess a stored contract with an assumed final pickup or block reduction (nothing is saved)",
+    description=(
+        "The answer is shaped as GET /contracts/{id}/assessment. Nothing is written, so read access suffices."
+    ),
+    tags=["forecasts", "assessments"],
+)
+def what_if(
+    contract_id: int, session: SessionDep, principal: PrincipalDep, body: JsonBody
+) -> ContractAssessmentPublic:
+    result = service.what_if(session, principal, contract_id, body)
+    return ContractAssessmentPublic(
+        contract_id=result.contract_id,
+        contract_version=result.contract_version,
+        as_of=result.as_of,
+        assessment=assessment_service.ASSESSMENT.dump_python(result.assessment, mode="json"),
+    )
+
+
+@router.get(
+    "/exposure",
+    response_model=ExposurePage,
+    summary="The forecast exposure of open contracts, largest expected damages first",
+    description=(
+        "Tentative and definite contracts you may see that have not departed, filtered by property and "
+        "arrival date, each forecast as of as_of (default: today at its hotel). Open reduction rights are "
+        "not priced here; the contract's own forecast prices them."
+    ),
+)
+def read_exposure(
+    session: SessionDep,
+    principal: PrincipalDep,
+    property_id: Annotated[int | None, Query(ge=1)] = None,
+    arrival_from: date | None = None,
+    arrival_to: date | None = None,
+    as_of: AsOf = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ExposurePage:
+    portfolio = service.portfolio_exposure(
+        session,
+        principal,
+        property_id=property_id,
+        arrival_from=arrival_from,
+        arrival_to=arrival_to,
+        as_of=as_of,
+        limit=limit,
+        offset=offset,
+    )
+    return ExposurePage(
+        items=[_row(row) for row in portfolio.items],
+        total=portfolio.total,
+        limit=limit,
+        offset=offset,
+        not_forecast=[
+            NotForecastPublic(contract_id=item.contract_id, reference=item.reference, reason=item.reason)
+            for item in portfolio.not_forecast
+        ],
+    )
+
+
+@router.get(
+    "/properties/{property_id}/history",
+    response_model=Page[HistoryBlockPublic],
+    summary="The property's finished blocks (latest arrival first), which feed its forecasts",
+)
+def list_history(
+    property_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    segment: Segment | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[HistoryBlockPublic]:
+    items, total = service.list_history(session, principal, property_id, segment, repo.Page(limit, offset))
+    return Page[HistoryBlockPublic](
+        items=[_history(item) for item in items], total=total, limit=limit, offset=offset
+    )
+
+
+async def read_text(request: Request) -> str:
+    """A JSON body as text: the history's problems are located by line, so it is parsed by the service."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaTypeError("send the history as application/json")
+    try:
+        raw = await request.body()
+    except Exception as error:  # a client that hangs up mid-body
+        raise MalformedInputError(f"the body could not be read: {error}") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise MalformedInputError(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MalformedInputError("the body is not UTF-8 text") from None
+
+
+@router.post(
+    "/properties/{property_id}/history",
+    status_code=201,
+    response_model=HistoryImported,
+    openapi_extra=body_schema(service.HistoryImport, "HistoryImport"),
+    summary="Import past blocks into the property's history (the format of attrition backtest's files)",
+    description=(
+        "All blocks or none. A block's id is its reference in the history (one is made from its content "
+        "when it has none), so importing the same blocks again is a 409. An account the property does not "
+        "know yet is added. Problems name the field and the line of the body."
+    ),
+)
+def import_history(
+    property_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    text: Annotated[str, Depends(read_text)],
+) -> HistoryImported:
+    records = service.import_history_text(session, principal, property_id, text)
+    session.commit()
+    return HistoryImported(
+        property_id=property_id, imported=len(records), items=[_history(record) for record in records]
+    )
