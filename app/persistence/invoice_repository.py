@@ -1,0 +1,120 @@
+"""Issued invoices and their per-property number sequence (all their SQL). Insert and read only: no
+statement here updates or deletes an invoice. Nothing commits; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from app.persistence.records import InvoiceRecord, InvoiceSequenceRecord
+
+_SEQUENCES = InvoiceSequenceRecord.__table__  # type: ignore[attr-defined]
+_NUMBER_LENGTH: int = InvoiceRecord.__table__.c.number.type.length  # type: ignore[attr-defined]
+
+# The JSON and the lists never need the PDF bytes (the largest column), and serving the PDF needs not
+# the render model (decoding its JSON is most of the lookup's cost); either loads if touched.
+_WITHOUT_PDF = defer(cast(Any, InvoiceRecord.pdf))
+_WITHOUT_DOCUMENT = defer(cast(Any, InvoiceRecord.document))
+# Built once, as serving an issued PDF is mostly this lookup (see bench/pdf.py).
+_BY_NUMBER = select(InvoiceRecord).where(InvoiceRecord.number == sa.bindparam("number"))
+_PDF_BY_NUMBER = _BY_NUMBER.options(_WITHOUT_DOCUMENT)
+_JSON_BY_NUMBER = _BY_NUMBER.options(_WITHOUT_PDF)
+
+_ADVANCE = (
+    sa.update(_SEQUENCES)
+    .where(_SEQUENCES.c.property_id == sa.bindparam("sequence_of"))
+    .values(next_number=_SEQUENCES.c.next_number + 1)
+    .returning(_SEQUENCES.c.next_number)
+)
+
+
+def take_invoice_number(session: Session, property_id: int) -> int:
+    """The property's next invoice number, taken under a lock on its sequence row until the transaction
+    ends: commit with the invoice that uses it, or roll both back (gap-free).
+
+    The ``UPDATE ... RETURNING`` locks the row as ``SELECT ... FOR UPDATE`` would, and advances it in
+    the same statement: a concurrent issuer on PostgreSQL waits on the row and then reads the committed
+    value (READ COMMITTED re-checks an updated row). On SQLite every transaction is ``BEGIN IMMEDIATE``
+    (``app.persistence.db``), so writers are already serialised. A property's first number creates the
+    row with ``INSERT ... ON CONFLICT DO NOTHING``, so two first issuers do not collide either.
+    """
+    taken = session.execute(_ADVANCE, {"sequence_of": property_id}).scalar_one_or_none()
+    if taken is None:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(_SEQUENCES)
+            .values(property_id=property_id, next_number=1)
+            .on_conflict_do_nothing(index_elements=["property_id"])
+        )
+        taken = session.execute(_ADVANCE, {"sequence_of": property_id}).scalar_one()
+    return int(taken) - 1
+
+
+def add_invoice(session: Session, record: InvoiceRecord) -> InvoiceRecord:
+    """Insert an issued invoice; the unique (property, sequence number) constraint is the last guard."""
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _is_storable_number(number: str) -> bool:
+    # Longer than the column, or with a NUL (which PostgreSQL text refuses), it names no invoice.
+    return len(number) <= _NUMBER_LENGTH and "\x00" not in number
+
+
+def invoice_by_number(session: Session, number: str, *, with_pdf: bool = True) -> InvoiceRecord | None:
+    if not _is_storable_number(number):
+        return None
+    statement = _PDF_BY_NUMBER if with_pdf else _JSON_BY_NUMBER
+    return session.exec(statement, params={"number": number}).first()
+
+
+def invoices_of_contract(session: Session, contract_id: int) -> Sequence[InvoiceRecord]:
+    """The contract's invoices and credit notes in issue order, without their PDF bytes."""
+    return session.exec(
+        select(InvoiceRecord)
+        .where(InvoiceRecord.contract_id == contract_id)
+        .options(_WITHOUT_PDF)
+        .order_by(col(InvoiceRecord.sequence_number))
+    ).all()
+
+
+def open_invoice_of_contract(session: Session, contract_id: int) -> str | None:
+    """The number of the contract's invoice that no credit note has credited, if there is one."""
+    credit_notes = sa.select(col(InvoiceRecord.credits_invoice_id)).where(
+        col(InvoiceRecord.credits_invoice_id).is_not(None)
+    )
+    return session.exec(
+        select(InvoiceRecord.number).where(
+            InvoiceRecord.contract_id == contract_id,
+            InvoiceRecord.kind == "invoice",
+            col(InvoiceRecord.id).not_in(credit_notes),
+        )
+    ).first()
+
+
+def credit_note_of(session: Session, invoice_id: int) -> str | None:
+    """The number of the credit note that credits the invoice, if one does."""
+    return session.exec(
+        select(InvoiceRecord.number).where(InvoiceRecord.credits_invoice_id == invoice_id)
+    ).first()
+
+
+def related_numbers(session: Session, records: Iterable[InvoiceRecord]) -> list[tuple[int, str, int | None]]:
+    """(id, number, credits_invoice_id) of every invoice that credits one of ``records`` or that one of
+    them credits: what "credits" and "credited by" are read from."""
+    ids = {record.id for record in records}
+    credited = {record.credits_invoice_id for record in records if record.credits_invoice_id is not None}
+    if not ids:
+        return []
+    rows = session.exec(
+        select(InvoiceRecord.id, InvoiceRecord.number, InvoiceRecord.credits_invoice_id).where(
+            sa.or_(col(InvoiceRecord.id).in_(credited), col(InvoiceRecord.credits_invoice_id).in_(ids))
+        )
+    ).all()
+    return [(row_id, number, credits) for row_id, number, credits in rows if row_id is not None]

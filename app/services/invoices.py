@@ -1,0 +1,345 @@
+"""Issued invoices and credit notes: numbered without gaps per property, kept as issued, never changed.
+
+An invoice keeps the assessment it billed (an ``AssessmentRecord``), the contract version that assessment
+used, the render model (``InvoiceDocument`` as JSON) and the PDF bytes with their SHA-256. Nothing here
+updates or deletes an issued row: a correction is a credit note for the whole invoice, which references
+it; a new invoice can then be issued.
+
+Numbers are ``"{property_id}-{sequence:06d}"`` (``"3-000042"``): the property's own gap-free sequence
+(``invoice_sequences``), prefixed by the property id so that a number is unique across properties and
+safe in a URL. Invoices and credit notes take their numbers from the same sequence (one document
+series per property, as most tax authorities require).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from app.engine import Assessment
+from app.engine.contract import Contract
+from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
+from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
+from app.persistence import invoice_repository
+from app.persistence import repositories as repo
+from app.persistence.records import AccountRecord, AssessmentRecord, InvoiceRecord, PropertyRecord
+from app.services.assessments import ASSESSMENT, hotel_today, save_assessment
+from app.services.auth import Principal
+from app.services.contracts import get_contract, load_contract
+from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
+
+REASON_MAX_LENGTH = 500
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceIssue(BaseModel):
+    """Issue an invoice for a stored contract (every field may be left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = Field(
+        default=None, description="Assess as of this date (default: today at the hotel)"
+    )
+    language: str | None = Field(
+        default=None,
+        description=(
+            f"One of {', '.join(LANGUAGES)} (default: the account's language, else the property's, "
+            "else English)"
+        ),
+    )
+    issue_date: date | None = Field(default=None, description="Default: today at the hotel; not before as_of")
+
+
+class CreditNoteIssue(BaseModel):
+    """Credit the whole of an invoice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=REASON_MAX_LENGTH, description="Printed on the credit note")
+    issue_date: date | None = Field(
+        default=None, description="Default: today at the hotel; not before the invoice's issue date"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """The number of the invoice a credit note credits, and of the credit note that credits an invoice."""
+
+    credits: str | None = None
+    credited_by: str | None = None
+
+
+def invoice_number(property_id: int, sequence_number: int) -> str:
+    return f"{property_id}-{sequence_number:06d}"
+
+
+def issue_invoice(
+    session: Session,
+    principal: Principal,
+    contract_id: int,
+    *,
+    as_of: date | None = None,
+    language: str | None = None,
+    issue_date: date | None = None,
+) -> InvoiceRecord:
+    """Assess the stored contract as of ``as_of`` (default: today at the hotel), keep the assessment, and
+    issue its damages invoice under the property's next number. The caller commits.
+
+    - The language is ``language`` if given, else the account's, else the property's locale's, else
+      English; numbers and dates follow that locale when it is in the chosen language.
+    - The letterhead is the property as it is now; the bill-to is the account (name, contact), else the
+      group as the contract names it.
+    - Refused, as an accountant expects (422 unless said): a total of zero (nothing is owed; the engine
+      never gives a negative total, since credits beyond the damages are carried, not refunded, and a
+      refund is a credit note's job); an issue date before ``as_of`` (an invoice cannot state figures it
+      could not know); and, 409, a second invoice for a contract while one is outstanding (it would
+      bill the same damages twice: credit the first, then issue again).
+    - The number is taken under a lock on the property's sequence row, held until the caller's commit,
+      and the invoice is inserted in the same transaction, so a failure anywhere rolls both back and the
+      numbers have no gap. The PDF carries the number, so it is rendered inside the lock (a few hundred
+      milliseconds that concurrent issuers of the same property wait); everything else is done first.
+    """
+    record = get_contract(session, principal, contract_id)
+    principal.require_write(record.property_id, f"contract {contract_id}")
+    prop = repo.get(session, PropertyRecord, record.property_id)
+    assert prop is not None
+    assert prop.id is not None
+    account = None if record.account_id is None else repo.get(session, AccountRecord, record.account_id)
+    chosen, locale = _language(language, account, prop)
+    today = hotel_today(prop.timezone)
+    saved, result = save_assessment(session, principal, contract_id, as_of or today)
+    terms = load_contract(session, principal, contract_id, result.contract_version).terms
+    issued_on = issue_date or today
+    due_date = _due_date(issued_on, result.as_of, "the date it assesses", terms.payment_terms_days)
+    assessment = result.assessment
+    if assessment.total.amount <= 0:
+        raise InvalidInputError(
+            "nothing is owed",
+            [
+                Problem(
+                    "as_of", f"nothing is owed under the contract as of {result.as_of}: no invoice is issued"
+                )
+            ],
+        )
+    contract = _with_letterhead(terms, prop.name, prop.address, locale or prop.locale)
+    bill_to = None if account is None else [account.name, account.contact_name, account.contact_email]
+
+    sequence = invoice_repository.take_invoice_number(session, prop.id)
+    outstanding = invoice_repository.open_invoice_of_contract(session, contract_id)
+    if outstanding is not None:
+        raise ConflictError(
+            f"invoice {outstanding} of this contract is outstanding: credit it before issuing another",
+            [Problem("contract_id", f"invoice {outstanding} already bills this contract")],
+        )
+    number = invoice_number(prop.id, sequence)
+    document = build_invoice_document(
+        assessment=assessment,
+        contract=contract,
+        invoice_number=number,
+        issue_date=issued_on,
+        bill_to=bill_to,
+        language=chosen,
+    )
+    assert saved.id is not None
+    return _insert(
+        session,
+        principal,
+        document,
+        kind=InvoiceKind.INVOICE,
+        property_id=prop.id,
+        sequence_number=sequence,
+        contract_id=contract_id,
+        contract_version=result.contract_version,
+        assessment_id=saved.id,
+        issue_date=issued_on,
+        due_date=due_date,
+        as_of=result.as_of,
+        total=assessment.total.amount,
+        currency=assessment.currency,
+    )
+
+
+def credit_invoice(
+    session: Session, principal: Principal, number: str, *, reason: str, issue_date: date | None = None
+) -> InvoiceRecord:
+    """Issue a credit note for the whole of invoice ``number``: its lines and total with the opposite
+    sign, in the invoice's language, to the same bill-to under the same letterhead as issued, with the
+    reason. An invoice is credited once (409 after); a credit note is not credited (409). The credit
+    note takes the property's next number, under the same lock as an invoice. The caller commits."""
+    original = get_invoice(session, principal, number, with_pdf=False)
+    principal.require_write(original.property_id, f"invoice {number}")
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInputError(
+            "give the reason for the credit",
+            [Problem("reason", f"give the reason for the credit, at most {REASON_MAX_LENGTH} characters")],
+        )
+    if original.kind != InvoiceKind.INVOICE:
+        raise ConflictError(f"{number} is a credit note: only an invoice can be credited")
+    prop = repo.get(session, PropertyRecord, original.property_id)
+    assert prop is not None
+    assert original.id is not None
+    terms = load_contract(session, principal, original.contract_id, original.contract_version).terms
+    issued_on = issue_date or hotel_today(prop.timezone)
+    _due_date(issued_on, original.issue_date, "the invoice it credits", terms.payment_terms_days)
+    billed = repo.get(session, AssessmentRecord, original.assessment_id)
+    assert billed is not None
+    shown = original.document
+    contract = _with_letterhead(
+        terms, shown["property_name"], "\n".join(shown["property_address"]), shown["locale"]
+    )
+
+    sequence = invoice_repository.take_invoice_number(session, original.property_id)
+    credited_by = invoice_repository.credit_note_of(session, original.id)
+    if credited_by is not None:
+        raise ConflictError(f"invoice {number} has already been credited by {credited_by}")
+    document = build_credit_note_document(
+        assessment=stored_assessment(billed),
+        contract=contract,
+        credit_note_number=invoice_number(original.property_id, sequence),
+        issue_date=issued_on,
+        credited_number=original.number,
+        credited_issue_date=original.issue_date,
+        reason=reason,
+        bill_to=shown["bill_to"],
+        language=original.language,
+    )
+    return _insert(
+        session,
+        principal,
+        document,
+        kind=InvoiceKind.CREDIT_NOTE,
+        property_id=original.property_id,
+        sequence_number=sequence,
+        contract_id=original.contract_id,
+        contract_version=original.contract_version,
+        assessment_id=original.assessment_id,
+        credits_invoice_id=original.id,
+        issue_date=issued_on,
+        due_date=issued_on,
+        as_of=original.as_of,
+        total=-Decimal(original.total_amount),
+        currency=original.currency,
+    )
+
+
+def get_invoice(
+    session: Session, principal: Principal, number: str, *, with_pdf: bool = True
+) -> InvoiceRecord:
+    """An invoice or credit note by number; "not found" for one of a property the caller cannot see."""
+    record = invoice_repository.invoice_by_number(session, number, with_pdf=with_pdf)
+    if record is None or not principal.can_see(record.property_id):
+        raise NotFoundError(f"invoice {number} not found")
+    return record
+
+
+def list_invoices(session: Session, principal: Principal, contract_id: int) -> Sequence[InvoiceRecord]:
+    """The contract's invoices and credit notes in the order issued (their PDF bytes are not loaded)."""
+    get_contract(session, principal, contract_id)
+    return invoice_repository.invoices_of_contract(session, contract_id)
+
+
+def related(session: Session, records: Iterable[InvoiceRecord]) -> dict[int, Related]:
+    """For each record's id: the invoice it credits and the credit note that credits it, by number."""
+    records = list(records)
+    rows = invoice_repository.related_numbers(session, records)
+    numbers = {row_id: number for row_id, number, _ in rows}
+    credited_by = {credits: number for _, number, credits in rows if credits is not None}
+    result = {}
+    for record in records:
+        assert record.id is not None
+        credits = None if record.credits_invoice_id is None else numbers.get(record.credits_invoice_id)
+        result[record.id] = Related(credits, credited_by.get(record.id))
+    return result
+
+
+def stored_assessment(record: AssessmentRecord) -> Assessment:
+    """The engine's assessment from its stored JSON (a line's inputs are stored as an object)."""
+    data: dict[str, Any] = {
+        **record.result,
+        "lines": [{**line, "inputs": list(line["inputs"].items())} for line in record.result["lines"]],
+    }
+    return ASSESSMENT.validate_python(data)
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _language_of(locale: str) -> str | None:
+    language = locale.replace("-", "_").split("_")[0].lower()
+    return language if language in LANGUAGES else None
+
+
+def _language(
+    requested: str | None, account: AccountRecord | None, prop: PropertyRecord
+) -> tuple[str, str | None]:
+    """The invoice language, and the locale (the account's, else the property's) it was chosen from."""
+    if requested is not None and requested not in LANGUAGES:
+        raise InvalidInputError(
+            "unsupported language",
+            [Problem("language", f"no invoice language {requested!r}: use one of {', '.join(LANGUAGES)}")],
+        )
+    sources = ([account.language] if account is not None else []) + [prop.locale]
+    locale = next((source for source in sources if _language_of(source)), None)
+    return invoice_language(requested, locale), locale
+
+
+def _due_date(issued_on: date, earliest: date, what: str, payment_terms_days: int) -> date:
+    """The due date of a document issued on ``issued_on``, which may not be before ``earliest``."""
+    if issued_on < earliest:
+        raise InvalidInputError(
+            f"the issue date is before {what}",
+            [Problem("issue_date", f"the document cannot be dated before {what} ({earliest})")],
+        )
+    try:
+        return issued_on + timedelta(days=payment_terms_days)
+    except OverflowError:
+        raise InvalidInputError(
+            "the issue date is out of range",
+            [Problem("issue_date", "the due date would be after 9999-12-31")],
+        ) from None
+
+
+def _with_letterhead(terms: Contract, name: str, address: str, locale: str) -> Contract:
+    """The terms with the letterhead to print and the locale numbers and dates follow (the engine's
+    figures do not depend on either)."""
+    info = terms.property.model_copy(update={"name": name, "address": address, "locale": locale})
+    return terms.model_copy(update={"property": info})
+
+
+def _insert(
+    session: Session,
+    principal: Principal,
+    document: InvoiceDocument,
+    *,
+    kind: InvoiceKind,
+    total: Decimal,
+    **columns: Any,
+) -> InvoiceRecord:
+    pdf = render_pdf(render_invoice_html(document))
+    return invoice_repository.add_invoice(
+        session,
+        InvoiceRecord(
+            number=document.invoice_number,
+            kind=kind,
+            language=document.language,
+            total_amount=str(total),
+            document=asdict(document),
+            pdf=pdf,
+            pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+            created_by=principal.label,
+            **columns,
+        ),
+    )
