@@ -13,12 +13,12 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.api import admin, contracts, problems, properties
+from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
 from app.api.deps import BODY_SCHEMAS
 from app.engine import Assessment
 from app.persistence.db import make_engine
 from app.settings import Settings
-from app.web import login
+from app.web import contract_page, dashboard, editor, login, pickup_page, share
 from app.web.deps import LoginRequiredError, login_redirect
 from app.web.errors import error_page
 from app.web.templating import STATIC_DIR
@@ -46,9 +46,11 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
-    for router in (properties.router, contracts.router, admin.router):
-        app.include_router(router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)
-    app.include_router(login.router)
+    for api in (properties, contracts, invoices, forecasts, reports, admin):
+        app.include_router(api.router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)
+    # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
+    for page in (login, editor, dashboard, contract_page, pickup_page, share):
+        app.include_router(page.router)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 

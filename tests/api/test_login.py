@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlmodel import Session, select
 
 from app.api.deps import SESSION_COOKIE
@@ -41,6 +42,26 @@ def sessions_of(session: Session, user: StaffUserRecord) -> list[StaffSessionRec
     return list(session.exec(select(StaffSessionRecord).where(StaffSessionRecord.user_id == user.id)).all())
 
 
+def login_token(client: TestClient) -> str:
+    """The login CSRF token of a freshly served sign-in form (its cookie is now in the client's jar)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert found is not None
+    return found.group(1)
+
+
+def post_login(client: TestClient, data: dict[str, str], follow_redirects: bool = False) -> Response:
+    return client.post(
+        "/login", data={**data, "csrf_token": login_token(client)}, follow_redirects=follow_redirects
+    )
+
+
+def session_csrf(session: Session, user: StaffUserRecord, token: str) -> str:
+    """The CSRF token of the session whose cookie is ``token`` (what the pages' forms carry)."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    [stored] = [row for row in sessions_of(session, user) if row.token_hash == digest]
+    return stored.csrf_token
+
+
 def alert(html: str) -> str:
     found = re.search(r'<p role="alert">(.*?)</p>', html)
     assert found is not None, html
@@ -64,10 +85,10 @@ def test_login_form_labels_both_fields_and_posts_to_login(client: TestClient) ->
 def test_right_password_redirects_with_an_httponly_samesite_lax_session_cookie(
     client: TestClient, session: Session, user: StaffUserRecord
 ) -> None:
-    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    response = post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
 
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/docs"
+    assert response.headers["location"] == "/"
     cookie = response.headers["set-cookie"]
     attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
     assert cookie.startswith(f"{SESSION_COOKIE}=")
@@ -85,8 +106,9 @@ def test_secure_cookie_setting_marks_the_session_cookie_secure(
     app: FastAPI, client: TestClient, user: StaffUserRecord
 ) -> None:
     app.state.settings = replace(app.state.settings, secure_cookies=True)
-
-    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    # Secure cookies (the login CSRF one too) only come back over HTTPS.
+    with TestClient(app, base_url="https://testserver") as secure:
+        response = post_login(secure, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
 
     assert response.status_code == 303
     assert re.search(r";\s*secure", response.headers["set-cookie"], re.IGNORECASE)
@@ -95,8 +117,8 @@ def test_secure_cookie_setting_marks_the_session_cookie_secure(
 def test_email_is_matched_whatever_its_case_and_surrounding_spaces(
     client: TestClient, user: StaffUserRecord
 ) -> None:
-    response = client.post(
-        "/login",
+    response = post_login(
+        client,
         data={"email": "  Front.Office@HARBOR.example ", "password": PASSWORD},
         follow_redirects=False,
     )
@@ -116,7 +138,7 @@ def test_email_is_matched_whatever_its_case_and_surrounding_spaces(
 def test_wrong_password_or_unknown_email_is_401_with_one_message_and_no_session(
     client: TestClient, session: Session, user: StaffUserRecord, email: str, password: str
 ) -> None:
-    response = client.post("/login", data={"email": email, "password": password}, follow_redirects=False)
+    response = post_login(client, data={"email": email, "password": password}, follow_redirects=False)
 
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("text/html")
@@ -135,7 +157,7 @@ def test_deactivated_user_cannot_log_in_and_gets_the_same_message(
     session.add(user)
     session.commit()
 
-    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    response = post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
 
     assert response.status_code == 401
     assert alert(response.text) == "wrong email or password"
@@ -144,7 +166,7 @@ def test_deactivated_user_cannot_log_in_and_gets_the_same_message(
 def test_typed_email_is_escaped_on_the_error_page(client: TestClient, user: StaffUserRecord) -> None:
     typed = '"><script>alert(1)</script>'
 
-    response = client.post("/login", data={"email": typed, "password": "x"}, follow_redirects=False)
+    response = post_login(client, data={"email": typed, "password": "x"}, follow_redirects=False)
 
     assert response.status_code == 401
     assert "<script>" not in response.text
@@ -154,7 +176,7 @@ def test_typed_email_is_escaped_on_the_error_page(client: TestClient, user: Staf
 def test_cookie_from_login_authenticates_the_api_for_the_users_hotel_only(
     client: TestClient, user: StaffUserRecord
 ) -> None:
-    client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
 
     response = client.get("/api/v1/properties")
 
@@ -166,11 +188,12 @@ def test_cookie_from_login_authenticates_the_api_for_the_users_hotel_only(
 def test_logout_ends_the_session_so_the_old_cookie_no_longer_works(
     client: TestClient, session: Session, user: StaffUserRecord
 ) -> None:
-    client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
     token = client.cookies[SESSION_COOKIE]
     assert client.get("/api/v1/properties").status_code == 200
+    csrf = session_csrf(session, user, token)
 
-    response = client.post("/logout", follow_redirects=False)
+    response = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
 
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
@@ -186,16 +209,29 @@ def test_logout_ends_the_session_so_the_old_cookie_no_longer_works(
 def test_logout_ends_only_its_own_session(
     client: TestClient, session: Session, user: StaffUserRecord
 ) -> None:
-    client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
     first = client.cookies[SESSION_COOKIE]
     client.cookies.clear()
-    client.post("/login", data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+    csrf = session_csrf(session, user, client.cookies[SESSION_COOKIE])
 
-    client.post("/logout", follow_redirects=False)
+    client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
 
     client.cookies.set(SESSION_COOKIE, first)
     assert client.get("/api/v1/properties").status_code == 200
     assert len(sessions_of(session, user)) == 1
+
+
+def test_logout_without_the_csrf_token_is_403_and_keeps_the_session(
+    client: TestClient, session: Session, user: StaffUserRecord
+) -> None:
+    post_login(client, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)
+
+    response = client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+
+    assert response.status_code == 403
+    assert len(sessions_of(session, user)) == 1
+    assert client.get("/api/v1/properties").status_code == 200
 
 
 def test_logout_without_a_session_just_redirects(client: TestClient) -> None:
@@ -226,7 +262,7 @@ def test_expired_session_cookie_is_401(client: TestClient, session: Session, use
 def test_incomplete_form_is_shown_again_with_422_and_no_session(
     client: TestClient, session: Session, user: StaffUserRecord, data: dict[str, str]
 ) -> None:
-    response = client.post("/login", data=data, follow_redirects=False)
+    response = post_login(client, data=data, follow_redirects=False)
 
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")

@@ -95,7 +95,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     yield LiveServer(
-        f"http://127.0.0.1:{port}", engine, credentials.email, credentials.password, credentials.api_key
+        f"http://127.0.0.1:{port}", live_engine, credentials.email, credentials.password, credentials.api_key
     )
     server.should_exit = True
     thread.join(timeout=10)

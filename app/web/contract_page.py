@@ -1,0 +1,493 @@
+"""The contract page (``GET /contracts/{id}``) and issuing an invoice from it.
+
+The page shows the contract as of a date (``?as_of=``, default today at the hotel): its terms in plain
+language, the block grid with pickup to date against the block and the per-night minimum (table and
+chart), the assessment with its working, the forecast, the versions with what changed, and the invoices.
+With htmx the as-of form swaps only the date-dependent part (``_contract_asof.html``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from app.api.deps import SessionDep
+from app.charts import ChartLabels, ChartNight, pickup_chart_svg
+from app.engine import Actuals, Assessment
+from app.engine.money import Money
+from app.persistence.records import AccountRecord, ContractVersionRecord, PropertyRecord
+from app.services import forecasts, invoices
+from app.services.actuals import actuals_as_of
+from app.services.assessments import assess_contract, hotel_today
+from app.services.auth import Principal
+from app.services.contracts import StoredContract, list_versions, load_contract
+from app.services.errors import ServiceError
+from app.services.properties import get_account, get_property
+from app.web.deps import CheckedStaffDep, Staff, StaffDep
+from app.web.templating import page_context, templates
+from app.web.terms import TOPICS, TermSentence, plain_terms
+from app.web.views import (
+    FieldError,
+    Formats,
+    block_by_night,
+    credited_sources,
+    on_the_books,
+    parse_day,
+    pickup_pct,
+)
+
+router = APIRouter(include_in_schema=False)
+
+LANGUAGES = {
+    "en": "English",
+    "fr": "Français",
+    "pt": "Português",
+    "ro": "Română",
+    "ca": "Català",
+    "ru": "Русский",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TermGroup:
+    topic: str
+    sentences: tuple[TermSentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    block: str
+    pickup: str
+    is_short: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    night: str
+    cells: tuple[GridCell, ...]
+    block: str
+    pickup: str
+    minimum: str
+    pct: str
+    is_short: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    room_types: tuple[str, ...]
+    rows: tuple[GridRow, ...]
+    block: str
+    pickup: str
+    minimum: str
+    pct: str
+    chart_svg: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    label: str
+    clause: str
+    formula: str
+    steps: tuple[str, ...]
+    amount: str
+    is_credit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentView:
+    total: str
+    remedy: str
+    is_final: bool
+    lines: tuple[LineView, ...]
+    assumptions: tuple[str, ...]
+    warnings: tuple[str, ...]
+    conditions: tuple[str, ...]
+    unapplied_credit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastView:
+    low: str
+    expected: str
+    high: str
+    low_room_nights: str
+    expected_room_nights: str
+    high_room_nights: str
+    probability: str
+    break_even: tuple[tuple[str, str, str, str], ...]
+    comparable_blocks: int
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    number: int
+    created: str
+    created_by: str
+    note: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceView:
+    number: str
+    kind: str
+    issue_date: str
+    as_of: str
+    total: str
+    language: str
+    pdf_url: str
+
+
+# --- building the view models -------------------------------------------------------------------
+
+
+def term_groups(sentences: Sequence[TermSentence]) -> tuple[TermGroup, ...]:
+    grouped: dict[str, list[TermSentence]] = defaultdict(list)
+    for sentence in sentences:
+        grouped[sentence.topic].append(sentence)
+    return tuple(TermGroup(topic, tuple(grouped[topic])) for topic in TOPICS if grouped[topic])
+
+
+def _grid(
+    stored: StoredContract, actuals: Actuals, assessment: Assessment | None, day: date, fmt: Formats
+) -> Grid:
+    terms = stored.terms
+    held = terms.rooms_after_reductions(day)
+    credited = credited_sources(terms)
+    booked_cells: dict[tuple[date, str], int] = defaultdict(int)
+    for entry in actuals.pickup:
+        if credited.credits(entry.source):
+            booked_cells[(entry.night, entry.room_type)] += entry.room_nights
+    booked = on_the_books(terms, actuals)
+    blocks = block_by_night(terms, day)
+    minimums: dict[date, Decimal] = {}
+    if assessment is not None and assessment.rooms is not None:
+        minimums = {night.night: night.minimum_room_nights for night in assessment.rooms.nights}
+    rows = []
+    chart_nights = []
+    for night in terms.nights:
+        minimum = minimums.get(night)
+        rows.append(
+            GridRow(
+                night=fmt.day(night),
+                cells=tuple(
+                    GridCell(
+                        fmt.number(held.get((night, room_type), 0)),
+                        fmt.number(booked_cells[(night, room_type)]),
+                        booked_cells[(night, room_type)] < held.get((night, room_type), 0),
+                    )
+                    for room_type in terms.room_types
+                ),
+                block=fmt.number(blocks[night]),
+                pickup=fmt.number(booked[night]),
+                minimum=fmt.number(minimum),
+                pct=fmt.pct(pickup_pct(booked[night], blocks[night])),
+                is_short=minimum is not None and booked[night] < minimum,
+            )
+        )
+        chart_nights.append(
+            ChartNight(
+                night=night,
+                label=fmt.day(night),
+                pickup_room_nights=booked[night],
+                block_room_nights=blocks[night],
+                minimum_room_nights=minimum,
+            )
+        )
+    total_min = sum(minimums.values()) if minimums else None
+    svg = pickup_chart_svg(
+        chart_nights,
+        title=f"Pickup to date against the block, as of {fmt.day(day)}",
+        labels=ChartLabels(
+            pickup="Pickup to date",
+            block="Block",
+            minimum="Minimum",
+            expected="Expected",
+            band="Low–high",
+            axis="Room nights",
+        ),
+    )
+    return Grid(
+        room_types=terms.room_types,
+        rows=tuple(rows),
+        block=fmt.number(sum(blocks.values())),
+        pickup=fmt.number(sum(booked.values())),
+        minimum=fmt.number(total_min),
+        pct=fmt.pct(pickup_pct(sum(booked.values()), sum(blocks.values()))),
+        chart_svg=svg,
+    )
+
+
+def _assessment_view(assessment: Assessment, fmt: Formats) -> AssessmentView:
+    return AssessmentView(
+        total=fmt.money(assessment.total),
+        remedy=assessment.remedy,
+        is_final=assessment.is_final,
+        lines=tuple(
+            LineView(
+                line.label,
+                line.clause,
+                line.formula,
+                line.steps,
+                fmt.money(line.amount),
+                line.amount.amount < 0,
+            )
+            for line in assessment.lines
+        ),
+        assumptions=tuple(term.text for term in assessment.assumptions),
+        warnings=assessment.warnings,
+        conditions=assessment.conditions,
+        unapplied_credit=""
+        if assessment.unapplied_credit.is_zero()
+        else fmt.money(assessment.unapplied_credit),
+    )
+
+
+def _forecast_view(
+    session: Session, principal: Principal, contract_id: int, day: date, fmt: Formats
+) -> ForecastView:
+    found = forecasts.forecast_contract(session, principal, contract_id, day)
+    exposure = found.exposure
+    by_name = {scenario.scenario: scenario for scenario in exposure.scenarios}
+    return ForecastView(
+        low=fmt.money(by_name["low"].damages),
+        expected=fmt.money(by_name["expected"].damages),
+        high=fmt.money(by_name["high"].damages),
+        low_room_nights=fmt.number(by_name["low"].room_nights),
+        expected_room_nights=fmt.number(by_name["expected"].room_nights),
+        high_room_nights=fmt.number(by_name["high"].room_nights),
+        probability=fmt.pct(exposure.probability_of_damages_pct),
+        break_even=tuple(
+            (
+                fmt.day(night.night),
+                fmt.number(night.on_the_books),
+                fmt.number(night.break_even_room_nights),
+                fmt.number(night.still_needed_room_nights),
+            )
+            for night in exposure.break_even or ()
+        ),
+        comparable_blocks=found.comparable_blocks,
+        method=exposure.steps[0] if exposure.steps else "",
+    )
+
+
+def _flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        if not value and path:
+            yield path, {}
+        for key in sorted(value):
+            yield from _flatten(value[key], f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        if not value and path:
+            yield path, []
+        for index, item in enumerate(value):
+            yield from _flatten(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def terms_diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """Field-level changes between two versions' stored terms: ``(path, old, new)``, ``—`` for absent."""
+    old = dict(_flatten(before))
+    new = dict(_flatten(after))
+    return tuple(
+        (path, _shown(old.get(path)), _shown(new.get(path)))
+        for path in sorted(old.keys() | new.keys())
+        if old.get(path) != new.get(path)
+    )
+
+
+def _versions(records: Sequence[ContractVersionRecord], fmt: Formats) -> tuple[VersionView, ...]:
+    views = []
+    previous: dict[str, Any] | None = None
+    for record in records:
+        views.append(
+            VersionView(
+                number=record.version,
+                created=fmt.day(record.created_at.date()),
+                created_by=record.created_by,
+                note=record.note,
+                changes=() if previous is None else terms_diff(previous, record.terms),
+            )
+        )
+        previous = record.terms
+    return tuple(reversed(views))
+
+
+def _language(account: AccountRecord | None, prop: PropertyRecord) -> str:
+    for locale in (account.language if account else None, prop.locale):
+        language = (locale or "").replace("-", "_").split("_")[0].lower()
+        if language in LANGUAGES:
+            return language
+    return "en"
+
+
+def contract_context(
+    request: Request,
+    session: Session,
+    staff: Staff,
+    contract_id: int,
+    as_of: str | None,
+    *,
+    invoice_errors: Sequence[FieldError] = (),
+    invoice_form: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    principal = staff.principal
+    stored = load_contract(session, principal, contract_id)
+    record, terms = stored.record, stored.terms
+    prop = get_property(session, principal, record.property_id)
+    account = None if record.account_id is None else get_account(session, principal, record.account_id)
+    fmt = Formats.of(prop.locale)
+    today = hotel_today(prop.timezone)
+    errors: list[FieldError] = []
+    day = parse_day(as_of, "as_of", errors) or today
+    actuals = actuals_as_of(session, stored, day)
+    assessment: Assessment | None = None
+    assessment_error = ""
+    try:
+        assessment = assess_contract(session, principal, contract_id, day).assessment
+    except ServiceError as error:
+        assessment_error = error.detail
+    forecast: ForecastView | None = None
+    forecast_note = ""
+    try:
+        forecast = _forecast_view(session, principal, contract_id, day, fmt)
+    except ServiceError as error:
+        forecast_note = error.problems[0].message if error.problems else error.detail
+    invoice_records = invoices.list_invoices(session, principal, contract_id)
+    issued = request.query_params.get("issued", "")
+    saved = request.query_params.get("saved", "")
+    return page_context(
+        title=record.name or terms.group.name,
+        staff=staff,
+        locale=prop.locale,
+        contract_id=contract_id,
+        record=record,
+        terms=terms,
+        property=prop,
+        account_name=account.name if account is not None else terms.group.account,
+        status=record.status,
+        dates={
+            "Arrival": fmt.day(terms.arrival_date),
+            "Departure": fmt.day(terms.departure_date),
+            "Cut-off": fmt.day(terms.cutoff_date),
+            "Signed": fmt.day(terms.signed_date),
+        },
+        version=record.current_version,
+        term_groups=term_groups(plain_terms(terms, prop.locale)),
+        as_of=day.isoformat(),
+        as_of_text=fmt.day(day),
+        is_today=day == today,
+        as_of_errors={error.field: error.message for error in errors},
+        grid=_grid(stored, actuals, assessment, day, fmt),
+        assessment=None if assessment is None else _assessment_view(assessment, fmt),
+        assessment_error=assessment_error,
+        forecast=forecast,
+        forecast_note=forecast_note,
+        versions=_versions(list_versions(session, principal, contract_id), fmt),
+        invoices=tuple(
+            InvoiceView(
+                number=invoice.number,
+                kind="Credit note" if invoice.kind == "credit_note" else "Invoice",
+                issue_date=fmt.day(invoice.issue_date),
+                as_of=fmt.day(invoice.as_of),
+                total=fmt.money(_money(invoice.total_amount, invoice.currency)),
+                language=LANGUAGES.get(invoice.language, invoice.language),
+                pdf_url=f"/api/v1/invoices/{invoice.number}.pdf",
+            )
+            for invoice in invoice_records
+        ),
+        languages=LANGUAGES,
+        invoice_form=invoice_form or {"language": _language(account, prop), "as_of": today.isoformat()},
+        invoice_errors={error.field: error.message for error in invoice_errors},
+        notice=(
+            f"Invoice {issued} was issued."
+            if issued
+            else (f"Pickup saved ({saved} rows)." if saved.isdigit() else "")
+        ),
+    )
+
+
+def _money(amount: str, currency: str) -> Money:
+    return Money(Decimal(amount), currency)
+
+
+# --- routes ------------------------------------------------------------------------------------------
+
+
+@router.get("/contracts/{contract_id:int}", response_model=None)
+def contract_page(
+    request: Request,
+    session: SessionDep,
+    staff: StaffDep,
+    contract_id: int,
+    as_of: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    context = contract_context(request, session, staff, contract_id, as_of)
+    status = 422 if context["as_of_errors"] else 200
+    if "hx-request" in request.headers:
+        return templates.TemplateResponse(request, "_contract_asof.html", context, status_code=status)
+    return templates.TemplateResponse(request, "contract.html", context, status_code=status)
+
+
+@router.post("/contracts/{contract_id:int}/invoices", response_model=None)
+def issue_invoice_form(
+    request: Request,
+    session: SessionDep,
+    staff: CheckedStaffDep,
+    contract_id: int,
+    language: Annotated[str, Form(max_length=10)] = "",
+    as_of: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    errors: list[FieldError] = []
+    day = parse_day(as_of, "as_of", errors)
+    if language and language not in LANGUAGES:
+        errors.append(FieldError("language", "choose one of the languages listed"))
+    if not errors:
+        try:
+            invoice = invoices.issue_invoice(
+                session, staff.principal, contract_id, as_of=day, language=language or None
+            )
+        except ServiceError as error:
+            if error.status not in (409, 422):
+                raise
+            session.rollback()
+            errors = [FieldError("invoice", error.detail)] + [
+                FieldError(problem.field, problem.message)
+                for problem in error.problems
+                if problem.field in ("language", "as_of", "issue_date")
+            ]
+            status = error.status
+        else:
+            session.commit()
+            return RedirectResponse(
+                f"/contracts/{contract_id}?issued={invoice.number}#invoices", status_code=303
+            )
+    else:
+        status = 422
+    context = contract_context(
+        request,
+        session,
+        staff,
+        contract_id,
+        None,
+        invoice_errors=errors,
+        invoice_form={"language": language, "as_of": as_of},
+    )
+    return templates.TemplateResponse(request, "contract.html", context, status_code=status)
