@@ -16,13 +16,14 @@ from app.engine.attrition import (
     comp_rooms_earned,
 )
 from app.engine.cancellation import assess_cancellation, cancellation_terms
-from app.engine.contract import Contract, DamagesKind, PerformanceStacking
+from app.engine.contract import Contract, DamagesKind, PerformanceStacking, derived
 from app.engine.errors import ClauseNotComputableError, CurrencyMismatchError
 from app.engine.fnb import assess_fnb, assess_rental_scale, fnb_terms
-from app.engine.money import Money, fraction, pct_text, quantity_text
+from app.engine.money import Money, fraction, money_sum, pct_text, quantity_text
 from app.engine.results import Assessment, LineItem, LineKind, RoomSummary, Term
 
 ZERO = Decimal(0)
+_DAMAGES_KINDS = tuple(DamagesKind)
 
 
 def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
@@ -77,22 +78,15 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
                 f"{contract.departure_date.isoformat()}; pickup to date is treated as final."
             )
         rooms, performance = _performance_lines(contract, actuals, as_of, pickup, warnings, conditions)
-        terms += attrition_terms(contract) + fnb_terms(contract)
-        terms.append(_stacking_term(contract))
+        terms += attrition_terms(contract)
+        terms += fnb_terms(contract)
+        terms.append(derived(contract, "_stacking_term", lambda: _stacking_term(contract)))
         lines += _stack(contract, performance, warnings)
         lines += _comp_credit(contract, pickup, terms)
     lines += _tax_lines(contract, lines, terms)
     lines, unapplied = _apply_credits(contract, as_of, pickup, lines, terms, warnings)
-    terms.append(
-        Term(
-            "money_rounding",
-            contract.money_rounding.value,
-            "money_rounding" not in contract.model_fields_set,
-            f"Each line is rounded {contract.money_rounding.replace('_', '-')} to the "
-            "currency's minor unit, then lines are summed.",
-        )
-    )
-    total = sum((line.amount for line in lines), Money.zero(currency))
+    terms.append(derived(contract, "_rounding_term", lambda: _rounding_term(contract)))
+    total = money_sum([line.amount for line in lines], currency)
     return Assessment(
         contract_id=contract.id,
         as_of=as_of,
@@ -195,6 +189,16 @@ def _stack(
     return [line for kind in order if kind in keep for line in by_kind.get(kind, [])]
 
 
+def _rounding_term(contract: Contract) -> Term:
+    return Term(
+        "money_rounding",
+        contract.money_rounding.value,
+        "money_rounding" not in contract.model_fields_set,
+        f"Each line is rounded {contract.money_rounding.replace('_', '-')} to the "
+        "currency's minor unit, then lines are summed.",
+    )
+
+
 def _stacking_term(contract: Contract) -> Term:
     rule = contract.performance_stacking
     return Term(
@@ -253,20 +257,18 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
     ]
 
 
-def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> list[LineItem]:
-    """Service charge and tax on damages from the tax profile (domain.md §3.8)."""
+def _tax_term(contract: Contract) -> tuple[Term, str]:
+    """The tax term and the clause its lines cite: the contract alone decides them."""
     profile = contract.tax_profile
     if profile is None:
-        terms.append(
-            Term(
-                "tax",
-                "none",
-                True,
-                "No tax and no service charge on damages: neither the property nor the contract "
-                "gives a tax profile.",
-            )
+        term = Term(
+            "tax",
+            "none",
+            True,
+            "No tax and no service charge on damages: neither the property nor the contract "
+            "gives a tax profile.",
         )
-        return []
+        return term, ""
     source = "the contract's tax override" if contract.tax_override else "the property's tax profile"
     described = [
         f"{rule.name} {pct_text(rule.rate_pct)} on "
@@ -278,22 +280,30 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
             f"service charge {pct_text(profile.service_charge_pct)} on "
             + ", ".join(sorted(k.replace("_", " ") for k in profile.service_charge_kinds))
         )
-    terms.append(
-        Term(
-            "tax",
-            profile.name or "profile",
-            False,
-            f"Tax rule from {source}"
-            + (f" ({profile.name})" if profile.name else "")
-            + ": "
-            + ("; ".join(described) if described else "no tax on damages")
-            + ".",
-        )
+    term = Term(
+        "tax",
+        profile.name or "profile",
+        False,
+        f"Tax rule from {source}"
+        + (f" ({profile.name})" if profile.name else "")
+        + ": "
+        + ("; ".join(described) if described else "no tax on damages")
+        + ".",
     )
+    return term, f"Tax profile: {source} (domain.md §3.8)"
+
+
+def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> list[LineItem]:
+    """Service charge and tax on damages from the tax profile (domain.md §3.8)."""
+    term, clause = derived(contract, "_tax_term", lambda: _tax_term(contract))
+    terms.append(term)
+    profile = contract.tax_profile
+    if profile is None:
+        return []
     currency = contract.currency
     rounding = contract.money_rounding
     added: list[LineItem] = []
-    bases = dict.fromkeys(DamagesKind, ZERO)
+    bases = dict.fromkeys(_DAMAGES_KINDS, ZERO)
     for line in lines:
         if line.damages_kind is not None:
             bases[line.damages_kind] += line.amount.amount
@@ -308,7 +318,7 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
                 LineItem(
                     kind=LineKind.SERVICE_CHARGE,
                     label=f"Service charge on {kind.replace('_', ' ')}",
-                    clause=f"Tax profile: {source} (domain.md §3.8)",
+                    clause=clause,
                     formula="damages × service charge %",
                     inputs=(
                         ("base", str(base.amount)),
@@ -327,7 +337,7 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
                 LineItem(
                     kind=LineKind.TAX,
                     label=f"{rule.name} {pct_text(rule.rate_pct)} on {kind.replace('_', ' ')}",
-                    clause=f"Tax profile: {source} (domain.md §3.8)",
+                    clause=clause,
                     formula="taxable damages × tax rate",
                     inputs=(
                         ("base", str(taxable.amount)),
@@ -353,7 +363,7 @@ def _apply_credits(
     rounding = contract.money_rounding
     lines = list(lines)
     unapplied = Money.zero(currency)
-    balance = sum((line.amount for line in lines), Money.zero(currency))
+    balance = money_sum([line.amount for line in lines], currency)
     # A comp credit larger than the damages is carried, not paid out.
     if balance.amount < 0:
         unapplied = -balance

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -23,10 +23,12 @@ from app.engine.contract import (
     MinimumRounding,
     PickupSource,
     ResaleMode,
+    RoomCount,
     ThresholdSemantics,
+    derived,
 )
 from app.engine.errors import ClauseNotComputableError, EngineError
-from app.engine.money import Money, fraction, pct_text, quantity_text
+from app.engine.money import Money, fraction, pct_text, quantity_text, rounded_money
 from app.engine.results import LineItem, LineKind, NightResult, RoomSummary, Term
 
 ZERO = Decimal(0)
@@ -41,12 +43,14 @@ def minimum_room_nights(
     exact = fraction(performance_pct) * baseline_room_nights
     if rounding is MinimumRounding.EXACT:
         return exact
-    mode = {
-        MinimumRounding.CEIL: ROUND_CEILING,
-        MinimumRounding.FLOOR: ROUND_FLOOR,
-        MinimumRounding.HALF_UP: ROUND_HALF_UP,
-    }[rounding]
-    return exact.to_integral_value(rounding=mode)
+    return exact.to_integral_value(_MINIMUM_ROUNDING[rounding])
+
+
+_MINIMUM_ROUNDING = {
+    MinimumRounding.CEIL: ROUND_CEILING,
+    MinimumRounding.FLOOR: ROUND_FLOOR,
+    MinimumRounding.HALF_UP: ROUND_HALF_UP,
+}
 
 
 def comp_rooms_earned(paid_room_nights: int, terms: CompTerms) -> int:
@@ -92,29 +96,34 @@ class Block:
     """Baseline rooms per cell and the contract rate of each cell, with per-night totals."""
 
     nights: tuple[date, ...]
-    rooms: dict[Cell, int]
-    rates: dict[Cell, Decimal]
+    rooms: Mapping[Cell, int]
+    rates: Mapping[Cell, Decimal]
     by_night_rooms: dict[date, int] = field(init=False)
     by_night_revenue: dict[date, Decimal] = field(init=False)
     by_night_rates: dict[date, list[Decimal]] = field(init=False)
+    night_rates: dict[date, Decimal] = field(init=False)
+    night_prices: dict[date, Money] = field(init=False)
+    total_rooms: int = field(init=False)
 
     def __post_init__(self) -> None:
         # Computed once: every test and rate lookup reads these per-night sums.
-        self.by_night_rooms = dict.fromkeys(self.nights, 0)
-        self.by_night_revenue = dict.fromkeys(self.nights, ZERO)
-        self.by_night_rates = {night: [] for night in self.nights}
+        by_night_rooms = self.by_night_rooms = dict.fromkeys(self.nights, 0)
+        by_night_revenue = self.by_night_revenue = dict.fromkeys(self.nights, ZERO)
+        by_night_rates: dict[date, list[Decimal]] = {night: [] for night in self.nights}
+        self.by_night_rates = by_night_rates
+        self.night_rates = {}
+        self.night_prices = {}
         rates = self.rates
         for cell, rooms in self.rooms.items():
             night = cell[0]
-            self.by_night_rooms[night] += rooms
-            self.by_night_revenue[night] += rooms * rates[cell]
-            self.by_night_rates[night].append(rates[cell])
-
-    def night_rooms(self, night: date) -> int:
-        return self.by_night_rooms[night]
+            rate = rates[cell]
+            by_night_rooms[night] += rooms
+            by_night_revenue[night] += rooms * rate
+            by_night_rates[night].append(rate)
+        self.total_rooms = sum(by_night_rooms.values())
 
     def total(self) -> int:
-        return sum(self.by_night_rooms.values())
+        return self.total_rooms
 
     def revenue(self, nights: Iterable[date] | None = None) -> Decimal:
         wanted = self.nights if nights is None else nights
@@ -129,24 +138,41 @@ class Block:
         rates = [rate for night in wanted for rate in self.by_night_rates[night]]
         return sum(rates, ZERO) / len(rates)
 
+    def night_rate(self, night: date) -> Decimal:
+        """``contract_rate((night,))``, kept: the tests, the damage rates and the cap all read it."""
+        rate = self.night_rates.get(night)
+        if rate is None:
+            rate = self.night_rates[night] = self.contract_rate((night,))
+        return rate
+
+    def night_price(self, night: date, currency: str) -> Money:
+        """``night_rate(night)`` rounded to the currency's minor unit, as lines show it; kept."""
+        price = self.night_prices.get(night)
+        if price is None:
+            price = self.night_prices[night] = rounded_money(self.night_rate(night), currency)
+        return price
+
     def lowest_rate(self, nights: Iterable[date] | None = None) -> Decimal:
         wanted = self.nights if nights is None else nights
         return min(rate for night in wanted for rate in self.by_night_rates[night])
 
 
+_ALL_SOURCES = frozenset(PickupSource)
+
+
 def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause | None) -> Pickup:
     """Credited pickup per night; each room night keeps its source (domain.md §3.2)."""
-    nights = set(contract.nights)
-    rates = contract.cell_rates()
-    by_night: dict[date, int] = defaultdict(int)
-    priced_by_night: dict[date, int] = defaultdict(int)
-    revenue_by_night: dict[date, Decimal] = defaultdict(Decimal)
+    nights = derived(contract, "_night_set", lambda: frozenset(contract.nights))
+    rates = contract.block_rates
+    by_night: dict[date, int] = {}
+    priced_by_night: dict[date, int] = {}
+    revenue_by_night: dict[date, Decimal] = {}
     by_source: Counter[PickupSource] = Counter()
     shoulder = uncredited = paid = comps = unpriced_credited = unpriced_paid = 0
     shoulder_revenue = room_revenue = ZERO
-    sources = clause.credited_sources if clause else None
-    credited_sources = frozenset(s for s in PickupSource if sources is None or sources.credits(s))
+    credited_sources = clause.credited_sources.credited if clause else _ALL_SOURCES
     comp_source, shoulder_source = PickupSource.COMP, PickupSource.SHOULDER
+    no_revenue = Decimal()  # what a night's revenue starts from
     for index, entry in enumerate(actuals.pickup):
         night, source, room_nights, paid_rate = entry.night, entry.source, entry.room_nights, entry.rate
         in_block = night in nights
@@ -156,7 +182,7 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
                 "pickup before or after the block has source 'shoulder'",
                 field=f"actuals.pickup[{index}].night",
             )
-        rate = paid_rate.amount if paid_rate else rates.get((night, entry.room_type))
+        rate = paid_rate.amount if paid_rate is not None else rates.get((night, entry.room_type))
         revenue = ZERO if rate is None else room_nights * rate
         if source is comp_source:
             comps += room_nights
@@ -172,24 +198,24 @@ def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause
         if rate is None:
             unpriced_credited += room_nights
         if in_block:
-            by_night[night] += room_nights
-            revenue_by_night[night] += revenue
+            by_night[night] = by_night.get(night, 0) + room_nights
+            revenue_by_night[night] = revenue_by_night.get(night, no_revenue) + revenue
             if rate is not None:
-                priced_by_night[night] += room_nights
+                priced_by_night[night] = priced_by_night.get(night, 0) + room_nights
         else:
             shoulder += room_nights
             shoulder_revenue += revenue
     return Pickup(
-        by_night=dict(by_night),
+        by_night=by_night,
         shoulder=shoulder,
         by_source=by_source,
         uncredited=uncredited,
-        revenue_by_night=dict(revenue_by_night),
+        revenue_by_night=revenue_by_night,
         shoulder_revenue=shoulder_revenue,
         paid_room_nights=paid,
         comp_room_nights=comps,
         room_revenue=room_revenue,
-        priced_by_night=dict(priced_by_night),
+        priced_by_night=priced_by_night,
         unpriced_credited=unpriced_credited,
         unpriced_paid=unpriced_paid,
     )
@@ -204,21 +230,34 @@ def block_after(
     release_at_cutoff: bool,
 ) -> Block:
     """The baseline grid: contracted block, less off-line rooms, less valid reductions (§3.1)."""
-    rooms = contract.rooms_after_reductions(as_of if with_reductions else None)
+    if not with_reductions and not release_at_cutoff:
+        # The contract alone decides this grid: build it once per contract.
+        return derived(contract, "_original_block", lambda: _block(contract, None))
+    return _block(
+        contract,
+        as_of if with_reductions else None,
+        actuals.cutoff_pickup if release_at_cutoff else None,
+    )
+
+
+def _block(
+    contract: Contract, notified_by: date | None, cutoff_pickup: tuple[RoomCount, ...] | None = None
+) -> Block:
+    rooms = contract.rooms_after_reductions(notified_by)
     for offline in contract.offline_rooms:
         key = (offline.night, offline.room_type)
         rooms[key] = max(0, rooms[key] - offline.rooms)
-    if release_at_cutoff:
-        if not actuals.cutoff_pickup:
+    if cutoff_pickup is not None:
+        if not cutoff_pickup:
             raise ClauseNotComputableError(
                 "released rooms do not count, so the pickup on the cut-off date is needed",
                 field="actuals.cutoff_pickup",
             )
         at_cutoff: dict[Cell, int] = defaultdict(int)
-        for entry in actuals.cutoff_pickup:
+        for entry in cutoff_pickup:
             at_cutoff[(entry.night, entry.room_type)] += entry.rooms
         rooms = {key: min(value, at_cutoff.get(key, 0)) for key, value in rooms.items()}
-    return Block(contract.nights, rooms, contract.cell_rates())
+    return Block(contract.nights, rooms, contract.block_rates)
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -235,6 +274,8 @@ class NightTest:
     chargeable: Decimal = ZERO
     rate: Decimal = ZERO
     credit_applied: Decimal = ZERO
+    #: ``rate`` rounded to the minor unit, once a line has shown it.
+    price: Money | None = None
 
 
 @dataclass(slots=True)
@@ -273,7 +314,11 @@ class RoomAttrition:
         self.damages_words = pct_text(clause.damages_pct)
         self.damages_input = quantity_text(clause.damages_pct)
         self.clause_words = f"{CLAUSE}, {clause.evaluation_mode}"
+        self.is_cliff = clause.threshold_semantics is ThresholdSemantics.CLIFF
+        self.passes_if_equal = clause.pass_if_equal
         self.inventory = {report.night: report for report in actuals.inventory}
+        # The same nights and baselines come back on every assessment of a contract: keep their words.
+        self.words: dict[tuple[object, ...], str] = derived(contract, "_room_words", dict)
 
     # -- rates ------------------------------------------------------------------------------
     def damage_rate(self, nights: tuple[date, ...]) -> tuple[Decimal, str]:
@@ -296,38 +341,39 @@ class RoomAttrition:
                 "No credited pickup to average: the block-weighted contract rate was used "
                 "instead of the pickup-weighted average."
             )
-        rate = self.block.contract_rate(nights)
-        what = "the contract rate" if len(nights) == 1 else "the block-weighted average group rate"
-        return rate, what
+        if len(nights) == 1:
+            return self.block.night_rate(nights[0]), "the contract rate"
+        return self.block.contract_rate(nights), "the block-weighted average group rate"
 
     # -- the test ---------------------------------------------------------------------------
     def minimum(self, baseline: int) -> Decimal:
         return minimum_room_nights(self.clause.performance_pct, baseline, self.clause.minimum_rounding)
 
     def fails(self, credited: Decimal, minimum: Decimal) -> bool:
-        return credited < minimum or (credited == minimum and not self.clause.pass_if_equal)
+        return credited < minimum or (credited == minimum and not self.passes_if_equal)
 
     def shortfall(self, baseline: Decimal, minimum: Decimal, credited: Decimal) -> Decimal:
         if not self.fails(credited, minimum):
             return ZERO
-        if self.clause.threshold_semantics is ThresholdSemantics.CLIFF:
+        if self.is_cliff:
             return max(ZERO, baseline - credited)
         return max(ZERO, minimum - credited)
 
     def night_tests(self) -> list[NightTest]:
-        tests = []
-        for night in self.block.nights:
-            baseline = self.block.night_rooms(night)
-            tests.append(
-                NightTest(
-                    night=night,
-                    block=self.original.night_rooms(night),
-                    baseline=baseline,
-                    minimum=self.minimum(baseline),
-                    credited=Decimal(self.pickup.by_night.get(night, 0)),
-                )
+        baselines = self.block.by_night_rooms
+        contracted = self.original.by_night_rooms
+        credited = self.pickup.by_night
+        minimum = self.minimum
+        return [
+            NightTest(
+                night,
+                contracted[night],
+                baselines[night],
+                minimum(baselines[night]),
+                Decimal(credited.get(night, 0)),
             )
-        return tests
+            for night in self.block.nights
+        ]
 
     def unused(self, test: NightTest) -> Decimal:
         return max(ZERO, test.baseline - test.credited)
@@ -367,7 +413,7 @@ class RoomAttrition:
         chargeable, resale_steps = self.chargeable_after_resale(shortfall, unused_by_night)
         steps += resale_steps
         for test in tests:
-            test.rate = self.block.contract_rate((test.night,))
+            test.rate = self.block.night_rate(test.night)
         lines: list[LineItem] = []
         exact = chargeable * rate * self.d
         lines.append(
@@ -387,36 +433,48 @@ class RoomAttrition:
 
     def per_night(self, *, with_credit: bool) -> RoomOutcome:
         tests = self.night_tests()
-        for test in tests:
-            test.rate = self.damage_rate((test.night,))[0]
+        if self.clause.damage_rate_rule is DamageRateRule.CONTRACT_RATE:
+            block, currency = self.block, self.currency
+            for test in tests:
+                test.rate = block.night_rate(test.night)
+                test.price = block.night_price(test.night, currency)
+        else:
+            for test in tests:
+                test.rate = self.damage_rate((test.night,))[0]
         pool_steps: list[str] = []
         if with_credit:
             pool_steps = self.apply_credit_pool(tests)
         else:
             self.warn_unused_shoulder()
+        shortfall_of = self.shortfall
         for test in tests:
-            credited = test.credited + test.credit_applied
-            test.shortfall = self.shortfall(Decimal(test.baseline), test.minimum, credited)
-            test.shortfall = min(test.shortfall, Decimal(test.baseline))  # nightly cap
+            baseline = Decimal(test.baseline)
+            shortfall = shortfall_of(baseline, test.minimum, test.credited + test.credit_applied)
+            test.shortfall = min(shortfall, baseline)  # nightly cap
         lines = self.per_night_lines(tests, pool_steps)
-        shortfall = sum((t.shortfall for t in tests), ZERO)
-        chargeable = sum((t.chargeable for t in tests), ZERO)
-        minimum = sum((t.minimum for t in tests), ZERO)
+        shortfall = chargeable = minimum = ZERO
+        for test in tests:
+            shortfall += test.shortfall
+            chargeable += test.chargeable
+            minimum += test.minimum
         summary = self.summary(tests, minimum, shortfall, chargeable)
         return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
 
     def per_night_lines(self, tests: list[NightTest], pool_steps: list[str]) -> list[LineItem]:
         lines: list[LineItem] = []
         rate_words = self.damage_rate_words()
+        last_room_sold = self.clause.resale_mode is ResaleMode.LAST_ROOM_SOLD
+        currency = self.currency
         for index, test in enumerate(tests):
             credited = test.credited + test.credit_applied
-            chargeable, resale_steps = self.chargeable_after_resale(
-                test.shortfall, {test.night: self.unused_after(test)}
+            chargeable, resale_steps = (
+                self.chargeable_after_resale(test.shortfall, {test.night: self.unused_after(test)})
+                if last_room_sold
+                else (test.shortfall, [])
             )
             test.chargeable = chargeable
             steps = [
-                f"Baseline ({self.baseline_label}) = {test.baseline} room nights"
-                + self.contracted_note(test.block, test.baseline),
+                self.baseline_step(test.baseline, test.block),
                 self.minimum_step(test.baseline, test.minimum),
                 f"Credited pickup = {quantity_text(test.credited)} room nights"
                 + (
@@ -430,15 +488,18 @@ class RoomAttrition:
             ]
             if index == 0:
                 steps = pool_steps + steps
+            if test.price is None:
+                test.price = rounded_money(test.rate, currency)
             lines.append(
                 self.room_line(
-                    label=f"Room attrition {test.night.isoformat()}",
+                    label=self.night_label(test.night),
                     night=test.night,
                     room_nights=chargeable,
                     rate=test.rate,
                     rate_words=rate_words,
                     steps=steps,
                     exact=chargeable * test.rate * self.d,
+                    price=test.price,
                 )
             )
         lines += self.resold_credit_per_night(tests)
@@ -589,10 +650,6 @@ class RoomAttrition:
         ]
         return shortfall * self.d, steps, shortfall
 
-    @property
-    def is_cliff(self) -> bool:
-        return self.clause.threshold_semantics is ThresholdSemantics.CLIFF
-
     def revenue(self) -> RoomOutcome:
         tests = self.night_tests()
         exact, steps, shortfall = self.revenue_test()
@@ -612,7 +669,7 @@ class RoomAttrition:
             lost = ZERO
             for test in tests:
                 unsold = self.unsold(test.night, self.unused(test))
-                lost += min(self.unused(test), unsold) * self.block.contract_rate((test.night,))
+                lost += min(self.unused(test), unsold) * self.block.night_rate(test.night)
             capped = min(exact, lost * self.d)
             return capped, [
                 f"Last room sold: the revenue of unused rooms the hotel could not sell is "
@@ -819,6 +876,30 @@ class RoomAttrition:
         }[self.clause.damage_rate_rule]
 
     def minimum_step(self, baseline: int, minimum: Decimal) -> str:
+        key = ("minimum", baseline, minimum)
+        text = self.words.get(key)
+        if text is None:
+            text = self.words[key] = self._minimum_step(baseline, minimum)
+        return text
+
+    def baseline_step(self, baseline: int, contracted: int) -> str:
+        key = ("baseline", self.baseline_label, baseline, contracted)
+        text = self.words.get(key)
+        if text is None:
+            text = self.words[key] = (
+                f"Baseline ({self.baseline_label}) = {baseline} room nights"
+                + self.contracted_note(contracted, baseline)
+            )
+        return text
+
+    def night_label(self, night: date) -> str:
+        key = ("label", night)
+        text = self.words.get(key)
+        if text is None:
+            text = self.words[key] = f"Room attrition {night.isoformat()}"
+        return text
+
+    def _minimum_step(self, baseline: int, minimum: Decimal) -> str:
         exact = self.p * baseline
         rounding = self.clause.minimum_rounding
         if rounding is MinimumRounding.EXACT or exact == minimum:
@@ -858,9 +939,11 @@ class RoomAttrition:
         rate_words: str,
         steps: list[str],
         exact: Decimal,
+        price: Money | None = None,
     ) -> LineItem:
-        price = Money(rate, self.currency).rounded()
-        amount = Money(exact, self.currency).rounded(self.contract.money_rounding)
+        if price is None:
+            price = rounded_money(rate, self.currency)
+        amount = rounded_money(exact, self.currency, self.contract.money_rounding)
         quantity = quantity_text(room_nights)
         steps.append(f"Damages = {quantity} × {price} ({rate_words}) × {self.damages_words} = {amount}.")
         return LineItem(
@@ -932,7 +1015,11 @@ class RoomAttrition:
                     credited_room_nights=int(t.credited),
                     shortfall_room_nights=t.shortfall,
                     chargeable_room_nights=t.chargeable,
-                    damage_rate=Money(t.rate, self.currency).rounded() if t.rate else None,
+                    damage_rate=(
+                        (t.price if t.price is not None else rounded_money(t.rate, self.currency))
+                        if t.rate
+                        else None
+                    ),
                 )
                 for t in tests
             ),
@@ -943,15 +1030,15 @@ class RoomAttrition:
     def cap(self, outcome: RoomOutcome, tests_block: Block) -> LineItem | None:
         """Damages never exceed the revenue of the unused, unresold baseline (domain.md §3.7)."""
         cap = ZERO
+        rooms, credited = tests_block.by_night_rooms, self.pickup.by_night
+        resold_rooms = self.inventory if self.clause.resale_mode is ResaleMode.RESOLD_ROOMS else {}
         for night in tests_block.nights:
-            unused = max(0, tests_block.night_rooms(night) - self.pickup.by_night.get(night, 0))
-            report = self.inventory.get(night)
-            resold = (
-                report.resold_rooms if report and self.clause.resale_mode is ResaleMode.RESOLD_ROOMS else 0
-            )
-            unused = max(0, unused - resold)
-            cap += unused * tests_block.contract_rate((night,))
-        cap_money = Money(cap, self.currency).rounded(self.contract.money_rounding)
+            unused = max(0, rooms[night] - credited.get(night, 0))
+            report = resold_rooms.get(night)
+            if report is not None:
+                unused = max(0, unused - report.resold_rooms)
+            cap += unused * tests_block.night_rate(night)
+        cap_money = rounded_money(cap, self.currency, self.contract.money_rounding)
         total = Money(outcome.exact_total, self.currency)
         if total <= cap_money:
             return None
@@ -1038,8 +1125,15 @@ _MODE_WORDS = {
 }
 
 
-def attrition_terms(contract: Contract) -> list[Term]:
-    """The attrition terms that decide the result, each marked as set or defaulted."""
+def attrition_terms(contract: Contract) -> tuple[Term, ...]:
+    """The attrition terms that decide the result, each marked as set or defaulted.
+
+    They depend on the contract alone, so they are worked out once per contract.
+    """
+    return derived(contract, "_attrition_terms", lambda: tuple(_attrition_terms(contract)))
+
+
+def _attrition_terms(contract: Contract) -> list[Term]:
     clause = contract.attrition
     if clause is None:
         return [
@@ -1165,13 +1259,13 @@ def attrition_terms(contract: Contract) -> list[Term]:
             }[clause.baseline_mode],
         )
     )
-    sources = clause.credited_sources
-    counted = [s.replace("_", " ") for s in PickupSource if sources.credits(s)]
-    not_counted = [s.replace("_", " ") for s in PickupSource if not sources.credits(s)]
+    credited = clause.credited_sources.credited
+    counted = [s.replace("_", " ") for s in PickupSource if s in credited]
+    not_counted = [s.replace("_", " ") for s in PickupSource if s not in credited]
     terms.append(
         term(
             "credited_sources",
-            ",".join(s for s in PickupSource if sources.credits(s)),
+            ",".join(s for s in PickupSource if s in credited),
             "Counted as pickup: "
             + ", ".join(counted)
             + (f"; not counted: {', '.join(not_counted)}" if not_counted else "")

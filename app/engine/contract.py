@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import builtins
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -69,6 +69,33 @@ class EngineModel(BaseModel):
     """Frozen and strict inside the engine; file and API boundaries validate with ``strict=False``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the values derived from this model's fields (``cached_property``,
+        ``derived``): pydantic copies them along, and an update would leave them stale."""
+        copied = super().model_copy(update=update, deep=deep)
+        fields = type(self).__pydantic_fields__
+        kept = copied.__dict__
+        for key in [key for key in kept if key not in fields]:
+            del kept[key]
+        return copied
+
+
+_T = TypeVar("_T")
+
+
+def derived(model: EngineModel, key: str, compute: Callable[[], _T]) -> _T:
+    """``compute()``, worked out once per frozen ``model`` and kept with it, as ``cached_property``
+    does: the engine derives the same terms and tables from a contract on every assessment.
+
+    ``key`` starts with an underscore, which keeps the value out of ``dict(model)``; the value must
+    depend on ``model``'s fields alone (``model_copy`` drops it).
+    """
+    kept = model.__dict__
+    if key in kept:
+        return cast(_T, kept[key])
+    value = kept[key] = compute()
+    return value
 
 
 class RuleErrors:
@@ -313,6 +340,11 @@ class CreditedSources(EngineModel):
 
     def credits(self, source: PickupSource) -> bool:
         return bool(getattr(self, source))
+
+    @cached_property
+    def credited(self) -> frozenset[PickupSource]:
+        """The sources that count, worked out once (the model is frozen)."""
+        return frozenset(source for source in PickupSource if self.credits(source))
 
 
 class PctTier(EngineModel):
@@ -776,7 +808,7 @@ class Contract(EngineModel):
 
         ``None`` gives the contracted block. Validation guarantees no cell goes below zero.
         """
-        rooms = {(cell.night, cell.room_type): cell.rooms for cell in self.block}
+        rooms = dict(self.block_rooms)
         if notified_by is not None:
             for reduction in self.reductions:
                 if reduction.notice_date <= notified_by:
@@ -786,6 +818,16 @@ class Contract(EngineModel):
 
     def cell_rates(self) -> dict[tuple[date, str], Decimal]:
         """The group rate of each (night, room type) cell."""
+        return dict(self.block_rates)
+
+    @cached_property
+    def block_rooms(self) -> Mapping[tuple[date, str], int]:
+        """The contracted rooms of each (night, room type) cell; shared, so read only."""
+        return {(cell.night, cell.room_type): cell.rooms for cell in self.block}
+
+    @cached_property
+    def block_rates(self) -> Mapping[tuple[date, str], Decimal]:
+        """The group rate of each (night, room type) cell; shared, so read only."""
         return {(cell.night, cell.room_type): cell.rate.amount for cell in self.block}
 
     @cached_property

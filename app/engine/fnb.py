@@ -12,8 +12,9 @@ from app.engine.contract import (
     FnbCategory,
     ScaleBasis,
     day_tier,
+    derived,
 )
-from app.engine.money import Money, fraction, pct_text, quantity_text
+from app.engine.money import Money, amount_text, fraction, pct_text, quantity_text, rounded_money
 from app.engine.results import LineItem, LineKind, Term
 
 ZERO = Decimal(0)
@@ -51,14 +52,19 @@ def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[str]) -> lis
             damages_pct = tier.pct
             pct_source = f"the notice table ({days} days before arrival)"
     exact = shortfall * fraction(damages_pct)
-    amount = Money(exact, cur).rounded(rounding)
-    categories = ", ".join(sorted(c.replace("_", " ") for c in clause.counted_categories))
+    amount = rounded_money(exact, cur, rounding)
+    categories = derived(
+        contract,
+        "_fnb_categories_text",
+        lambda: ", ".join(sorted(c.replace("_", " ") for c in clause.counted_categories)),
+    )
+    threshold_text, spend_text = amount_text(threshold, cur), amount_text(spend, cur)
+    shortfall_text = amount_text(shortfall, cur)
     steps = [
-        f"Threshold = (100 % − {pct_text(clause.allowance_pct)}) × {clause.minimum} = "
-        f"{Money(threshold, cur)}.",
-        f"Credited spend ({categories}, net of tax and service charge) = {Money(spend, cur)}.",
-        f"Shortfall = max(0, {Money(threshold, cur)} − {Money(spend, cur)}) = {Money(shortfall, cur)}.",
-        f"Damages = {Money(shortfall, cur)} × {pct_text(damages_pct)} (from {pct_source}) = {amount}.",
+        f"Threshold = (100 % − {pct_text(clause.allowance_pct)}) × {clause.minimum} = {threshold_text}.",
+        f"Credited spend ({categories}, net of tax and service charge) = {spend_text}.",
+        f"Shortfall = max(0, {threshold_text} − {spend_text}) = {shortfall_text}.",
+        f"Damages = {shortfall_text} × {pct_text(damages_pct)} (from {pct_source}) = {amount}.",
     ]
     lines = [
         LineItem(
@@ -69,7 +75,7 @@ def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[str]) -> lis
             inputs=(
                 ("minimum", str(clause.minimum.amount)),
                 ("allowance_pct", quantity_text(clause.allowance_pct)),
-                ("credited_spend", str(Money(spend, cur).rounded().amount)),
+                ("credited_spend", str(rounded_money(spend, cur).amount)),
                 ("damages_pct", quantity_text(damages_pct)),
             ),
             steps=tuple(steps),
@@ -140,7 +146,12 @@ def assess_rental_scale(contract: Contract, actuals: Actuals, pickup_pct: Decima
     ]
 
 
-def fnb_terms(contract: Contract) -> list[Term]:
+def fnb_terms(contract: Contract) -> tuple[Term, ...]:
+    """The F&B terms, each marked as set or defaulted; worked out once per contract."""
+    return derived(contract, "_fnb_terms", lambda: tuple(_fnb_terms(contract)))
+
+
+def _fnb_terms(contract: Contract) -> list[Term]:
     clause = contract.fnb
     if clause is None:
         return []

@@ -62,14 +62,19 @@ _DECIMAL_ROUNDING = {
 
 _CHECKED_CODES: set[str] = set()
 _QUANTA: dict[str, Decimal] = {}
+_ZEROS: dict[str, Money] = {}
 
 
 def _quantum(currency: str) -> Decimal:
-    """The currency's minor unit as a Decimal (``0.01`` for USD), cached."""
-    quantum = _QUANTA.get(currency)
-    if quantum is None:
-        quantum = _QUANTA[currency] = Decimal(1).scaleb(-minor_units(currency))
+    """The currency's minor unit as a Decimal (``0.01`` for USD); callers read ``_QUANTA`` first."""
+    quantum = _QUANTA[currency] = Decimal(1).scaleb(-minor_units(currency))
     return quantum
+
+
+def amount_text(amount: Decimal, currency: str) -> str:
+    """``Money(amount, currency).text()`` for an amount the engine computed in a valid currency."""
+    at_minor_unit = amount.quantize(_QUANTA.get(currency) or _quantum(currency))
+    return f"{at_minor_unit if amount == at_minor_unit else amount:,} {currency}"
 
 
 def _exact(value: object, what: str) -> Decimal:
@@ -81,28 +86,38 @@ def _exact(value: object, what: str) -> Decimal:
     raise TypeError(f"{what} must be a Decimal or an int, not {type(value).__name__}")
 
 
-@dataclass(frozen=True, slots=True)
+_set_field = object.__setattr__
+_new_object = object.__new__
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Money:
     """An exact amount in one currency. ``Money("12.30", "EUR")`` is not allowed: pass a Decimal."""
 
     amount: Decimal
     currency: str
 
-    def __post_init__(self) -> None:
-        # Fast path: the engine builds many Money values from Decimals in known currencies.
-        if type(self.amount) is not Decimal:
-            object.__setattr__(self, "amount", _exact(self.amount, "Money.amount"))
-        if self.currency not in _CHECKED_CODES:
-            if not isinstance(self.currency, str) or not _CURRENCY_CODE.match(self.currency):
-                raise ValueError(f"currency must be an ISO 4217 code such as 'USD', not {self.currency!r}")
-            _CHECKED_CODES.add(self.currency)
-        if not self.amount.is_finite():
+    def __init__(self, amount: Decimal, currency: str) -> None:
+        # Written by hand rather than generated: the engine builds many Money values, and the
+        # generated frozen ``__init__`` plus ``__post_init__`` cost half of each one.
+        if type(amount) is not Decimal:
+            amount = _exact(amount, "Money.amount")
+        if currency not in _CHECKED_CODES:
+            if not isinstance(currency, str) or not _CURRENCY_CODE.match(currency):
+                raise ValueError(f"currency must be an ISO 4217 code such as 'USD', not {currency!r}")
+            _CHECKED_CODES.add(currency)
+        if not amount.is_finite():
             raise ValueError("Money.amount must be finite")
+        _set_field(self, "amount", amount)
+        _set_field(self, "currency", currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
         """Zero at the currency's minor unit (``0.00 USD``, ``0 JPY``), like every rounded amount."""
-        return cls(Decimal(0).scaleb(-minor_units(currency)), currency)
+        zero = _ZEROS.get(currency)
+        if zero is None:
+            zero = _ZEROS[currency] = cls(Decimal(0).scaleb(-minor_units(currency)), currency)
+        return zero
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
@@ -111,17 +126,19 @@ class Money:
     def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        if self.currency != other.currency:
+            self._same(other)
+        return _checked_money(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        if self.currency != other.currency:
+            self._same(other)
+        return _checked_money(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return _checked_money(-self.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
         return Money(self.amount * _exact(factor, "a Money factor"), self.currency)
@@ -146,23 +163,18 @@ class Money:
 
     def rounded(self, mode: Rounding = Rounding.HALF_UP) -> Money:
         """Round to the currency's minor unit with ``mode`` (a named rounding point)."""
-        quantum = _quantum(self.currency)
-        return Money(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[mode]), self.currency)
+        currency = self.currency
+        quantum = _QUANTA.get(currency) or _quantum(currency)
+        return _checked_money(self.amount.quantize(quantum, _DECIMAL_ROUNDING[mode]), currency)
 
     def is_zero(self) -> bool:
         return self.amount == 0
 
     def text(self) -> str:
         """Plain, locale-free text such as ``1512.00 USD`` (used in explanations)."""
-        quantum = _quantum(self.currency)
-        shown = self.amount
-        at_minor_unit = shown.quantize(quantum)
-        if shown == at_minor_unit:
-            shown = at_minor_unit
-        return f"{shown:,} {self.currency}"
+        return amount_text(self.amount, self.currency)
 
-    def __str__(self) -> str:
-        return self.text()
+    __str__ = text
 
     # --- pydantic integration -------------------------------------------------------------
     @classmethod
@@ -200,6 +212,15 @@ class Money:
                 },
             ],
         }
+
+
+def _checked_money(amount: Decimal, currency: str) -> Money:
+    """Money from an amount and currency that are already known good: the result of arithmetic on
+    valid Money (finite, since the decimal context traps overflow) in its own currency."""
+    money = _new_object(Money)
+    _set_field(money, "amount", amount)
+    _set_field(money, "currency", currency)
+    return money
 
 
 def _serialize_money(value: Money) -> dict[str, str]:
@@ -312,11 +333,24 @@ def currency_scope(code: object) -> Iterator[None]:
         document_currency.reset(token)
 
 
+def rounded_money(amount: Decimal, currency: str, mode: Rounding = Rounding.HALF_UP) -> Money:
+    """``Money(amount, currency).rounded(mode)``, without building the unrounded value first."""
+    if not amount.is_finite():
+        raise ValueError("Money.amount must be finite")
+    return Money(
+        amount.quantize(_QUANTA.get(currency) or _quantum(currency), _DECIMAL_ROUNDING[mode]), currency
+    )
+
+
 def money_sum(values: Iterable[Money], currency: str) -> Money:
+    """The sum of ``values``, starting from ``Money.zero(currency)``; all must be in ``currency``."""
     total = Money.zero(currency)
+    amount = total.amount
     for value in values:
-        total = total + value
-    return total
+        if value.currency != currency:
+            total._same(value)
+        amount += value.amount
+    return _checked_money(amount, currency)
 
 
 # --- percentages -------------------------------------------------------------------------------
@@ -356,6 +390,12 @@ def fraction(pct: Decimal) -> Decimal:
 
 def pct_text(pct: Decimal) -> str:
     """``80`` -> ``80 %``; ``82.50`` -> ``82.5 %``."""
+    # Equal values share one cached text, except a negative zero, which normalises to "-0".
+    return _pct_text(pct) if not pct.is_signed() else f"{pct.normalize():f} %"
+
+
+@lru_cache(maxsize=1024)
+def _pct_text(pct: Decimal) -> str:
     return f"{pct.normalize():f} %"
 
 

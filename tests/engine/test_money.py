@@ -12,12 +12,14 @@ from app.engine import Contract, CurrencyMismatchError, EngineError, Money
 from app.engine.money import (
     Pct,
     Rounding,
+    amount_text,
     currency_scope,
     fraction,
     minor_units,
     money_sum,
     pct_text,
     quantity_text,
+    rounded_money,
 )
 
 from .builders import cells, contract_data, usd
@@ -137,6 +139,47 @@ def test_money_is_zero() -> None:
     assert not usd("0.01").is_zero()
 
 
+@pytest.mark.parametrize("mode", list(Rounding))
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("1.005", "USD"), ("-1.005", "USD"), ("1000.5", "JPY"), ("1.0005", "KWD"), ("12", "EUR"), ("0", "USD")],
+)
+def test_rounded_money_is_money_rounded(amount: str, currency: str, mode: Rounding) -> None:
+    expected = Money(Decimal(amount), currency).rounded(mode)
+    rounded = rounded_money(Decimal(amount), currency, mode)
+    assert rounded == expected
+    assert str(rounded.amount) == str(expected.amount)
+
+
+@pytest.mark.parametrize("amount", [Decimal("NaN"), Decimal("Infinity")])
+def test_rounded_money_refuses_non_finite_amounts(amount: Decimal) -> None:
+    with pytest.raises(ValueError, match="must be finite"):
+        rounded_money(amount, "USD")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [
+        ("1512", "USD"),
+        ("1512.5", "USD"),
+        ("0.125", "USD"),
+        ("-3.1", "USD"),
+        ("250000", "JPY"),
+        ("7.0", "KWD"),
+    ],
+)
+def test_amount_text_is_the_text_of_the_money(amount: str, currency: str) -> None:
+    assert amount_text(Decimal(amount), currency) == Money(Decimal(amount), currency).text()
+
+
+def test_money_zero_is_at_the_minor_unit_of_each_currency() -> None:
+    assert str(Money.zero("USD").amount) == "0.00"
+    assert str(Money.zero("JPY").amount) == "0"
+    assert Money.zero("USD") == Money.zero("USD")
+    with pytest.raises(ValueError, match="ISO 4217"):
+        Money.zero("usd")
+
+
 def test_money_sum_adds_in_one_currency() -> None:
     assert money_sum([usd("1.10"), usd("2.20")], "USD") == usd("3.30")
     assert money_sum([], "EUR") == Money.zero("EUR")
@@ -205,6 +248,12 @@ def test_percentage_fraction_and_texts() -> None:
     assert pct_text(Decimal("82.50")) == "82.5 %"
     assert quantity_text(Decimal("42.50")) == "42.5"
     assert quantity_text(Decimal("43.0")) == "43"
+
+
+def test_percentage_text_is_the_same_for_equal_percentages_but_keeps_a_negative_zero() -> None:
+    assert pct_text(Decimal("80.0")) == pct_text(Decimal("80")) == "80 %"
+    assert pct_text(Decimal("0")) == "0 %"
+    assert pct_text(Decimal("-0")) == "-0 %"
 
 
 def test_engine_error_without_field_is_its_message() -> None:
