@@ -159,6 +159,7 @@ class Row:
     ratio_high: float
     total: Money
     lines: int
+    fresh_ratio: float
 
 
 def calls_per_batch(func: Callable[[], object], seconds: float) -> int:
@@ -204,6 +205,14 @@ def bench_case(nights: int, types: int, mode: EvaluationMode, settings: Settings
         lambda: assess(contract, actuals, as_of),
         settings,
     )
+    # The engine keeps contract-only work with the frozen contract, so the timings above (one contract
+    # assessed again and again, as the forecast does) pay it once. A request that loads its contract
+    # pays it every time: ``model_copy`` drops what was kept, so this is that first-assessment cost.
+    _, _, fresh_ratios = measure(
+        lambda: Contract.model_validate_json(data, strict=False),
+        lambda: assess(contract.model_copy(), actuals, as_of),
+        settings,
+    )
     return Row(
         size=f"{nights}×{types}",
         mode=mode.value,
@@ -216,6 +225,7 @@ def bench_case(nights: int, types: int, mode: EvaluationMode, settings: Settings
         ratio_high=max(ratios),
         total=result.total,
         lines=len(result.lines),
+        fresh_ratio=statistics.median(fresh_ratios),
     )
 
 
@@ -233,7 +243,7 @@ def print_table(rows: list[Row], settings: Settings) -> None:
     header = (
         f"{'contract':<8} {'mode':<10} {'cells':>5} {'JSON B':>6} "
         f"{'validate µs':>11} {'validate/s':>10} {'assess µs':>9} {'assess/s':>8} "
-        f"{'ratio':>5} {'(min–max)':>11} {'lines':>5} {'total':>14}"
+        f"{'ratio':>5} {'(min–max)':>11} {'fresh':>5} {'lines':>5} {'total':>14}"
     )
     print(header)
     print("-" * len(header))
@@ -243,10 +253,11 @@ def print_table(rows: list[Row], settings: Settings) -> None:
             f"{row.validate_us:>11.0f} {1e6 / row.validate_us:>10,.0f} "
             f"{row.assess_us:>9.0f} {1e6 / row.assess_us:>8,.0f} "
             f"{row.ratio:>5.2f} {f'({row.ratio_low:.2f}–{row.ratio_high:.2f})':>11} "
-            f"{row.lines:>5} {row.total.text():>14}"
+            f"{row.fresh_ratio:>5.2f} {row.lines:>5} {row.total.text():>14}"
         )
     print()
     print("ratio = assess ÷ validate the same contract from JSON: median (and range) of per-batch ratios")
+    print("fresh = the same ratio when each assessment gets a fresh copy of the contract (nothing kept)")
     print("total = the assessment total as of 3 days after departure, checked non-zero (real work)")
     worst = max(rows, key=lambda row: row.ratio)
     verdict = "met" if worst.ratio <= TARGET_RATIO else "NOT met"
