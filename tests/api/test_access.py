@@ -26,20 +26,23 @@ from app.persistence.records import (
     AccountRecord,
     ApiKeyRecord,
     AssessmentRecord,
+    BlockHistoryRecord,
     ContractRecord,
     ContractVersionRecord,
     FnbActualRecord,
     IngestionRecord,
     InventoryReportRecord,
+    InvoiceRecord,
     NoticeRecord,
     PickupSnapshotRecord,
     PropertyRecord,
     StaffSessionRecord,
 )
-from app.services import actuals, assessments, auth, contracts, properties
+from app.services import actuals, assessments, auth, contracts, invoices, properties
 from app.services.auth import Access, Principal
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, bearer, property_body
+from tests.api.test_login import login_token
 
 SETUP = Principal("test setup", None, can_write=True, is_admin=True)
 SAMPLE = load_document(CONTRACTS / "wedding-block-cliff.yaml")
@@ -61,13 +64,16 @@ class Hotel:
     account_id: int
     contract_id: int
     assessment_id: int
+    invoice_number: str  # an invoice of contract_id, not yet credited
+    uninvoiced_contract_id: int  # a second contract, with nothing billed, to issue an invoice for
 
-    def ids(self) -> dict[str, int]:
+    def ids(self) -> dict[str, int | str]:
         return {
             "property_id": self.property_id,
             "account_id": self.account_id,
             "contract_id": self.contract_id,
             "assessment_id": self.assessment_id,
+            "number": self.invoice_number,
         }
 
 
@@ -90,7 +96,13 @@ def _hotel(session: Session, name: str) -> Hotel:
     actuals.record_pickup(session, SETUP, contract_id, {"as_of": AS_OF, "entries": pickup})
     record, _ = assessments.save_assessment(session, SETUP, contract_id, SAMPLE.as_of)
     assert record.id is not None
-    return Hotel(prop.id, account.id, contract_id, record.id)
+    invoice = invoices.issue_invoice(session, SETUP, contract_id, as_of=SAMPLE.as_of, issue_date=SAMPLE.as_of)
+    second = contracts.create_contract(
+        session, SETUP, {"property_id": prop.id, "account_id": account.id, "contract": _terms(id="second")}
+    )
+    assert second.record.id is not None
+    actuals.record_pickup(session, SETUP, second.record.id, {"as_of": AS_OF, "entries": pickup})
+    return Hotel(prop.id, account.id, contract_id, record.id, invoice.number, second.record.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +131,11 @@ def _sign_in(
         session, email, PASSWORD, is_admin=is_admin, property_ids=frozenset(property_ids)
     )
     session.commit()
-    response = client.post("/login", data={"email": email, "password": PASSWORD}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": login_token(client)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     session.expire_all()
     record = session.exec(select(StaffSessionRecord).where(StaffSessionRecord.user_id == user.id)).one()
@@ -191,13 +207,16 @@ class Call:
     body: Body | None = None
     params: dict[str, str] | None = None
     if_match: bool = False
+    #: The contract to use instead of ``hotel.contract_id`` (issuing needs one with nothing billed yet).
+    contract: Callable[[Hotel], int] | None = None
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.path}"
 
     def url(self, hotel: Hotel, world: World) -> str:
-        return self.path.format(**hotel.ids(), key_id=world.spare_key_id, version=1)
+        ids = hotel.ids() | ({"contract_id": self.contract(hotel)} if self.contract else {})
+        return self.path.format(**ids, key_id=world.spare_key_id, version=1)
 
 
 def _pickup(hotel: Hotel, world: World) -> Any:
@@ -209,6 +228,17 @@ def _pickup(hotel: Hotel, world: World) -> Any:
 
 def _actuals(hotel: Hotel, world: World) -> Any:
     return {"as_of": AS_OF, "inventory": [{"night": "2027-10-08", "unsold_rooms": 3}]}
+
+
+def _history(hotel: Hotel, world: World) -> Any:
+    block = {
+        "id": "past-wedding",
+        "segment": "wedding",
+        "block_room_nights": 60,
+        "final_room_nights": 51,
+        "on_the_books": [{"days_before_arrival": 30, "room_nights": 40}],
+    }
+    return {"blocks": [block]}
 
 
 def _stateless(hotel: Hotel, world: World) -> Any:
@@ -226,6 +256,20 @@ SCOPED_READS = [
     Call("GET", "/api/v1/contracts/{contract_id}/assessment", "read", 200, params={"as_of": AS_OF}),
     Call("GET", "/api/v1/contracts/{contract_id}/assessments", "read", 200),
     Call("GET", "/api/v1/contracts/{contract_id}/assessments/{assessment_id}", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/invoices", "read", 200),
+    Call("GET", "/api/v1/invoices/{number}", "read", 200),
+    Call("GET", "/api/v1/invoices/{number}.pdf", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/report.pdf", "read", 200, params={"as_of": "2027-09-01"}),
+    Call("GET", "/api/v1/contracts/{contract_id}/forecast", "read", 200, params={"as_of": "2027-09-01"}),
+    # A what-if writes nothing, so reading the contract is enough.
+    Call(
+        "POST",
+        "/api/v1/contracts/{contract_id}/what-if",
+        "read",
+        200,
+        body=lambda hotel, world: {"as_of": "2027-09-01", "pickup": []},
+    ),
+    Call("GET", "/api/v1/properties/{property_id}/history", "read", 200),
 ]
 SCOPED_WRITES = [
     Call(
@@ -257,6 +301,22 @@ SCOPED_WRITES = [
     Call("POST", "/api/v1/contracts/{contract_id}/assessments", "write", 201, params={"as_of": AS_OF}),
     Call(
         "POST",
+        "/api/v1/contracts/{contract_id}/invoices",
+        "write",
+        201,
+        body=lambda hotel, world: {"as_of": AS_OF, "issue_date": AS_OF},
+        contract=lambda hotel: hotel.uninvoiced_contract_id,
+    ),
+    Call(
+        "POST",
+        "/api/v1/invoices/{number}/credit-note",
+        "write",
+        201,
+        body=lambda hotel, world: {"reason": "billed in error", "issue_date": AS_OF},
+    ),
+    Call("POST", "/api/v1/properties/{property_id}/history", "write", 201, body=_history),
+    Call(
+        "POST",
         "/api/v1/accounts",
         "write",
         201,
@@ -274,6 +334,7 @@ UNSCOPED = [
     Call("GET", "/api/v1/properties", "any", 200),
     Call("GET", "/api/v1/accounts", "any", 200),
     Call("GET", "/api/v1/contracts", "any", 200),
+    Call("GET", "/api/v1/exposure", "any", 200),
     Call("POST", "/api/v1/assessments", "any", 200, body=_stateless),
     Call("POST", "/api/v1/validate", "any", 200, body=_stateless),
 ]
@@ -410,6 +471,8 @@ WATCHED: list[type[SQLModel]] = [
     AssessmentRecord,
     IngestionRecord,
     ApiKeyRecord,
+    InvoiceRecord,
+    BlockHistoryRecord,
 ]
 
 
