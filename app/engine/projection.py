@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
@@ -182,6 +182,8 @@ class LeadFit:
     low_share: Decimal = ZERO
     high_share: Decimal = ZERO
     band_pct: Decimal = ZERO
+    #: The segment prior's wash (a share of the block), for a block with nothing on the books yet.
+    prior_wash: Decimal = ZERO
 
 
 def quantile(ordered: Sequence[Decimal], probability: Decimal) -> Decimal:
@@ -308,6 +310,24 @@ def fit_lead(
         # The prior band is read as the central band_coverage_pct of a normal distribution.
         shocks=tuple(z / z_edge for z in _standard_scenarios()),
         band_pct=band,
+        prior_wash=prior.wash_pct / HUNDRED,
+    )
+
+
+def _without_pickup(fit: LeadFit) -> LeadFit:
+    """The prior fit for a block with nothing on the books: a booking curve scales what is booked, so
+    from zero it would forecast zero (and the largest damages); the segment's usual wash is the better
+    guess until the first rooms are booked (domain.md §6, historical wash)."""
+    wash = pct_text((fit.prior_wash * HUNDRED).normalize())
+    return replace(
+        fit,
+        method=Method.HISTORICAL_WASH,
+        parameter=fit.prior_wash,
+        reason=(
+            f"nothing is on the books yet at {fit.days_before_arrival} days, so the booking curve has "
+            f"nothing to scale: the {fit.segment} segment's usual wash of {wash} is applied to the block, "
+            f"with a band of ± {pct_text(fit.band_pct.normalize())} of the remaining pickup."
+        ),
     )
 
 
@@ -371,6 +391,8 @@ def project_pickup(
     the night's block, or the prior band times the night's remaining pickup. ``low ≤ expected ≤ high``
     and none is below zero.
     """
+    if fit.method is Method.BOOKING_CURVE and not any(on_the_books.get(night, 0) for night in block):
+        fit = _without_pickup(fit)
     nights: list[NightProjection] = []
     low_total = expected_total = high_total = ZERO
     for night in sorted(block):

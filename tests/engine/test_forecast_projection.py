@@ -231,8 +231,24 @@ def test_prior_projection_band_is_a_share_of_the_remaining_pickup() -> None:
     # The shocks are the prior band read as a normal distribution, in shares of the block.
     assert projection.shocks[-1] > 0 > projection.shocks[0]
     empty = project_pickup({NIGHTS[0]: 0}, {}, fit)
-    assert empty.expected == 0
+    assert empty.expected == 0  # an empty block: the wash of nothing
     assert set(empty.shocks) == {D(0)}
+
+
+def test_a_block_with_nothing_on_the_books_is_projected_with_the_segment_wash_not_the_curve() -> None:
+    fit = fit_lead(Segment.OTHER, 30, [], priors())
+
+    projection = project_pickup({NIGHTS[0]: 100, NIGHTS[1]: 60}, {}, fit)
+
+    # 15 % wash: 85 and 51, not the booking curve's 0 / 75 % = 0.
+    assert [night.expected for night in projection.nights] == [D(85), D(51)]
+    assert projection.fit.method is Method.HISTORICAL_WASH
+    assert "nothing is on the books" in projection.fit.reason
+    assert (projection.nights[0].low, projection.nights[0].high) == (D(55), D(115))  # ± 30 % of 100
+    # One room booked anywhere and the curve applies again.
+    booked = project_pickup({NIGHTS[0]: 100, NIGHTS[1]: 60}, {NIGHTS[1]: 3}, fit)
+    assert booked.fit.method is Method.BOOKING_CURVE
+    assert booked.nights[0].expected == 0
 
 
 @given(
