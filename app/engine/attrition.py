@@ -142,7 +142,10 @@ class Block:
         """``contract_rate((night,))``, kept: the tests, the damage rates and the cap all read it."""
         rate = self.night_rates.get(night)
         if rate is None:
-            rate = self.night_rates[night] = self.contract_rate((night,))
+            rooms = self.by_night_rooms[night]
+            # ``contract_rate((night,))`` written out for a night with rooms: the same operations.
+            rate = (ZERO + self.by_night_revenue[night]) / rooms if rooms else self.contract_rate((night,))
+            self.night_rates[night] = rate
         return rate
 
     def night_price(self, night: date, currency: str) -> Money:
@@ -1125,6 +1128,43 @@ _MODE_WORDS = {
 }
 
 
+_ROUNDING_WORDS = {
+    MinimumRounding.CEIL: "The minimum is rounded up to a whole room night.",
+    MinimumRounding.FLOOR: "The minimum is rounded down to a whole room night.",
+    MinimumRounding.HALF_UP: "The minimum is rounded half-up to a whole room night.",
+    MinimumRounding.EXACT: "The minimum keeps fractional room nights.",
+}
+#: The words of each damage rate rule but ``fixed``, whose words name the rate.
+_RATE_RULE_WORDS = {
+    DamageRateRule.CONTRACT_RATE: (
+        "Unused room nights are priced at the contract rate (for a cumulative "
+        "test, the block-weighted average group rate)."
+    ),
+    DamageRateRule.LOWEST_RATE: "Unused room nights are priced at the lowest group rate.",
+    DamageRateRule.PICKUP_WEIGHTED_AVERAGE: (
+        "Unused room nights are priced at the average rate of credited pickup."
+    ),
+}
+_RESALE_WORDS = {
+    ResaleMode.NONE: "No resale credit: liquidated damages carry no duty to mitigate.",
+    ResaleMode.RESOLD_ROOMS: (
+        "Rooms the hotel resold are credited at the rate received, up to the contract rate."
+    ),
+    ResaleMode.LAST_ROOM_SOLD: (
+        "Last room sold: the group pays only for unused rooms the hotel could not sell."
+    ),
+}
+_BASELINE_WORDS = {
+    BaselineMode.ADJUSTED: "Baseline: the block after valid reductions and off-line rooms.",
+    BaselineMode.ORIGINAL: "Baseline: the original contracted block (less off-line rooms).",
+    BaselineMode.STRICTER_OF: (
+        "Baseline: both the original and the reduced block are tested; the larger damages apply."
+    ),
+}
+#: Each pickup source in declaration order, with its words.
+_SOURCE_WORDS = tuple((source, source.replace("_", " ")) for source in PickupSource)
+
+
 def attrition_terms(contract: Contract) -> tuple[Term, ...]:
     """The attrition terms that decide the result, each marked as set or defaulted.
 
@@ -1171,12 +1211,7 @@ def _attrition_terms(contract: Contract) -> list[Term]:
             term(
                 "minimum_rounding",
                 clause.minimum_rounding.value,
-                {
-                    MinimumRounding.CEIL: "The minimum is rounded up to a whole room night.",
-                    MinimumRounding.FLOOR: "The minimum is rounded down to a whole room night.",
-                    MinimumRounding.HALF_UP: "The minimum is rounded half-up to a whole room night.",
-                    MinimumRounding.EXACT: "The minimum keeps fractional room nights.",
-                }[clause.minimum_rounding],
+                _ROUNDING_WORDS[clause.minimum_rounding],
             ),
             term(
                 "pass_if_equal",
@@ -1193,32 +1228,14 @@ def _attrition_terms(contract: Contract) -> list[Term]:
             term(
                 "damage_rate_rule",
                 clause.damage_rate_rule.value,
-                {
-                    DamageRateRule.CONTRACT_RATE: (
-                        "Unused room nights are priced at the contract rate (for a cumulative "
-                        "test, the block-weighted average group rate)."
-                    ),
-                    DamageRateRule.LOWEST_RATE: "Unused room nights are priced at the lowest group rate.",
-                    DamageRateRule.PICKUP_WEIGHTED_AVERAGE: (
-                        "Unused room nights are priced at the average rate of credited pickup."
-                    ),
-                    DamageRateRule.FIXED: (
-                        f"Unused room nights are priced at the fixed rate {clause.fixed_rate}."
-                    ),
-                }[clause.damage_rate_rule],
+                f"Unused room nights are priced at the fixed rate {clause.fixed_rate}."
+                if clause.damage_rate_rule is DamageRateRule.FIXED
+                else _RATE_RULE_WORDS[clause.damage_rate_rule],
             ),
             term(
                 "resale_mode",
                 clause.resale_mode.value,
-                {
-                    ResaleMode.NONE: "No resale credit: liquidated damages carry no duty to mitigate.",
-                    ResaleMode.RESOLD_ROOMS: (
-                        "Rooms the hotel resold are credited at the rate received, up to the contract rate."
-                    ),
-                    ResaleMode.LAST_ROOM_SOLD: (
-                        "Last room sold: the group pays only for unused rooms the hotel could not sell."
-                    ),
-                }[clause.resale_mode],
+                _RESALE_WORDS[clause.resale_mode],
             ),
         ]
     if mode is EvaluationMode.PER_NIGHT_WITH_CREDIT:
@@ -1250,22 +1267,16 @@ def _attrition_terms(contract: Contract) -> list[Term]:
         term(
             "baseline_mode",
             clause.baseline_mode.value,
-            {
-                BaselineMode.ADJUSTED: "Baseline: the block after valid reductions and off-line rooms.",
-                BaselineMode.ORIGINAL: "Baseline: the original contracted block (less off-line rooms).",
-                BaselineMode.STRICTER_OF: (
-                    "Baseline: both the original and the reduced block are tested; the larger damages apply."
-                ),
-            }[clause.baseline_mode],
+            _BASELINE_WORDS[clause.baseline_mode],
         )
     )
     credited = clause.credited_sources.credited
-    counted = [s.replace("_", " ") for s in PickupSource if s in credited]
-    not_counted = [s.replace("_", " ") for s in PickupSource if s not in credited]
+    counted = [words for source, words in _SOURCE_WORDS if source in credited]
+    not_counted = [words for source, words in _SOURCE_WORDS if source not in credited]
     terms.append(
         term(
             "credited_sources",
-            ",".join(s for s in PickupSource if s in credited),
+            ",".join(source for source, _ in _SOURCE_WORDS if source in credited),
             "Counted as pickup: "
             + ", ".join(counted)
             + (f"; not counted: {', '.join(not_counted)}" if not_counted else "")
