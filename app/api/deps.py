@@ -122,15 +122,19 @@ def body_schema(model: Any, name: str, *, content_type: str = "application/json"
     }
 
 
-async def read_json(request: Request) -> Any:
+async def read_json_bytes(request: Request, what: str = "the body") -> bytes:
+    """The raw body of a request that must be JSON (415 otherwise, 400 if it cannot be read)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaTypeError("send the body as application/json")
+        raise UnsupportedMediaTypeError(f"send {what} as application/json")
     try:
-        raw = await request.body()
+        return await request.body()
     except Exception as error:  # a client that hangs up mid-body
         raise MalformedInputError(f"the body could not be read: {error}") from None
-    return parse_json(raw)
+
+
+async def read_json(request: Request) -> Any:
+    return parse_json(await read_json_bytes(request))
 
 
 JsonBody = Annotated[Any, Depends(read_json)]

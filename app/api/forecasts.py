@@ -16,8 +16,8 @@ from app.api.deps import (
     Offset,
     PrincipalDep,
     SessionDep,
-    UnsupportedMediaTypeError,
     body_schema,
+    read_json_bytes,
 )
 from app.api.schemas import ContractAssessmentPublic, Page
 from app.engine.contract import Segment
@@ -429,13 +429,7 @@ def list_history(
 
 async def read_text(request: Request) -> str:
     """A JSON body as text: the history's problems are located by line, so it is parsed by the service."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaTypeError("send the history as application/json")
-    try:
-        raw = await request.body()
-    except Exception as error:  # a client that hangs up mid-body
-        raise MalformedInputError(f"the body could not be read: {error}") from None
+    raw = await read_json_bytes(request, "the history")
     if len(raw) > MAX_BODY_BYTES:
         raise MalformedInputError(f"the body is larger than {MAX_BODY_BYTES} bytes")
     try:
