@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
@@ -105,13 +105,26 @@ def comparable_segment(account: AccountRecord | None, terms: Contract) -> Segmen
     return terms.group.segment
 
 
-def _credited(terms: Contract) -> CreditedSources:
+def credited_sources(terms: Contract) -> CreditedSources:
+    """The pickup sources the contract credits (its attrition clause's, else the default)."""
     return terms.attrition.credited_sources if terms.attrition is not None else CreditedSources()
 
 
-def on_the_books(terms: Contract, rows: Iterable[PickupSnapshotRecord]) -> dict[date, int]:
-    """Credited room nights per night of the block in ``rows`` (one row per night, room type, source)."""
-    credited = _credited(terms)
+class PickupCount(Protocol):
+    """A pickup figure: a stored snapshot row, or an engine ``PickupEntry``."""
+
+    @property
+    def night(self) -> date: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def room_nights(self) -> int: ...
+
+
+def on_the_books(terms: Contract, rows: Iterable[PickupCount]) -> dict[date, int]:
+    """Credited room nights per night of the block in ``rows`` (one row per night, room type, source):
+    what the forecast, the dashboard and the contract page all call "on the books"."""
+    credited = credited_sources(terms)
     counts = dict.fromkeys(terms.nights, 0)
     for row in rows:
         if row.night in counts and credited.credits(PickupSource(row.source)):

@@ -31,6 +31,7 @@ from app.services.assessments import assess_contract, hotel_today
 from app.services.auth import Principal
 from app.services.contracts import StoredContract, list_versions, load_contract
 from app.services.errors import ServiceError
+from app.services.forecasts import credited_sources, on_the_books
 from app.services.properties import get_account, get_property
 from app.web.deps import CheckedStaffDep, Staff, StaffDep
 from app.web.templating import page_context, templates
@@ -39,8 +40,6 @@ from app.web.views import (
     FieldError,
     Formats,
     block_by_night,
-    credited_sources,
-    on_the_books,
     parse_day,
     pickup_pct,
 )
@@ -168,7 +167,7 @@ def _grid(
     for entry in actuals.pickup:
         if credited.credits(entry.source):
             booked_cells[(entry.night, entry.room_type)] += entry.room_nights
-    booked = on_the_books(terms, actuals)
+    booked = on_the_books(terms, actuals.pickup)
     blocks = block_by_night(terms, day)
     minimums: dict[date, Decimal] = {}
     if assessment is not None and assessment.rooms is not None:

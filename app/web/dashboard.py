@@ -28,10 +28,11 @@ from app.services.assessments import assess_contract, hotel_today
 from app.services.auth import Principal
 from app.services.contracts import list_contracts, load_contract
 from app.services.errors import ServiceError
+from app.services.forecasts import on_the_books
 from app.services.properties import get_account, get_property, list_properties
 from app.web.deps import StaffDep
 from app.web.templating import page_context, templates
-from app.web.views import FieldError, Formats, block_by_night, on_the_books, parse_day, parse_id, pickup_pct
+from app.web.views import FieldError, Formats, block_by_night, parse_day, parse_id, pickup_pct
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,7 +115,7 @@ def _row(
     terms = stored.terms
     today = hotel_today(prop.timezone)
     actuals = actuals_as_of(session, stored, today)
-    booked = sum(on_the_books(terms, actuals).values())
+    booked = sum(on_the_books(terms, actuals.pickup).values())
     held = sum(block_by_night(terms, today).values())
     share = pickup_pct(booked, held)
     current_value: Decimal | None = None

@@ -11,8 +11,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from app.engine import Actuals
-from app.engine.contract import Contract, CreditedSources
+from app.engine.contract import Contract
 from app.engine.money import Money
 from app.web.templating import babel_locale
 
@@ -48,20 +47,6 @@ class Formats:
 class FieldError:
     field: str
     message: str
-
-
-def credited_sources(terms: Contract) -> CreditedSources:
-    return terms.attrition.credited_sources if terms.attrition is not None else CreditedSources()
-
-
-def on_the_books(terms: Contract, actuals: Actuals) -> dict[date, int]:
-    """Credited room nights per night of the block, from the actuals as they stood on a date."""
-    credited = credited_sources(terms)
-    counts = dict.fromkeys(terms.nights, 0)
-    for entry in actuals.pickup:
-        if entry.night in counts and credited.credits(entry.source):
-            counts[entry.night] += entry.room_nights
-    return counts
 
 
 def block_by_night(terms: Contract, day: date) -> dict[date, int]:
