@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from app.charts import ChartLabels, ChartNight, pickup_chart_svg
 from app.engine.contract import Contract, EvaluationMode
-from app.engine.forecast import Exposure, ReductionOption, ScenarioDamages
+from app.engine.forecast import OVER_STAY_MODES, Exposure, ReductionOption, ScenarioDamages
 from app.engine.projection import Method, NightProjection
 from app.engine.results import Assessment, NightResult
 from app.pdf.i18n import invoice_language, number_locale, translations
@@ -235,7 +235,10 @@ def _nights(
     projected: dict[date, NightProjection] = (
         {n.night: n for n in exposure.projection.nights} if exposure is not None else {}
     )
-    break_even = {n.night: n for n in exposure.break_even} if exposure and exposure.break_even else {}
+    even_all = exposure.break_even if exposure is not None else None
+    # A test over the whole stay has one break-even and one shortfall: the total row shows them.
+    over_stay = contract.attrition is not None and contract.attrition.evaluation_mode in OVER_STAY_MODES
+    break_even = {n.night: n for n in even_all.nights} if even_all and not over_stay else {}
     # Without a room test (no attrition clause, or a cancellation), the block after reductions stands.
     block_by_night: dict[date, int] = defaultdict(int)
     for (night, _room_type), count in contract.rooms_after_reductions(assessment.as_of).items():
@@ -263,7 +266,11 @@ def _nights(
                 block=fmt.quantity(block),
                 minimum=fmt.quantity(minimum) if minimum is not None else DASH,
                 pickup=fmt.quantity(pickup) if pickup is not None else DASH,
-                shortfall=fmt.quantity(result.shortfall_room_nights) if result is not None else DASH,
+                shortfall=(
+                    fmt.quantity(result.shortfall_room_nights)
+                    if result is not None and not over_stay
+                    else DASH
+                ),
                 expected=fmt.quantity(_whole(forecast.expected)) if forecast is not None else DASH,
                 band=(
                     f"{fmt.quantity(_whole(forecast.low))}{DASH}{fmt.quantity(_whole(forecast.high))}"
@@ -315,12 +322,8 @@ def _totals(
             if scenarios
             else DASH
         ),
-        break_even=(
-            fmt.quantity(sum(n.break_even_room_nights for n in nights_even)) if nights_even else DASH
-        ),
-        still_needed=(
-            fmt.quantity(sum(n.still_needed_room_nights for n in nights_even)) if nights_even else DASH
-        ),
+        break_even=fmt.quantity(nights_even.room_nights) if nights_even else DASH,
+        still_needed=fmt.quantity(nights_even.still_needed_room_nights) if nights_even else DASH,
     )
 
 

@@ -41,6 +41,7 @@ from app.engine import Actuals, Assessment, EngineError, assess
 from app.engine.actuals import PickupEntry
 from app.engine.contract import Contract, CreditedSources, EngineModel, PickupSource, RoomCount, Segment
 from app.engine.forecast import Exposure, NightCount, PickupSnapshot, allocate, forecast_exposure
+from app.engine.money import Money, NonNegativeMoney
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
 from app.forecasting import DEFAULT_PRIORS_PATH, load_priors
 from app.persistence import history_repository as history_repo
@@ -263,8 +264,14 @@ def forecast_contract(
     days = (terms.arrival_date - day).days
     blocks = _historical(history_repo.history_blocks(session, [record.property_id], segment), record.id)
     history = History(blocks, forecast_priors())
+    recorded = actuals_as_of(session, stored, day)
     exposure = _engine(
-        forecast_exposure, _with_segment(terms, segment), _snapshot(days, on_the_books(terms, rows)), history
+        lambda: forecast_exposure(
+            _with_segment(terms, segment),
+            _snapshot(days, on_the_books(terms, rows)),
+            history,
+            recorded=recorded,
+        )
     )
     return ContractForecast(record, stored.version.version, terms, segment, day, days, len(blocks), exposure)
 
@@ -302,11 +309,15 @@ class WhatIfRequest(BaseModel):
         default=None, max_length=20_000, description="Entries as in a pickup report (POST …/pickup)"
     )
     reduction: AssumedReduction | None = None
+    fnb_spend: NonNegativeMoney | None = Field(
+        default=None,
+        description="An expected F&B spend (net of tax and service charge) in place of the spend recorded",
+    )
 
     @model_validator(mode="after")
     def _an_assumption(self) -> Self:
-        if self.pickup is None and self.reduction is None:
-            raise ValueError("give pickup, reduction or both")
+        if self.pickup is None and self.reduction is None and self.fnb_spend is None:
+            raise ValueError("give pickup, reduction, fnb_spend or any of them together")
         return self
 
 
@@ -324,6 +335,8 @@ def what_if(session: Session, principal: Principal, contract_id: int, body: Any)
     actuals = actuals_as_of(session, stored, day)
     if request.pickup is not None:
         actuals = _assumed_pickup(stored, terms, actuals, request.pickup, day)
+    if request.fnb_spend is not None:
+        actuals = _assumed_fnb(terms, actuals, request.fnb_spend)
     assessment: Assessment = _engine(assess, terms, actuals, day)
     return ContractAssessment(stored.record.id, stored.version.version, day, assessment)
 
@@ -362,10 +375,29 @@ def _assumed_pickup(
     return Actuals.model_validate(data, strict=False)
 
 
+def _assumed_fnb(terms: Contract, actuals: Actuals, spend: Money) -> Actuals:
+    """The recorded spend replaced by one expected amount, in a category the F&B clause counts."""
+    if terms.fnb is None:
+        raise InvalidInputError(
+            "the contract has no F&B minimum",
+            [Problem("fnb_spend", "the contract has no F&B minimum, so F&B spend changes nothing")],
+        )
+    data = actuals.model_dump(exclude={"fnb_spend"})
+    data["fnb_spend"] = [{"category": min(terms.fnb.counted_categories), "amount": spend}]
+    return Actuals.model_validate(data, strict=False)
+
+
 def _reduced(terms: Contract, assumed: AssumedReduction, day: date) -> Contract:
+    """``terms`` with the assumed reduction added. Reductions recorded with a notice after ``day`` have
+    not happened as of ``day``, so they are left out: they do not use up a right as of that date."""
     notice = assumed.notice_date or day
     if assumed.pct is not None:
-        current = sorted((key, rooms) for key, rooms in terms.rooms_after_reductions(notice).items() if rooms)
+        before = terms.model_copy(
+            update={"reductions": tuple(r for r in terms.reductions if r.notice_date <= day)}
+        )
+        current = sorted(
+            (key, rooms) for key, rooms in before.rooms_after_reductions(notice).items() if rooms
+        )
         size = int((assumed.pct * sum(rooms for _, rooms in current) / 100).to_integral_value(ROUND_FLOOR))
         if size == 0:
             raise InvalidInputError(
@@ -382,11 +414,9 @@ def _reduced(terms: Contract, assumed: AssumedReduction, day: date) -> Contract:
         assert assumed.cells is not None
         cells = [cell.model_dump() for cell in assumed.cells]
     data = terms.model_dump(exclude_unset=True)
-    index = len(terms.reductions)
-    data["reductions"] = [
-        *(r.model_dump() for r in terms.reductions),
-        {"notice_date": notice, "cells": cells},
-    ]
+    known = [r.model_dump() for r in terms.reductions if r.notice_date <= day]
+    index = len(known)
+    data["reductions"] = [*known, {"notice_date": notice, "cells": cells}]
     try:
         return Contract.model_validate(data, strict=False)
     except ValidationError as error:
@@ -420,7 +450,7 @@ class PortfolioRow:
 
     @property
     def expected_damages(self) -> Decimal:
-        return self.exposure.scenarios[1].damages.amount
+        return self.exposure.outlook.expected.amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +544,9 @@ def portfolio_exposure(
         # list does not show them (the contract's own forecast does).
         contract = _with_segment(terms, segment).model_copy(update={"reduction_rights": ()})
         try:
-            exposure = forecast_exposure(contract, _snapshot(days, booked), histories[record.property_id])
+            exposure = forecast_exposure(
+                contract, _snapshot(days, booked), histories[record.property_id], with_break_even=False
+            )
         except EngineError as error:
             skipped.append(NotForecast(record.id, record.reference, str(error)))
             continue
