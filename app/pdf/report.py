@@ -108,6 +108,10 @@ class ForecastSection:
     band: str
     scenarios: tuple[ScenarioRow, ...]
     probability: str
+    #: Expected damages (the mean over the scenarios) and the likely worst (their 90th percentile).
+    outlook: str
+    #: What cancelling on the report's date would cost ("" without a cancellation clause).
+    cancel_today: str
     break_even_note: str
     reductions: tuple[ReductionRow, ...]
 
@@ -368,9 +372,24 @@ def _forecast(
             if (s := by_name.get(name)) is not None
         ),
         probability=fmt.pct(exposure.probability_of_damages_pct.quantize(Decimal("0.1"))),
+        outlook=_(
+            "Expected damages (the average over {count} equally likely outcomes): {expected}. In 9 "
+            "outcomes out of 10 the group owes no more than {worst}."
+        ).format(
+            count=fmt.quantity(exposure.outlook.scenarios),
+            expected=fmt.money(exposure.outlook.expected),
+            worst=fmt.money(exposure.outlook.likely_worst),
+        ),
+        cancel_today=(
+            _("If the group cancelled on {date}, it would owe {amount}.").format(
+                date=fmt.long_date(exposure.as_of), amount=fmt.money(exposure.cancel_today)
+            )
+            if exposure.cancel_today is not None
+            else ""
+        ),
         break_even_note=(
             ""
-            if exposure.break_even is not None
+            if exposure.break_even is not None or contract.attrition is None
             else _("Even a full block owes damages: no pickup reaches break-even.")
         ),
         reductions=tuple(_reduction(contract, option, fmt, _) for option in exposure.reductions),

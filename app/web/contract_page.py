@@ -285,9 +285,9 @@ def _forecast_view(
             for night in (even.nights if even is not None and not even.is_over_stay else ())
         ),
         break_even_over_stay=(
-            f"All nights are tested together: {fmt.number(even.still_needed_room_nights)} more room nights "
-            f"over the stay are needed to owe nothing for rooms ({fmt.number(even.on_the_books)} on the books, "
-            f"break-even {fmt.number(even.room_nights)})."
+            f"All nights are tested together: {fmt.number(even.still_needed_room_nights)} more room "
+            f"nights over the stay are needed to owe nothing for rooms ("
+            f"{fmt.number(even.on_the_books)} on the books, break-even {fmt.number(even.room_nights)})."
             if even is not None and even.is_over_stay
             else ""
         ),
