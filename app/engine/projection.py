@@ -162,6 +162,10 @@ class SegmentPrior(EngineModel):
         _check_curve(self.band, "band")
         return self
 
+    def share_on_the_books(self, days: int) -> Decimal:
+        """The booking curve at ``days`` before arrival: the share (pct) of the final pickup on the books."""
+        return _curve_at(self.booking_curve, days)
+
 
 class ForecastPriors(EngineModel):
     """Segment priors and the rules that decide when history is enough (configurable data)."""
