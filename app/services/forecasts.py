@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Protocol, Self
 
+from babel.dates import format_date
+from babel.numbers import format_percent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -39,7 +41,15 @@ from sqlmodel import Session
 from app.contract_files import ContractFileError, _parse_json, _validate
 from app.engine import Actuals, Assessment, EngineError, assess
 from app.engine.actuals import PickupEntry
-from app.engine.contract import Contract, CreditedSources, EngineModel, PickupSource, RoomCount, Segment
+from app.engine.contract import (
+    Contract,
+    CreditedSources,
+    EngineModel,
+    PickupSource,
+    ReductionBasis,
+    RoomCount,
+    Segment,
+)
 from app.engine.forecast import Exposure, NightCount, PickupSnapshot, allocate, forecast_exposure
 from app.engine.money import Money, NonNegativeMoney
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
@@ -73,6 +83,7 @@ CURVE_LEAD_TIMES = (60, 30, 14, 0)
 #: The engine's longest lead time (ten years).
 MAX_LEAD_DAYS = 3650
 MAX_IMPORT_BLOCKS = 10_000
+ZERO = Decimal(0)
 
 
 # --- inputs of the engine --------------------------------------------------------------------------
@@ -391,6 +402,7 @@ def _reduced(terms: Contract, assumed: AssumedReduction, day: date) -> Contract:
     """``terms`` with the assumed reduction added. Reductions recorded with a notice after ``day`` have
     not happened as of ``day``, so they are left out: they do not use up a right as of that date."""
     notice = assumed.notice_date or day
+    cells: list[dict[str, Any]]
     if assumed.pct is not None:
         before = terms.model_copy(
             update={"reductions": tuple(r for r in terms.reductions if r.notice_date <= day)}
@@ -421,10 +433,59 @@ def _reduced(terms: Contract, assumed: AssumedReduction, day: date) -> Contract:
         return Contract.model_validate(data, strict=False)
     except ValidationError as error:
         own = re.compile(rf"^reductions\[{index}\]")
+        size = sum(int(cell["rooms"]) for cell in cells)
         raise InvalidInputError(
             "the reduction does not fit the contract",
-            [Problem(own.sub("reduction", p.field), p.message) for p in validation_problems(error)],
+            [
+                Problem(
+                    own.sub("reduction", p.field),
+                    _beyond_rights(terms, day, notice, size)
+                    if own.sub("reduction", p.field) == "reduction"
+                    else p.message,
+                )
+                for p in validation_problems(error)
+            ],
         ) from None
+
+
+def _beyond_rights(terms: Contract, day: date, notice: date, size: int) -> str:
+    """Why a reduction of ``size`` room nights notified on ``notice`` is refused, in the planner's words:
+    each right in force then, its limit, what reductions notified by ``day`` have used of it, what is left."""
+    locale = terms.property.locale
+    original = sum(cell.rooms for cell in terms.block)
+    current = sum(terms.rooms_after_reductions(day).values())
+    used = original - current
+
+    def when(value: date) -> str:
+        return format_date(value, "medium", locale=locale)
+
+    def share(value: Decimal) -> str:
+        return format_percent(value / 100, "#,##0.#%", locale=locale)
+
+    parts = []
+    for right in terms.reduction_rights:
+        deadline = right.deadline(terms.arrival_date)
+        if notice > deadline:
+            continue
+        basis = original if right.basis is ReductionBasis.ORIGINAL else current
+        limit = int(right.max_pct * basis / 100)
+        taken = used if right.basis is ReductionBasis.ORIGINAL else 0
+        left = max(0, limit - taken)
+        parts.append(
+            f"{right.name or 'the reduction right'} allows up to {share(right.max_pct)} of the "
+            f"{'original' if right.basis is ReductionBasis.ORIGINAL else 'current'} block ({limit} room "
+            f"nights) until {when(deadline)}"
+            + (f", of which {taken} are already used by reductions notified by {when(day)}" if taken else "")
+            + f": at most {left} more room nights ({share(Decimal(left) * 100 / basis if basis else ZERO)} "
+            "of that block)"
+        )
+    if not parts:
+        return f"No reduction right is in force on {when(notice)}, so the block cannot be reduced then."
+    return (
+        f"A reduction of {size} room nights on {when(notice)} is more than the contract allows: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 # --- the portfolio ---------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def test_a_refused_reduction_is_shown_beside_its_field_and_no_result_is_shown(
     assert re.search(r'id="wi-reduction"[^>]*aria-invalid="true"', refused.text)
     error = re.search(r'id="wi-reduction-error">(.*?)</p>', refused.text, re.S)
     assert error is not None
-    assert "goes beyond the rights in force" in error.group(1)
+    assert "60 are already used by reductions notified by" in error.group(1)
+    assert "at most 30 more room nights (6.7% of that block)" in error.group(1)
     assert 'id="what-if-total"' not in refused.text
     assert 'id="what-if-refused"' in refused.text
     assert 'value="10"' in refused.text

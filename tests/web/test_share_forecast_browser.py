@@ -86,7 +86,7 @@ def test_the_planner_sees_a_bounded_forecast_the_break_even_over_the_stay_and_a_
     planner.get_by_role("button", name="Recalculate").click()
     error = planner.locator("#wi-reduction-error")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("goes beyond the rights in force")
+    expect(error).to_contain_text("60 are already used by reductions notified by")
     expect(planner.locator("#what-if-total")).to_have_count(0)  # the 5 % result is gone
     expect(planner.locator("#what-if-refused")).to_be_visible()
     expect(planner.get_by_label("Reduce the block by (%)")).to_have_attribute("aria-invalid", "true")
@@ -110,7 +110,7 @@ def test_without_javascript_the_refusal_is_on_the_page_that_comes_back(
         page.get_by_label("Reduce the block by (%)").fill("10")
         page.get_by_role("button", name="Recalculate").click()
         page.wait_for_load_state()
-        expect(page.locator("#wi-reduction-error")).to_contain_text("goes beyond the rights in force")
+        expect(page.locator("#wi-reduction-error")).to_contain_text("60 are already used by reductions notified by")
         expect(page.locator("#what-if-total")).to_have_count(0)
         assert re.search(r"/share/[^/]+/what-if$", page.url)
         screenshot(page, "planner-what-if-refused-no-js-390")
