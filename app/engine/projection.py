@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
@@ -541,6 +541,26 @@ class LeadBacktest:
     mape_pct: Decimal
     block_mape_pct: Decimal
     coverage_pct: Decimal
+    #: Mean absolute error of the expected damages under the reference clause, in rate units.
+    damages_mae: Decimal = ZERO
+    #: The same error as a share of each block's revenue (pct), averaged.
+    damages_mae_pct: Decimal = ZERO
+    #: Brier score of the probability of damages (0 is perfect; always saying 50 % scores 0.25).
+    brier: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesReference:
+    """The clause a backtest prices damages with, since a history holds blocks, not contracts: a
+    cumulative test at ``performance_pct``, minimum rounded up, every unused room night at ``rate``."""
+
+    performance_pct: Decimal = Decimal(80)
+    rate: Decimal = Decimal(200)
+
+    def damages(self, block: Decimal, final: Decimal) -> Decimal:
+        minimum = (block * self.performance_pct / HUNDRED).to_integral_value(rounding=ROUND_CEILING)
+        rooms = final.to_integral_value(rounding=ROUND_HALF_UP)
+        return max(ZERO, minimum - rooms) * self.rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -556,11 +576,15 @@ def backtest(
     priors: ForecastPriors,
     lead_times: Sequence[int] = (60, 30, 14, 0),
     folds: int = 10,
+    reference: DamagesReference = DamagesReference(),
 ) -> BacktestReport:
     """``folds``-fold cross-validation: each block is forecast from the history without its fold.
 
     Block ``i`` is in fold ``i mod folds``; the forecast goes through the same :class:`History` the
-    exposure forecast uses. MAPE counts blocks with a final pickup above zero.
+    exposure forecast uses. MAPE counts blocks with a final pickup above zero. Damages are priced with
+    ``reference`` over the forecast's scenarios, as the exposure forecast prices a contract's: the
+    error of their mean against the damages of the actual final pickup, and the Brier score of the
+    share of scenarios that owe anything against whether anything was owed.
     """
     if folds < 2:
         raise ValueError(f"a backtest needs at least 2 folds, not {folds}")
@@ -568,7 +592,7 @@ def backtest(
     leads: list[LeadBacktest] = []
     for days in lead_times:
         count = judged = covered = 0
-        errors = block_errors = ZERO
+        errors = block_errors = damages_errors = damages_shares = brier = ZERO
         for index, block in enumerate(blocks):
             otb = block.on_the_books_at(days)
             if otb is None:
@@ -581,6 +605,13 @@ def backtest(
             final = Decimal(block.final_room_nights)
             count += 1
             covered += low <= final <= high
+            outcomes = [reference.damages(size, bounds.outcome(shock)) for shock in fit.shocks]
+            expected_damages = sum(outcomes, ZERO) / len(outcomes)
+            chance = Decimal(sum(1 for value in outcomes if value > 0)) / len(outcomes)
+            actual = reference.damages(size, final)
+            damages_errors += abs(expected_damages - actual)
+            damages_shares += abs(expected_damages - actual) * HUNDRED / (size * reference.rate)
+            brier += (chance - (ONE if actual > 0 else ZERO)) ** 2
             if final:
                 judged += 1
                 errors += abs(expected - final) / final
@@ -592,6 +623,9 @@ def backtest(
                 mape_pct=errors * HUNDRED / judged if judged else ZERO,
                 block_mape_pct=block_errors * HUNDRED / judged if judged else ZERO,
                 coverage_pct=Decimal(covered) * HUNDRED / count if count else ZERO,
+                damages_mae=damages_errors / count if count else ZERO,
+                damages_mae_pct=damages_shares / count if count else ZERO,
+                brier=brier / count if count else ZERO,
             )
         )
     whole = History(blocks, priors)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.engine.contract import Segment
 from app.engine.projection import (
+    DamagesReference,
     ForecastPriors,
     HistoricalBlock,
     History,
@@ -289,6 +290,19 @@ def test_backtest_reports_error_and_coverage_by_lead_time() -> None:
     }
     zero = backtest([block(100, 0, {30: 10})] * 4, priors(), lead_times=(30,), folds=2)
     assert zero.leads[0].mape_pct == 0
+    # Damages under the reference clause (80 % cumulative at 200): the exact forecast has no error.
+    assert (by_days[30].damages_mae, by_days[30].brier) == (0, 0)
+    assert zero.leads[0].brier == 0  # every scenario owed, and damages were owed
+
+
+def test_backtest_prices_damages_with_a_reference_clause() -> None:
+    reference = DamagesReference(performance_pct=D(80), rate=D(100))
+    assert reference.damages(D(100), D("70.4")) == 1000  # ceil(80) − 70 rooms = 10 × 100
+    assert reference.damages(D(100), D(85)) == 0
+    wrong = backtest([block(100, 60, {30: 30}), *[block(100, 90, {30: 45})] * 3], priors(), (30,), 2)
+    assert wrong.leads[0].damages_mae > 0
+    assert 0 < wrong.leads[0].damages_mae_pct < 100
+    assert 0 < wrong.leads[0].brier <= 1
 
 
 def test_backtest_needs_two_folds() -> None:

@@ -110,7 +110,9 @@ def test_without_javascript_the_refusal_is_on_the_page_that_comes_back(
         page.get_by_label("Reduce the block by (%)").fill("10")
         page.get_by_role("button", name="Recalculate").click()
         page.wait_for_load_state()
-        expect(page.locator("#wi-reduction-error")).to_contain_text("60 are already used by reductions notified by")
+        expect(page.locator("#wi-reduction-error")).to_contain_text(
+            "60 are already used by reductions notified by"
+        )
         expect(page.locator("#what-if-total")).to_have_count(0)
         assert re.search(r"/share/[^/]+/what-if$", page.url)
         screenshot(page, "planner-what-if-refused-no-js-390")
