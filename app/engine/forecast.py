@@ -214,6 +214,7 @@ class _Settlement:
         self._whole: Contract | None = None
         self.recorded = recorded
         self.fnb_spend_pct = fnb_spend_pct
+        self._lean_terms: tuple[Decimal, list[Decimal], Decimal] | None = None
         self.has_more_than_rooms = bool(
             contract.fnb is not None
             or contract.rental_scale is not None
@@ -354,26 +355,43 @@ class _Settlement:
     def _lean(self, pickup: tuple[int, ...]) -> Money:
         clause = self.clause
         assert clause is not None
-        d = fraction(clause.damages_pct)
+        if self._lean_terms is None:
+            minimums = [
+                minimum_room_nights(clause.performance_pct, baseline, clause.minimum_rounding)
+                for baseline in self.baseline
+            ]
+            total_minimum = minimum_room_nights(
+                clause.performance_pct, sum(self.baseline), clause.minimum_rounding
+            )
+            self._lean_terms = (fraction(clause.damages_pct), minimums, total_minimum)
+        d, minimums, total_minimum = self._lean_terms
         currency = self.source.currency
         rounding = self.source.money_rounding
+        cliff = clause.threshold_semantics is ThresholdSemantics.CLIFF
+        pass_if_equal = clause.pass_if_equal
 
-        def shortfall(baseline: int, credited: int) -> Decimal:
-            minimum = minimum_room_nights(clause.performance_pct, baseline, clause.minimum_rounding)
-            if credited > minimum or (credited == minimum and clause.pass_if_equal):
+        def shortfall(baseline: int, minimum: Decimal, credited: int) -> Decimal:
+            if credited > minimum or (credited == minimum and pass_if_equal):
                 return ZERO
-            if clause.threshold_semantics is ThresholdSemantics.CLIFF:
+            if cliff:
                 return Decimal(max(0, baseline - credited))
             return max(ZERO, minimum - credited)
 
         if clause.evaluation_mode is EvaluationMode.CUMULATIVE:
-            short = shortfall(sum(self.baseline), sum(pickup))
+            short = shortfall(sum(self.baseline), total_minimum, sum(pickup))
+            if not short:
+                return Money.zero(currency)  # nothing short: the cap cannot matter
             total = Money(short * self.average_rate * d, currency).rounded(rounding)
         else:
             total = Money.zero(currency)
-            for baseline, credited, rate in zip(self.baseline, pickup, self.rates, strict=True):
-                short = min(shortfall(baseline, credited), Decimal(baseline))
-                total += Money(short * rate * d, currency).rounded(rounding)
+            for baseline, minimum, credited, rate in zip(
+                self.baseline, minimums, pickup, self.rates, strict=True
+            ):
+                short = min(shortfall(baseline, minimum, credited), Decimal(baseline))
+                if short:
+                    total += Money(short * rate * d, currency).rounded(rounding)
+            if total.is_zero():
+                return total
         cap = sum(
             (
                 max(0, baseline - credited) * rate
@@ -538,9 +556,19 @@ def _outlook(settlement: _Settlement, projection: PickupProjection) -> DamagesOu
     currency = settlement.source.currency
     values: list[Decimal] = []
     zero_from = len(projection.shocks)
+    nights = [
+        (n.bounds.floor, n.bounds.cap, n.bounds.expected, n.bounds.spread)
+        if n.bounds is not None
+        else (n.expected, n.expected, n.expected, ZERO)
+        for n in projection.nights
+    ]
+    price = settlement.total
     for index, shock in enumerate(projection.shocks):
-        pickup = tuple(max(0, _rounded(value)) for value in projection.scenario(shock))
-        amount = settlement.total(pickup).amount
+        pickup = tuple(
+            int(min(cap, max(floor, expected + shock * spread)).to_integral_value(ROUND_HALF_UP))
+            for floor, cap, expected, spread in nights
+        )
+        amount = price(pickup).amount
         if amount <= 0:
             zero_from = index
             break
