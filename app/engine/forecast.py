@@ -152,7 +152,7 @@ class Exposure:
     projection: PickupProjection
     scenarios: tuple[ScenarioDamages, ...]
     probability_of_damages_pct: Decimal
-    #: ``None``: no pickup reaches break-even (even a full block owes), or no attrition clause.
+    #: ``None``: no attrition clause (or not asked for). A full block never owes (the cap, §3.7).
     break_even: BreakEven | None
     reductions: tuple[ReductionOption, ...]
     steps: tuple[str, ...]
@@ -457,8 +457,6 @@ def forecast_exposure(
     outlook = _outlook(settlement, projection)
     steps = list(projection.steps)
     break_even = _break_even(settlement, projection) if with_break_even else None
-    if with_break_even and contract.attrition is not None and break_even is None:
-        steps.append("Even a full block owes room attrition: no pickup reaches break-even.")
     reductions = tuple(
         _reduction_option(contract, settlement, projection, right, as_of, scenarios)
         for right in contract.reduction_rights
@@ -597,7 +595,7 @@ def _break_even(settlement: _Settlement, projection: PickupProjection) -> BreakE
     return _break_even_per_night(settlement, projection, clause)
 
 
-def _break_even_over_stay(settlement: _Settlement, projection: PickupProjection) -> BreakEven | None:
+def _break_even_over_stay(settlement: _Settlement, projection: PickupProjection) -> BreakEven:
     """Bisection on the total pickup (``O(log block)`` assessments, each linear in the cells): the
     room nights still needed are added to the nights in proportion to what is still open on each."""
     nights = projection.nights
@@ -614,10 +612,9 @@ def _break_even_over_stay(settlement: _Settlement, projection: PickupProjection)
     def owes(extra: int) -> bool:
         return settlement.damages(path(extra)).amount > 0
 
+    # Every night at or above its contracted block: the damages cap (§3.7) leaves nothing to pay.
     contracted = sum(cell.rooms for cell in settlement.source.block)
     high = still_open + max(contracted, sum(blocks)) + 1
-    if owes(high):
-        return None
     low = -1
     if owes(0):
         low = 0
@@ -644,7 +641,7 @@ def _break_even_over_stay(settlement: _Settlement, projection: PickupProjection)
 
 def _break_even_per_night(
     settlement: _Settlement, projection: PickupProjection, clause: AttritionClause
-) -> BreakEven | None:
+) -> BreakEven:
     """Each night's smallest pickup that the engine does not charge, found for all nights at once by a
     bisection per night (``O(log block)`` assessments). A per-night test with credit is searched as a
     plain per-night test, then the pickup already above the block is counted against the short nights
@@ -662,9 +659,8 @@ def _break_even_per_night(
         contracted[cell.night] += cell.rooms
     lows = [-1] * len(nights)
     highs = [contracted[n.night] + n.block_room_nights + 1 for n in nights]
-    owes, baselines = settlement.night_owes(tuple(highs), contract)
-    if any(owes):
-        return None
+    # A night's minimum never exceeds its contracted rooms, so this many never owes on any night.
+    _, baselines = settlement.night_owes(tuple(highs), contract)
     while any(high - low > 1 for low, high in zip(lows, highs, strict=True)):
         middles = tuple(max(0, (low + high) // 2) for low, high in zip(lows, highs, strict=True))
         owes, _ = settlement.night_owes(middles, contract)

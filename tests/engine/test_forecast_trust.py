@@ -332,3 +332,43 @@ def test_break_even_agrees_with_the_engine_for_random_blocks(
     assert room_damages(c, counts) == usd("0.00")
     if room_damages(c, on_books) == usd("0.00"):
         assert even.still_needed_room_nights == 0
+
+
+def test_even_a_tier_table_without_a_free_tier_breaks_even_at_the_full_block() -> None:
+    # Some damages at any pickup %, but never more than the unused rooms' revenue (§3.7): none at 100 %.
+    c = contract(
+        cells(100, 100),
+        attrition={
+            "performance_pct": 80,
+            "evaluation_mode": "tiered",
+            "tiers": [{"from_pct": 0, "damages_pct": 5}],
+        },
+    )
+    exposure = forecast_exposure(c, snapshot(30, 80, 80), NO_HISTORY)
+    assert exposure.break_even is not None
+    assert exposure.break_even.room_nights == 200
+    assert room_damages(c, [100, 99]) > usd("0.00")
+
+
+def test_the_whole_total_takes_resale_as_none_before_the_event() -> None:
+    terms = {"performance_pct": 80}
+    fnb = {"minimum": "10000.00"}
+    resold = contract(cells(100, 100), attrition={**terms, "resale_mode": "resold_rooms"}, fnb=fnb)
+    plain = contract(cells(100, 100), attrition=terms, fnb=fnb)
+    assert (
+        forecast_exposure(resold, snapshot(30, 50, 50), NO_HISTORY).outlook
+        == forecast_exposure(plain, snapshot(30, 50, 50), NO_HISTORY).outlook
+    )
+
+
+def test_a_long_history_is_read_at_twenty_quantiles_and_scenarios_follow_the_shocks() -> None:
+    rows = [(100, 40, 60 + i) for i in range(40)]
+    fit = History(history_blocks(rows), PRIORS).fit(Segment.CORPORATE, 30)
+    assert fit.band_source == "history"
+    assert len(fit.shocks) == 20
+    assert list(fit.shocks) == sorted(fit.shocks)
+    nights = [ARRIVAL, ARRIVAL + timedelta(days=1)]
+    projection = project_pickup(dict.fromkeys(nights, 100), dict.fromkeys(nights, 40), fit)
+    low, high = projection.scenario(fit.shocks[0]), projection.scenario(fit.shocks[-1])
+    assert all(a <= b for a, b in zip(low, high, strict=True))
+    assert PRIORS.prior(Segment.CORPORATE).share_on_the_books(30) == 65
