@@ -356,7 +356,11 @@ def _forecast(
         band = _(
             "Method: {method} (too few comparable past blocks at this lead time: {blocks}); the band is "
             "± {band} of the pickup still to come."
-        ).format(method=method, blocks=fmt.quantity(fit.blocks), band=fmt.pct(fit.band_pct.normalize()))
+        ).format(
+            method=method,
+            blocks=fmt.quantity(fit.blocks),
+            band=fmt.pct(fit.band_pct.quantize(Decimal("0.1")).normalize()),
+        )
     by_name = {s.scenario: s for s in exposure.scenarios}
     return ForecastSection(
         as_of=ngettext(
