@@ -19,6 +19,7 @@ from app.services.assessments import hotel_today
 from app.services.errors import InvalidInputError
 from app.services.forecasts import forecast_contract, what_if
 from app.services.imports import IMPORTER, import_document, import_placed, place_demo
+from tests.web.test_editor_pages import sign_in
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 NORTHSTAR = CONTRACTS / "insurance-conference-resold-rooms.yaml"
@@ -145,3 +146,25 @@ def test_a_reduction_notified_after_the_as_of_date_does_not_use_up_the_right(ses
     later = {"as_of": "2027-02-20", "reduction": {"pct": "10", "notice_date": "2027-03-01"}}
     with pytest.raises(InvalidInputError, match="does not fit the contract"):
         what_if(session, IMPORTER, contract_id, later)  # by then the 60 RN are used: 60 + 39 > 90
+
+
+def test_staff_pages_show_the_same_expected_damages_and_the_break_even_over_the_stay(
+    client: TestClient, session: Session, northstar: tuple[int, str]
+) -> None:
+    contract_id, _ = northstar
+    sign_in(client, session, "sales@example.com", property_ids=None)
+    exposure = forecast_contract(session, IMPORTER, contract_id).exposure
+    assert exposure.break_even is not None
+    expected = f"${exposure.outlook.expected.amount:,}"
+
+    page = client.get(f"/contracts/{contract_id}").text
+    dashboard = client.get("/").text
+
+    assert re.search(rf'id="forecast-expected">{re.escape(expected)}<', page)
+    sentence = re.search(r'<p id="break-even">(.*?)</p>', page, re.S)
+    assert sentence is not None
+    assert f"{exposure.break_even.still_needed_room_nights} more room nights over the stay" in sentence.group(
+        1
+    )
+    assert "Booking pace projection" in page
+    assert expected in dashboard  # the portfolio shows the same mean (no F&B spend recorded yet)
