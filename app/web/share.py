@@ -24,7 +24,7 @@ from sqlmodel import Session
 from app.api.deps import SessionDep
 from app.charts import ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Assessment
-from app.engine.contract import Contract
+from app.engine.contract import Contract, EvaluationMode
 from app.engine.forecast import Exposure, allocate
 from app.engine.money import Money
 from app.engine.projection import method_name
@@ -357,12 +357,22 @@ def planner_page(
     rooms = assessment.rooms if assessment is not None else None
     over_stay = None
     if even is not None and even.is_over_stay:
+        # Revenue and tier tests are not a room-night minimum: no room-night shortfall to show.
+        in_rooms = (
+            rooms is not None
+            and terms.attrition is not None
+            and terms.attrition.evaluation_mode
+            not in (
+                EvaluationMode.REVENUE,
+                EvaluationMode.TIERED,
+            )
+        )
         over_stay = StayBreakEven(
             even.room_nights,
             even.on_the_books,
             even.still_needed_room_nights,
-            rooms.shortfall_room_nights if rooms is not None else None,
-            rooms.minimum_room_nights if rooms is not None else None,
+            rooms.shortfall_room_nights if rooms is not None and in_rooms else None,
+            rooms.minimum_room_nights if rooms is not None and in_rooms else None,
         )
     posted = posted or {}
     rows: list[NightRow] = []
