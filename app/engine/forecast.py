@@ -448,6 +448,7 @@ def forecast_exposure(
     probability the share of scenarios that owe anything. The break-even pickup follows the clause's
     evaluation mode (:class:`BreakEven`). Each reduction right still open on the snapshot's date is
     priced as if used now, down to the expected pickup and within the right's limit.
+    ``with_break_even=False`` (a portfolio) leaves out the break-even and what cancelling today costs.
     """
     as_of = contract.arrival_date - timedelta(days=snapshot.days_before_arrival)
     priors = history.priors
@@ -485,7 +486,7 @@ def forecast_exposure(
         reductions=reductions,
         steps=tuple(steps),
         outlook=outlook,
-        cancel_today=_cancel_today(contract, as_of, recorded),
+        cancel_today=_cancel_today(contract, as_of, recorded) if with_break_even else None,
         expected_fnb_spend=fnb,
     )
 
