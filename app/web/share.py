@@ -25,7 +25,7 @@ from app.api.deps import SessionDep
 from app.charts import ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Assessment
 from app.engine.contract import Contract, EvaluationMode
-from app.engine.forecast import Exposure, allocate
+from app.engine.forecast import OVER_STAY_MODES, Exposure, allocate
 from app.engine.money import Money
 from app.engine.projection import method_name
 from app.services import sharing
@@ -232,9 +232,9 @@ class Outlook:
 class StayBreakEven:
     """For a clause that tests the whole stay: one figure, not one per night."""
 
-    break_even_room_nights: int
-    on_the_books: int
-    still_needed_room_nights: int
+    break_even_room_nights: int | None
+    on_the_books: int | None
+    still_needed_room_nights: int | None
     shortfall_room_nights: Decimal | None
     minimum_room_nights: Decimal | None
 
@@ -347,30 +347,23 @@ def planner_page(
         owed_error = error.detail
     exposure, forecast_note = _forecast(session, opened, day)
     even = exposure.break_even if exposure is not None else None
-    per_night = even is not None and not even.is_over_stay
+    clause = terms.attrition
+    # A clause that tests the whole stay has one minimum, shortfall and break-even: the total row.
+    per_night = clause is not None and clause.evaluation_mode not in OVER_STAY_MODES
     needed = {b.night: b.still_needed_room_nights for b in even.nights} if even and per_night else {}
     expected = {n.night: n.expected for n in exposure.projection.nights} if exposure else {}
-    if exposure is not None and even is None and terms.attrition is not None:
-        forecast_note = (
-            "The minimum cannot be reached by pickup alone on these terms, so no break-even is shown."
-        )
     rooms = assessment.rooms if assessment is not None else None
     over_stay = None
-    if even is not None and even.is_over_stay:
+    if clause is not None and not per_night:
         # Revenue and tier tests are not a room-night minimum: no room-night shortfall to show.
-        in_rooms = (
-            rooms is not None
-            and terms.attrition is not None
-            and terms.attrition.evaluation_mode
-            not in (
-                EvaluationMode.REVENUE,
-                EvaluationMode.TIERED,
-            )
+        in_rooms = rooms is not None and clause.evaluation_mode not in (
+            EvaluationMode.REVENUE,
+            EvaluationMode.TIERED,
         )
         over_stay = StayBreakEven(
-            even.room_nights,
-            even.on_the_books,
-            even.still_needed_room_nights,
+            even.room_nights if even else None,
+            even.on_the_books if even else (rooms.credited_room_nights if rooms else None),
+            even.still_needed_room_nights if even else None,
             rooms.shortfall_room_nights if rooms is not None and in_rooms else None,
             rooms.minimum_room_nights if rooms is not None and in_rooms else None,
         )
@@ -390,7 +383,7 @@ def planner_page(
                 minimum_room_nights=result.minimum_room_nights if result and per_night else None,
                 pickup_room_nights=result.credited_room_nights if result else None,
                 # The engine's own shortfall: per night only where the clause tests nights one by one.
-                shortfall_room_nights=result.shortfall_room_nights if result and not over_stay else None,
+                shortfall_room_nights=result.shortfall_room_nights if result and per_night else None,
                 still_needed_room_nights=needed.get(night),
                 expected_room_nights=expected.get(night),
                 field_name=name,
