@@ -1,19 +1,23 @@
 """``attrition backtest``: how well the pickup forecast did on a history (domain.md §6).
 
 For each lead time it prints the mean absolute percentage error (MAPE) of the chosen method and of
-``final = block``, and how often the low-high band held the actual final pickup; then the method
-chosen per segment and lead time, and why. Wire it with :func:`add_parser`, or run :func:`run_backtest`.
+``final = block``, and how often the low-high band held the actual final pickup; then the damages:
+the mean absolute error of the expected damages (in currency, and as a share of block revenue) and
+the Brier score of the probability of damages, priced with a reference clause (cumulative test at
+``--performance`` %, every unused room night at ``--rate``); then the method chosen per segment and
+lead time, and why. Wire it with :func:`add_parser`, or run :func:`run_backtest`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from app.contract_files import ContractFileError
-from app.engine.projection import BacktestReport, HistoricalBlock, backtest
+from app.engine.projection import BacktestReport, DamagesReference, HistoricalBlock, backtest, method_name
 from app.forecasting import DEFAULT_PRIORS_PATH, load_history, load_priors
 from app.synthetic import synthetic_history
 
@@ -48,12 +52,39 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--folds", type=int, default=10, help="cross-validation folds (default 10)")
     parser.add_argument(
+        "--performance",
+        type=_bounded(Decimal(1), Decimal(100)),
+        default=Decimal(80),
+        metavar="PCT",
+        help="performance %% of the reference clause that prices damages (1-100, default 80)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=_bounded(Decimal("0.01"), Decimal(100_000)),
+        default=Decimal(200),
+        metavar="AMOUNT",
+        help="price of an unused room night in the reference clause (0.01-100000, default 200)",
+    )
+    parser.add_argument(
         "--lead-times",
         type=_lead_times,
         default=DEFAULT_LEAD_TIMES,
         metavar="DAYS",
         help="comma-separated days before arrival (default 60,30,14,0)",
     )
+
+
+def _bounded(low: Decimal, high: Decimal) -> Callable[[str], Decimal]:
+    def parse(text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except ArithmeticError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value.is_finite() or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low}-{high}")
+        return value
+
+    return parse
 
 
 def _lead_times(text: str) -> tuple[int, ...]:
@@ -97,7 +128,8 @@ def handle(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return EXIT_INVALID
-    report = backtest(blocks, priors, args.lead_times, args.folds)
+    reference = DamagesReference(performance_pct=args.performance, rate=args.rate)
+    report = backtest(blocks, priors, args.lead_times, args.folds, reference)
     print(report_text(report, described))
     return EXIT_OK
 
@@ -119,9 +151,22 @@ def report_text(report: BacktestReport, described: str) -> str:
             f"{lead.days_before_arrival:>8}  {lead.blocks:>6}  {_pct(lead.mape_pct):>11}  "
             f"{_pct(lead.block_mape_pct):>16}  {_pct(lead.coverage_pct):>13}"
         )
+    lines += [
+        "",
+        "Damages (reference clause; error of the expected damages against the damages owed, and the",
+        "Brier score of the probability of damages: 0 is perfect, always 50 % scores 0.25):",
+        "",
+        f"{'days out':>8}  {'MAE':>10}  {'MAE / block revenue':>19}  {'Brier':>6}",
+    ]
+    for lead in report.leads:
+        lines.append(
+            f"{lead.days_before_arrival:>8}  {lead.damages_mae.quantize(Decimal('0.01')):>10}  "
+            f"{_pct(lead.damages_mae_pct):>19}  {lead.brier.quantize(Decimal('0.001')):>6}"
+        )
     lines += ["", "Method chosen on the whole history:"]
     for fit in report.choices:
-        lines.append(f"  {fit.segment:<12} {fit.days_before_arrival:>4} days: {fit.method:<16} {fit.reason}")
+        method = method_name(fit.method)
+        lines.append(f"  {fit.segment:<12} {fit.days_before_arrival:>4} days: {method:<21} {fit.reason}")
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -244,7 +244,8 @@ def _serve(args: argparse.Namespace) -> int:
             for path in sorted(Path("contracts").glob("*.yaml")) + sorted(Path("contracts").glob("*.json")):
                 if path.name != "schema.json":
                     documents.append((path, load_document(path)))
-            credentials = load_demo(session, documents)
+            # The demo tells a live story: the samples are placed around today (their files keep their dates).
+            credentials = load_demo(session, documents, today=datetime.now(UTC).date())
             session.commit()
             DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
             DEMO_CREDENTIALS.write_text(

@@ -3,10 +3,11 @@
 Builds a synthetic history (1,000 comparable blocks, app/synthetic.py) and a synthetic portfolio of
 10,000 contracts with their on-the-books snapshots 30 days out, then times
 
-* ``forecast_pickup``: the projection (low / expected / high per night) and the damages of the three
-  scenarios; the portfolio path, target under 2 s for 10,000 contracts on one core; and
-* ``forecast_exposure`` on a sample: the above plus the break-even search, the probability of
-  damages and the reduction rights (per contract).
+* ``forecast_pickup``: the projection (low / expected / high per night), the damages of the three
+  pickup scenarios and the damages outlook (expected, P90, probability over the forecast's 20
+  scenarios); the portfolio path, target under 2 s for 10,000 contracts on one core; and
+* ``forecast_exposure`` on a sample: the above plus the break-even per evaluation mode, what
+  cancelling today would cost and the reduction rights (per contract).
 
 The history's fits (per segment and lead time) are computed once, as a portfolio run would; that
 time is printed separately. Each figure is the median of several runs.

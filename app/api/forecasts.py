@@ -23,7 +23,7 @@ from app.api.schemas import ContractAssessmentPublic, Page
 from app.engine.contract import Segment
 from app.engine.forecast import Exposure, ScenarioDamages
 from app.engine.money import Money
-from app.engine.projection import Method
+from app.engine.projection import Method, method_name
 from app.persistence import repositories as repo
 from app.persistence.records import BlockHistoryRecord
 from app.services import assessments as assessment_service
@@ -50,9 +50,10 @@ class MethodScorePublic(BaseModel):
 
 
 class MethodPublic(BaseModel):
-    """The projection method and why it was chosen (or why the default booking curve applies)."""
+    """The projection method and why it was chosen (or why the default booking pace applies)."""
 
     name: Method
+    label: str = Field(description="The method in words (e.g. booking pace)")
     reason: str
     band_source: str = Field(description="history: the spread of comparable blocks; prior: domain.md's band")
     comparable_blocks: int = Field(description="Comparable blocks with a snapshot at this lead time")
@@ -93,6 +94,27 @@ class BreakEvenPublic(BaseModel):
     still_needed_room_nights: int
 
 
+class BreakEvenSummaryPublic(BaseModel):
+    """The pickup at which room attrition owes nothing."""
+
+    scope: str = Field(
+        description="stay: the clause tests the whole stay, so the total is the figure and the nights "
+        "show one way to split it; night: each night has its own figure"
+    )
+    room_nights: int
+    on_the_books: int
+    still_needed_room_nights: int
+
+
+class OutlookPublic(BaseModel):
+    """Damages over the forecast's equally likely scenarios (the whole total the contract charges)."""
+
+    expected_damages: Money = Field(description="The mean over the scenarios, rounded up to the minor unit")
+    likely_worst_damages: Money = Field(description="The 90th percentile: 9 scenarios in 10 owe no more")
+    probability_of_damages_pct: Decimal
+    scenarios: int
+
+
 class ReductionOptionPublic(BaseModel):
     right: str
     deadline: date
@@ -117,9 +139,17 @@ class ForecastPublic(BaseModel):
     history_blocks: int = Field(description="Finished blocks of this property and segment")
     method: MethodPublic
     projection: ProjectionPublic
-    scenarios: list[ScenarioPublic]
+    scenarios: list[ScenarioPublic] = Field(
+        description="The whole total at the low, expected and high pickup"
+    )
+    outlook: OutlookPublic
     probability_of_damages_pct: Decimal
-    break_even: list[BreakEvenPublic] | None = Field(description="None: even a full block owes damages")
+    cancel_today: Money | None = Field(description="What cancelling on as_of would cost; none: no clause")
+    expected_fnb_spend: Money | None = Field(description="The F&B spend projected for the expected pickup")
+    break_even_total: BreakEvenSummaryPublic | None = Field(
+        description="None: no attrition clause, or even a full block owes room attrition"
+    )
+    break_even: list[BreakEvenPublic] | None = Field(description="Per night; None as for break_even_total")
     reductions: list[ReductionOptionPublic]
     steps: list[str]
 
@@ -134,6 +164,7 @@ def _method(exposure: Exposure) -> MethodPublic:
     fit = exposure.projection.fit
     return MethodPublic(
         name=fit.method,
+        label=method_name(fit.method),
         reason=fit.reason,
         band_source=fit.band_source,
         comparable_blocks=fit.blocks,
@@ -178,7 +209,23 @@ def forecast_public(forecast: service.ContractForecast) -> ForecastPublic:
         method=_method(exposure),
         projection=_projection(exposure),
         scenarios=_scenarios(exposure.scenarios),
+        outlook=OutlookPublic(
+            expected_damages=exposure.outlook.expected,
+            likely_worst_damages=exposure.outlook.likely_worst,
+            probability_of_damages_pct=_tenth(exposure.outlook.probability_pct),
+            scenarios=exposure.outlook.scenarios,
+        ),
         probability_of_damages_pct=_tenth(exposure.probability_of_damages_pct),
+        cancel_today=exposure.cancel_today,
+        expected_fnb_spend=exposure.expected_fnb_spend,
+        break_even_total=None
+        if exposure.break_even is None
+        else BreakEvenSummaryPublic(
+            scope="stay" if exposure.break_even.is_over_stay else "night",
+            room_nights=exposure.break_even.room_nights,
+            on_the_books=exposure.break_even.on_the_books,
+            still_needed_room_nights=exposure.break_even.still_needed_room_nights,
+        ),
         break_even=None
         if exposure.break_even is None
         else [
@@ -189,7 +236,7 @@ def forecast_public(forecast: service.ContractForecast) -> ForecastPublic:
                 break_even_room_nights=n.break_even_room_nights,
                 still_needed_room_nights=n.still_needed_room_nights,
             )
-            for n in exposure.break_even
+            for n in exposure.break_even.nights
         ],
         reductions=[
             ReductionOptionPublic(
@@ -233,9 +280,12 @@ class ExposureRowPublic(BaseModel):
     block_room_nights: int
     on_the_books_room_nights: int
     projected_room_nights: RangePublic
-    damages: MoneyRangePublic
+    damages: MoneyRangePublic = Field(description="The whole total at the low, expected and high pickup")
+    expected_damages: Money = Field(description="The mean over the forecast's scenarios")
+    likely_worst_damages: Money = Field(description="The 90th percentile over the scenarios")
     probability_of_damages_pct: Decimal
     method: Method
+    method_label: str
 
 
 class NotForecastPublic(BaseModel):
@@ -276,8 +326,11 @@ def _row(row: service.PortfolioRow) -> ExposureRowPublic:
             low=_tenth(projection.low), expected=_tenth(projection.expected), high=_tenth(projection.high)
         ),
         damages=MoneyRangePublic(low=low.damages, expected=expected.damages, high=high.damages),
+        expected_damages=exposure.outlook.expected,
+        likely_worst_damages=exposure.outlook.likely_worst,
         probability_of_damages_pct=_tenth(exposure.probability_of_damages_pct),
         method=projection.fit.method,
+        method_label=method_name(projection.fit.method),
     )
 
 

@@ -6,12 +6,22 @@ Methods, each a share of the block or of the pickup so that blocks of different 
   with the pickup still to come measured as a share of each block;
 * **multiplicative** ``F = OTB_t · mean(final / OTB_t)``;
 * **historical wash** ``F = B · (1 − mean wash)``, the wash being ``1 − final / B``;
-* **booking curve** ``F = OTB_t / c(t)``, where ``c(t)`` is the segment prior's share of the final pickup
-  that is on the books ``t`` days out. It is the default when the history is too thin.
+* **booking pace** (the default when the history is too thin): the pace estimate ``OTB_t / c(t)``, where
+  ``c(t)`` is the segment prior's share of the final pickup on the books ``t`` days out, weighted
+  against the wash prior ``B · (1 − wash)`` by its credibility ``Z = min(1, c(t))``:
+  ``F = Z · OTB_t / c(t) + (1 − Z) · B · (1 − wash)``, which is ``OTB_t + (1 − c(t)) · B · (1 − wash)``
+  far from arrival (the Bornhuetter-Ferguson estimate of actuarial reserving). Far out, when little
+  is booked, the prior carries the forecast instead of a division by a small share.
 
 With enough comparable blocks the method with the lowest leave-one-out error (MAPE) is chosen, and the
 band is the central ``band_coverage_pct`` of the leave-one-out residuals of that method. Otherwise the
 prior band applies: ± ``band_pct(t)`` of the remaining pickup (block − OTB).
+
+Every projected night is bounded: never below what is on the books less the no-shows the segment
+supports (the lowest final / on-the-books ratio seen in its comparable history at that lead time, else
+the prior booking curve's excess over 100 % on arrival), never above the block plus the over-pickup
+the segment supports (the largest seen in its comparable history, else the prior's
+``over_pickup_pct``).
 """
 
 from __future__ import annotations
@@ -19,9 +29,9 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
@@ -45,6 +55,24 @@ class Method(StrEnum):
     HISTORICAL_WASH = "historical_wash"
     BOOKING_CURVE = "booking_curve"
     BLOCK = "block"
+
+
+#: The methods in words, as planners read them.
+METHOD_NAMES = {
+    Method.ADDITIVE: "additive pickup",
+    Method.MULTIPLICATIVE: "multiplicative pickup",
+    Method.HISTORICAL_WASH: "historical wash",
+    Method.BOOKING_CURVE: "booking pace",
+    Method.BLOCK: "the full block",
+}
+
+#: Scenario count: the history's residuals and the prior band are read at this many quantiles.
+SCENARIOS = 20
+
+
+def method_name(method: Method) -> str:
+    """The method in words (``booking pace``, not its identifier)."""
+    return METHOD_NAMES[method]
 
 
 #: The methods fitted on history, in the order that breaks ties (simplest first).
@@ -124,6 +152,8 @@ class SegmentPrior(EngineModel):
     booking_curve: Annotated[tuple[CurvePoint, ...], AT_LEAST_ONE]
     wash_pct: Pct
     band: Annotated[tuple[CurvePoint, ...], AT_LEAST_ONE]
+    #: How far final pickup may exceed the block without history that shows more (a few per cent).
+    over_pickup_pct: Annotated[Decimal, Field(ge=0, le=50, allow_inf_nan=False)] = Decimal(3)
     source: str = Field(default="", max_length=1000)
 
     @model_validator(mode="after")
@@ -132,12 +162,19 @@ class SegmentPrior(EngineModel):
         _check_curve(self.band, "band")
         return self
 
+    def share_on_the_books(self, days: int) -> Decimal:
+        """The booking curve at ``days`` before arrival: the share (pct) of the final pickup on the books."""
+        return _curve_at(self.booking_curve, days)
+
 
 class ForecastPriors(EngineModel):
     """Segment priors and the rules that decide when history is enough (configurable data)."""
 
     min_history_blocks: Annotated[int, Field(ge=3, le=10_000)] = 10
     band_coverage_pct: Annotated[Decimal, Field(gt=0, lt=100)] = Decimal(80)
+    #: Expected F&B spend, before it is recorded, as a share of the F&B minimum at full attendance;
+    #: spend follows the projected attendance (final pickup / block).
+    fnb_spend_pct: Annotated[Decimal, Field(ge=0, le=200, allow_inf_nan=False)] = Decimal(100)
     segments: Mapping[Segment, SegmentPrior]
     source: str = Field(default="", max_length=1000)
 
@@ -182,8 +219,14 @@ class LeadFit:
     low_share: Decimal = ZERO
     high_share: Decimal = ZERO
     band_pct: Decimal = ZERO
-    #: The segment prior's wash (a share of the block), for a block with nothing on the books yet.
+    #: The segment prior's wash (a share of the block), weighed against the booking pace.
     prior_wash: Decimal = ZERO
+    #: The largest final pickup above the block the segment supports, as a share of the block.
+    over_pickup: Decimal = Decimal("0.03")
+    #: The lowest final pickup as a share of what is on the books: what is booked less the no-shows the
+    #: segment supports (the lowest final / on the books in its history at this lead time, else the
+    #: prior booking curve's excess over 100 % on arrival).
+    floor_share: Decimal = ONE
 
 
 def quantile(ordered: Sequence[Decimal], probability: Decimal) -> Decimal:
@@ -195,8 +238,14 @@ def quantile(ordered: Sequence[Decimal], probability: Decimal) -> Decimal:
     return ordered[low] + (ordered[low + 1] - ordered[low]) * (position - low)
 
 
-def predict(method: Method, parameter: Decimal, on_the_books: Decimal, block: Decimal) -> Decimal:
-    """The expected final pickup by ``method`` with its fitted ``parameter`` (never below zero)."""
+def predict(
+    method: Method, parameter: Decimal, on_the_books: Decimal, block: Decimal, wash: Decimal = ZERO
+) -> Decimal:
+    """The expected final pickup by ``method`` with its fitted ``parameter`` (never below zero).
+
+    For the booking pace, ``parameter`` is the share ``c`` on the books and ``wash`` the prior wash:
+    the pace estimate ``OTB / c`` weighted by its credibility ``Z = min(1, c)`` against ``B · (1 − wash)``.
+    """
     if method is Method.ADDITIVE:
         value = on_the_books + parameter * block
     elif method is Method.MULTIPLICATIVE:
@@ -204,10 +253,47 @@ def predict(method: Method, parameter: Decimal, on_the_books: Decimal, block: De
     elif method is Method.HISTORICAL_WASH:
         value = block * (ONE - parameter)
     elif method is Method.BOOKING_CURVE:
-        value = on_the_books / parameter
+        credibility = min(ONE, parameter)
+        value = credibility * on_the_books / parameter + (ONE - credibility) * block * (ONE - wash)
     else:
         value = block
     return max(ZERO, value)
+
+
+@dataclass(frozen=True, slots=True)
+class NightBounds:
+    """One night's projection before the band: the expected final pickup, its bounds, and the room
+    nights one unit of shock moves it (the block for history residuals, the prior band's half-width)."""
+
+    floor: Decimal
+    cap: Decimal
+    expected: Decimal
+    spread: Decimal
+
+    def outcome(self, shock: Decimal) -> Decimal:
+        """The final pickup under ``shock``, within the bounds."""
+        return min(self.cap, max(self.floor, self.expected + shock * self.spread))
+
+
+def night_bounds(fit: LeadFit, on_the_books: Decimal, block: Decimal) -> NightBounds:
+    """Bound one night (domain.md §6): never below what is on the books less the segment's usual
+    no-shows, never above the block plus the over-pickup the segment supports (or what is already on
+    the books, if more)."""
+    floor = on_the_books * fit.floor_share
+    cap = max(floor, block * (ONE + fit.over_pickup))
+    expected = min(cap, max(floor, predict(fit.method, fit.parameter, on_the_books, block, fit.prior_wash)))
+    if fit.band_source == "history":
+        spread = block
+    else:
+        spread = fit.band_pct * max(ZERO, block - on_the_books) / HUNDRED
+    return NightBounds(floor, cap, expected, spread)
+
+
+def band_shocks(fit: LeadFit) -> tuple[Decimal, Decimal]:
+    """The low and high shocks of the band (the central ``band_coverage_pct``)."""
+    if fit.band_source == "history":
+        return min(ZERO, fit.low_share), max(ZERO, fit.high_share)
+    return -ONE, ONE
 
 
 def _observations(method: Method, rows: Sequence[tuple[Decimal, Decimal, Decimal]]) -> list[Decimal | None]:
@@ -269,7 +355,7 @@ def fit_lead(
         trials = [trial for method in HISTORY_METHODS if (trial := _trial(method, rows)) is not None]
         best = min(trials, key=lambda trial: trial.mape)
         others = ", ".join(
-            f"{trial.method.replace('_', ' ')} {_pct(trial.mape)}" for trial in trials if trial is not best
+            f"{method_name(trial.method)} {_pct(trial.mape)}" for trial in trials if trial is not best
         )
         return LeadFit(
             segment=segment,
@@ -277,7 +363,7 @@ def fit_lead(
             method=best.method,
             parameter=best.parameter,
             reason=(
-                f"{best.method.replace('_', ' ')} has the lowest leave-one-out error over {len(rows)} "
+                f"{method_name(best.method)} has the lowest leave-one-out error over {len(rows)} "
                 f"comparable {segment} blocks at {days} days: MAPE {_pct(best.mape)}"
                 + (f" (vs {others})" if others else "")
                 + "."
@@ -285,14 +371,20 @@ def fit_lead(
             blocks=len(rows),
             scores=tuple(MethodScore(trial.method, trial.mape, len(rows)) for trial in trials),
             band_source="history",
-            shocks=best.residuals,
+            shocks=_grid(best.residuals),
             low_share=quantile(best.residuals, tail),
             high_share=quantile(best.residuals, ONE - tail),
+            prior_wash=priors.prior(segment).wash_pct / HUNDRED,
+            over_pickup=max((final / block - ONE for block, _, final in rows), default=ZERO).max(ZERO),
+            floor_share=min(
+                (final / otb for _, otb, final in rows if otb), default=_floor_share(priors.prior(segment))
+            ).min(ONE),
         )
     prior = priors.prior(segment)
     share = _curve_at(prior.booking_curve, days)
     band = _curve_at(prior.band, days)
     z_edge = normal_quantile(ONE - tail)
+    credibility = min(HUNDRED, share)
     return LeadFit(
         segment=segment,
         days_before_arrival=days,
@@ -300,9 +392,10 @@ def fit_lead(
         parameter=share / HUNDRED,
         reason=(
             f"only {len(rows)} comparable {segment} blocks at {days} days "
-            f"({priors.min_history_blocks} needed): the default booking curve, with "
-            f"{pct_text(share.normalize())} of the final pickup on the books, and a band of "
-            f"± {pct_text(band.normalize())} of the remaining pickup."
+            f"({priors.min_history_blocks} needed): the default booking pace, with {_pct(share)} of the "
+            f"final pickup on the books by now, weighted {_pct(credibility)} against the segment's usual "
+            f"wash of {_pct(prior.wash_pct)} (weighted {_pct(HUNDRED - credibility)}), and a band of "
+            f"± {_pct(band)} of the remaining pickup."
         ),
         blocks=len(rows),
         scores=(),
@@ -311,28 +404,26 @@ def fit_lead(
         shocks=tuple(z / z_edge for z in _standard_scenarios()),
         band_pct=band,
         prior_wash=prior.wash_pct / HUNDRED,
+        over_pickup=prior.over_pickup_pct / HUNDRED,
+        floor_share=_floor_share(prior),
     )
 
 
-def _without_pickup(fit: LeadFit) -> LeadFit:
-    """The prior fit for a block with nothing on the books: a booking curve scales what is booked, so
-    from zero it would forecast zero (and the largest damages); the segment's usual wash is the better
-    guess until the first rooms are booked (domain.md §6, historical wash)."""
-    wash = pct_text((fit.prior_wash * HUNDRED).normalize())
-    return replace(
-        fit,
-        method=Method.HISTORICAL_WASH,
-        parameter=fit.prior_wash,
-        reason=(
-            f"nothing is on the books yet at {fit.days_before_arrival} days, so the booking curve has "
-            f"nothing to scale: the {fit.segment} segment's usual wash of {wash} is applied to the block, "
-            f"with a band of ± {pct_text(fit.band_pct.normalize())} of the remaining pickup."
-        ),
-    )
+def _floor_share(prior: SegmentPrior) -> Decimal:
+    """What is on the books that shows up: ``1 / c(0)`` where the curve ends above 100 % on arrival."""
+    return HUNDRED / max(HUNDRED, _curve_at(prior.booking_curve, 0))
+
+
+def _grid(ordered: Sequence[Decimal]) -> tuple[Decimal, ...]:
+    """At most :data:`SCENARIOS` equally likely quantiles of sorted ``ordered`` (all of them if fewer)."""
+    if len(ordered) <= SCENARIOS:
+        return tuple(ordered)
+    return tuple(quantile(ordered, (Decimal(k) + Decimal("0.5")) / SCENARIOS) for k in range(SCENARIOS))
 
 
 def _pct(value: Decimal) -> str:
-    return pct_text(value.quantize(Decimal("0.1")))
+    """A percentage for a sentence: one decimal, no trailing zero (``20.7 %``, ``25 %``)."""
+    return pct_text(value.quantize(Decimal("0.1")).normalize())
 
 
 class History:
@@ -364,6 +455,12 @@ class NightProjection:
     low: Decimal
     expected: Decimal
     high: Decimal
+    #: The bounds and the room nights per unit of shock (see :class:`NightBounds`).
+    bounds: NightBounds | None = None
+
+    def outcome(self, shock: Decimal) -> Decimal:
+        """This night's final pickup in the scenario ``shock``."""
+        return self.expected if self.bounds is None else self.bounds.outcome(shock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,9 +474,13 @@ class PickupProjection:
     expected: Decimal
     high: Decimal
     block_room_nights: int
-    #: Scenario shocks as a share of each night's block, sorted (for the probability of damages).
+    #: Equally likely scenario shocks, sorted: each gives a final pickup per night (``outcome``).
     shocks: tuple[Decimal, ...]
     steps: tuple[str, ...] = field(default=())
+
+    def scenario(self, shock: Decimal) -> tuple[Decimal, ...]:
+        """The final pickup of every night in the scenario ``shock`` (each within its bounds)."""
+        return tuple(night.outcome(shock) for night in self.nights)
 
 
 def project_pickup(
@@ -388,42 +489,32 @@ def project_pickup(
     """Project final pickup per night of ``block`` from ``on_the_books`` with ``fit`` (domain.md §6).
 
     The method's parameter applies to each night; the band is the history's residual quantiles times
-    the night's block, or the prior band times the night's remaining pickup. ``low ≤ expected ≤ high``
-    and none is below zero.
+    the night's block, or the prior band times the night's remaining pickup. Every figure is between
+    what is on the books and the block plus the supported over-pickup, and ``low ≤ expected ≤ high``.
     """
-    if fit.method is Method.BOOKING_CURVE and not any(on_the_books.get(night, 0) for night in block):
-        fit = _without_pickup(fit)
+    low_shock, high_shock = band_shocks(fit)
     nights: list[NightProjection] = []
     low_total = expected_total = high_total = ZERO
     for night in sorted(block):
         rooms = block[night]
         booked = on_the_books.get(night, 0)
-        size = Decimal(rooms)
-        expected = predict(fit.method, fit.parameter, Decimal(booked), size)
-        if fit.band_source == "history":
-            low = min(expected, max(ZERO, expected + fit.low_share * size))
-            high = max(expected, expected + fit.high_share * size)
-        else:
-            half = fit.band_pct * max(0, rooms - booked) / HUNDRED
-            low = max(ZERO, expected - half)
-            high = expected + half
-        nights.append(NightProjection(night, rooms, booked, low, expected, high))
+        bounds = night_bounds(fit, Decimal(booked), Decimal(rooms))
+        low = bounds.outcome(low_shock)
+        high = bounds.outcome(high_shock)
+        nights.append(NightProjection(night, rooms, booked, low, bounds.expected, high, bounds))
         low_total += low
-        expected_total += expected
+        expected_total += bounds.expected
         high_total += high
     total_block = sum(block.values())
-    shocks = fit.shocks
-    if fit.band_source == "prior":
-        booked_total = sum(min(on_the_books.get(n, 0), rooms) for n, rooms in block.items())
-        scale = fit.band_pct * (total_block - booked_total) / HUNDRED / max(total_block, 1)
-        shocks = tuple(shock * scale for shock in shocks)
-    method = fit.method.replace("_", " ")
+    cap_pct = _pct(fit.over_pickup * HUNDRED)
     steps = (
-        f"{method.capitalize()} projection at {fit.days_before_arrival} days: {fit.reason}",
+        f"{method_name(fit.method).capitalize()} projection at {fit.days_before_arrival} days: {fit.reason}",
         f"{sum(on_the_books.get(n, 0) for n in block)} room nights on the books of a {total_block} "
         f"room-night block → expected {quantity_text(expected_total.quantize(Decimal('0.1')))}, "
         f"band {quantity_text(low_total.quantize(Decimal('0.1')))}"
-        f"–{quantity_text(high_total.quantize(Decimal('0.1')))} ({fit.band_source}).",
+        f"–{quantity_text(high_total.quantize(Decimal('0.1')))} "
+        f"({'the spread of comparable blocks' if fit.band_source == 'history' else 'the published band'}); "
+        f"each night stays between what is on the books and the block plus {cap_pct}.",
     )
     return PickupProjection(
         days_before_arrival=fit.days_before_arrival,
@@ -433,7 +524,7 @@ def project_pickup(
         expected=expected_total,
         high=high_total,
         block_room_nights=total_block,
-        shocks=shocks,
+        shocks=fit.shocks,
         steps=steps,
     )
 
@@ -450,6 +541,26 @@ class LeadBacktest:
     mape_pct: Decimal
     block_mape_pct: Decimal
     coverage_pct: Decimal
+    #: Mean absolute error of the expected damages under the reference clause, in rate units.
+    damages_mae: Decimal = ZERO
+    #: The same error as a share of each block's revenue (pct), averaged.
+    damages_mae_pct: Decimal = ZERO
+    #: Brier score of the probability of damages (0 is perfect; always saying 50 % scores 0.25).
+    brier: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class DamagesReference:
+    """The clause a backtest prices damages with, since a history holds blocks, not contracts: a
+    cumulative test at ``performance_pct``, minimum rounded up, every unused room night at ``rate``."""
+
+    performance_pct: Decimal = Decimal(80)
+    rate: Decimal = Decimal(200)
+
+    def damages(self, block: Decimal, final: Decimal) -> Decimal:
+        minimum = (block * self.performance_pct / HUNDRED).to_integral_value(rounding=ROUND_CEILING)
+        rooms = final.to_integral_value(rounding=ROUND_HALF_UP)
+        return max(ZERO, minimum - rooms) * self.rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,11 +576,15 @@ def backtest(
     priors: ForecastPriors,
     lead_times: Sequence[int] = (60, 30, 14, 0),
     folds: int = 10,
+    reference: DamagesReference = DamagesReference(),
 ) -> BacktestReport:
     """``folds``-fold cross-validation: each block is forecast from the history without its fold.
 
     Block ``i`` is in fold ``i mod folds``; the forecast goes through the same :class:`History` the
-    exposure forecast uses. MAPE counts blocks with a final pickup above zero.
+    exposure forecast uses. MAPE counts blocks with a final pickup above zero. Damages are priced with
+    ``reference`` over the forecast's scenarios, as the exposure forecast prices a contract's: the
+    error of their mean against the damages of the actual final pickup, and the Brier score of the
+    share of scenarios that owe anything against whether anything was owed.
     """
     if folds < 2:
         raise ValueError(f"a backtest needs at least 2 folds, not {folds}")
@@ -477,23 +592,26 @@ def backtest(
     leads: list[LeadBacktest] = []
     for days in lead_times:
         count = judged = covered = 0
-        errors = block_errors = ZERO
+        errors = block_errors = damages_errors = damages_shares = brier = ZERO
         for index, block in enumerate(blocks):
             otb = block.on_the_books_at(days)
             if otb is None:
                 continue
             fit = histories[index % folds].fit(block.segment, days)
             size = Decimal(block.block_room_nights)
-            expected = predict(fit.method, fit.parameter, otb, size)
-            if fit.band_source == "history":
-                low = min(expected, max(ZERO, expected + fit.low_share * size))
-                high = max(expected, expected + fit.high_share * size)
-            else:
-                half = fit.band_pct * max(ZERO, size - otb) / HUNDRED
-                low, high = max(ZERO, expected - half), expected + half
+            bounds = night_bounds(fit, otb, size)
+            low_shock, high_shock = band_shocks(fit)
+            expected, low, high = bounds.expected, bounds.outcome(low_shock), bounds.outcome(high_shock)
             final = Decimal(block.final_room_nights)
             count += 1
             covered += low <= final <= high
+            outcomes = [reference.damages(size, bounds.outcome(shock)) for shock in fit.shocks]
+            expected_damages = sum(outcomes, ZERO) / len(outcomes)
+            chance = Decimal(sum(1 for value in outcomes if value > 0)) / len(outcomes)
+            actual = reference.damages(size, final)
+            damages_errors += abs(expected_damages - actual)
+            damages_shares += abs(expected_damages - actual) * HUNDRED / (size * reference.rate)
+            brier += (chance - (ONE if actual > 0 else ZERO)) ** 2
             if final:
                 judged += 1
                 errors += abs(expected - final) / final
@@ -505,6 +623,9 @@ def backtest(
                 mape_pct=errors * HUNDRED / judged if judged else ZERO,
                 block_mape_pct=block_errors * HUNDRED / judged if judged else ZERO,
                 coverage_pct=Decimal(covered) * HUNDRED / count if count else ZERO,
+                damages_mae=damages_errors / count if count else ZERO,
+                damages_mae_pct=damages_shares / count if count else ZERO,
+                brier=brier / count if count else ZERO,
             )
         )
     whole = History(blocks, priors)

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from app.charts import ChartLabels, ChartNight, pickup_chart_svg
 from app.engine.contract import Contract, EvaluationMode
-from app.engine.forecast import Exposure, ReductionOption, ScenarioDamages
+from app.engine.forecast import OVER_STAY_MODES, Exposure, ReductionOption, ScenarioDamages
 from app.engine.projection import Method, NightProjection
 from app.engine.results import Assessment, NightResult
 from app.pdf.i18n import invoice_language, number_locale, translations
@@ -108,6 +108,10 @@ class ForecastSection:
     band: str
     scenarios: tuple[ScenarioRow, ...]
     probability: str
+    #: Expected damages (the mean over the scenarios) and the likely worst (their 90th percentile).
+    outlook: str
+    #: What cancelling on the report's date would cost ("" without a cancellation clause).
+    cancel_today: str
     break_even_note: str
     reductions: tuple[ReductionRow, ...]
 
@@ -235,7 +239,10 @@ def _nights(
     projected: dict[date, NightProjection] = (
         {n.night: n for n in exposure.projection.nights} if exposure is not None else {}
     )
-    break_even = {n.night: n for n in exposure.break_even} if exposure and exposure.break_even else {}
+    even_all = exposure.break_even if exposure is not None else None
+    # A test over the whole stay has one break-even and one shortfall: the total row shows them.
+    over_stay = contract.attrition is not None and contract.attrition.evaluation_mode in OVER_STAY_MODES
+    break_even = {n.night: n for n in even_all.nights} if even_all and not over_stay else {}
     # Without a room test (no attrition clause, or a cancellation), the block after reductions stands.
     block_by_night: dict[date, int] = defaultdict(int)
     for (night, _room_type), count in contract.rooms_after_reductions(assessment.as_of).items():
@@ -263,7 +270,11 @@ def _nights(
                 block=fmt.quantity(block),
                 minimum=fmt.quantity(minimum) if minimum is not None else DASH,
                 pickup=fmt.quantity(pickup) if pickup is not None else DASH,
-                shortfall=fmt.quantity(result.shortfall_room_nights) if result is not None else DASH,
+                shortfall=(
+                    fmt.quantity(result.shortfall_room_nights)
+                    if result is not None and not over_stay
+                    else DASH
+                ),
                 expected=fmt.quantity(_whole(forecast.expected)) if forecast is not None else DASH,
                 band=(
                     f"{fmt.quantity(_whole(forecast.low))}{DASH}{fmt.quantity(_whole(forecast.high))}"
@@ -315,12 +326,8 @@ def _totals(
             if scenarios
             else DASH
         ),
-        break_even=(
-            fmt.quantity(sum(n.break_even_room_nights for n in nights_even)) if nights_even else DASH
-        ),
-        still_needed=(
-            fmt.quantity(sum(n.still_needed_room_nights for n in nights_even)) if nights_even else DASH
-        ),
+        break_even=fmt.quantity(nights_even.room_nights) if nights_even else DASH,
+        still_needed=fmt.quantity(nights_even.still_needed_room_nights) if nights_even else DASH,
     )
 
 
@@ -349,7 +356,11 @@ def _forecast(
         band = _(
             "Method: {method} (too few comparable past blocks at this lead time: {blocks}); the band is "
             "± {band} of the pickup still to come."
-        ).format(method=method, blocks=fmt.quantity(fit.blocks), band=fmt.pct(fit.band_pct.normalize()))
+        ).format(
+            method=method,
+            blocks=fmt.quantity(fit.blocks),
+            band=fmt.pct(fit.band_pct.quantize(Decimal("0.1")).normalize()),
+        )
     by_name = {s.scenario: s for s in exposure.scenarios}
     return ForecastSection(
         as_of=ngettext(
@@ -365,9 +376,24 @@ def _forecast(
             if (s := by_name.get(name)) is not None
         ),
         probability=fmt.pct(exposure.probability_of_damages_pct.quantize(Decimal("0.1"))),
+        outlook=_(
+            "Expected damages (the average over {count} equally likely outcomes): {expected}. In 9 "
+            "outcomes out of 10 the group owes no more than {worst}."
+        ).format(
+            count=fmt.quantity(exposure.outlook.scenarios),
+            expected=fmt.money(exposure.outlook.expected),
+            worst=fmt.money(exposure.outlook.likely_worst),
+        ),
+        cancel_today=(
+            _("If the group cancelled on {date}, it would owe {amount}.").format(
+                date=fmt.long_date(exposure.as_of), amount=fmt.money(exposure.cancel_today)
+            )
+            if exposure.cancel_today is not None
+            else ""
+        ),
         break_even_note=(
             ""
-            if exposure.break_even is not None
+            if exposure.break_even is not None or contract.attrition is None
             else _("Even a full block owes damages: no pickup reaches break-even.")
         ),
         reductions=tuple(_reduction(contract, option, fmt, _) for option in exposure.reductions),

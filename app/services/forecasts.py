@@ -32,6 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Protocol, Self
 
+from babel.dates import format_date
+from babel.numbers import format_percent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -39,8 +41,17 @@ from sqlmodel import Session
 from app.contract_files import ContractFileError, _parse_json, _validate
 from app.engine import Actuals, Assessment, EngineError, assess
 from app.engine.actuals import PickupEntry
-from app.engine.contract import Contract, CreditedSources, EngineModel, PickupSource, RoomCount, Segment
+from app.engine.contract import (
+    Contract,
+    CreditedSources,
+    EngineModel,
+    PickupSource,
+    ReductionBasis,
+    RoomCount,
+    Segment,
+)
 from app.engine.forecast import Exposure, NightCount, PickupSnapshot, allocate, forecast_exposure
+from app.engine.money import Money, NonNegativeMoney
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
 from app.forecasting import DEFAULT_PRIORS_PATH, load_priors
 from app.persistence import history_repository as history_repo
@@ -72,6 +83,7 @@ CURVE_LEAD_TIMES = (60, 30, 14, 0)
 #: The engine's longest lead time (ten years).
 MAX_LEAD_DAYS = 3650
 MAX_IMPORT_BLOCKS = 10_000
+ZERO = Decimal(0)
 
 
 # --- inputs of the engine --------------------------------------------------------------------------
@@ -263,8 +275,14 @@ def forecast_contract(
     days = (terms.arrival_date - day).days
     blocks = _historical(history_repo.history_blocks(session, [record.property_id], segment), record.id)
     history = History(blocks, forecast_priors())
+    recorded = actuals_as_of(session, stored, day)
     exposure = _engine(
-        forecast_exposure, _with_segment(terms, segment), _snapshot(days, on_the_books(terms, rows)), history
+        lambda: forecast_exposure(
+            _with_segment(terms, segment),
+            _snapshot(days, on_the_books(terms, rows)),
+            history,
+            recorded=recorded,
+        )
     )
     return ContractForecast(record, stored.version.version, terms, segment, day, days, len(blocks), exposure)
 
@@ -302,11 +320,15 @@ class WhatIfRequest(BaseModel):
         default=None, max_length=20_000, description="Entries as in a pickup report (POST …/pickup)"
     )
     reduction: AssumedReduction | None = None
+    fnb_spend: NonNegativeMoney | None = Field(
+        default=None,
+        description="An expected F&B spend (net of tax and service charge) in place of the spend recorded",
+    )
 
     @model_validator(mode="after")
     def _an_assumption(self) -> Self:
-        if self.pickup is None and self.reduction is None:
-            raise ValueError("give pickup, reduction or both")
+        if self.pickup is None and self.reduction is None and self.fnb_spend is None:
+            raise ValueError("give pickup, reduction, fnb_spend or any of them together")
         return self
 
 
@@ -324,6 +346,8 @@ def what_if(session: Session, principal: Principal, contract_id: int, body: Any)
     actuals = actuals_as_of(session, stored, day)
     if request.pickup is not None:
         actuals = _assumed_pickup(stored, terms, actuals, request.pickup, day)
+    if request.fnb_spend is not None:
+        actuals = _assumed_fnb(terms, actuals, request.fnb_spend)
     assessment: Assessment = _engine(assess, terms, actuals, day)
     return ContractAssessment(stored.record.id, stored.version.version, day, assessment)
 
@@ -362,10 +386,30 @@ def _assumed_pickup(
     return Actuals.model_validate(data, strict=False)
 
 
+def _assumed_fnb(terms: Contract, actuals: Actuals, spend: Money) -> Actuals:
+    """The recorded spend replaced by one expected amount, in a category the F&B clause counts."""
+    if terms.fnb is None:
+        raise InvalidInputError(
+            "the contract has no F&B minimum",
+            [Problem("fnb_spend", "the contract has no F&B minimum, so F&B spend changes nothing")],
+        )
+    data = actuals.model_dump(exclude={"fnb_spend"})
+    data["fnb_spend"] = [{"category": min(terms.fnb.counted_categories), "amount": spend}]
+    return Actuals.model_validate(data, strict=False)
+
+
 def _reduced(terms: Contract, assumed: AssumedReduction, day: date) -> Contract:
+    """``terms`` with the assumed reduction added. Reductions recorded with a notice after ``day`` have
+    not happened as of ``day``, so they are left out: they do not use up a right as of that date."""
     notice = assumed.notice_date or day
+    cells: list[dict[str, Any]]
     if assumed.pct is not None:
-        current = sorted((key, rooms) for key, rooms in terms.rooms_after_reductions(notice).items() if rooms)
+        before = terms.model_copy(
+            update={"reductions": tuple(r for r in terms.reductions if r.notice_date <= day)}
+        )
+        current = sorted(
+            (key, rooms) for key, rooms in before.rooms_after_reductions(notice).items() if rooms
+        )
         size = int((assumed.pct * sum(rooms for _, rooms in current) / 100).to_integral_value(ROUND_FLOOR))
         if size == 0:
             raise InvalidInputError(
@@ -382,19 +426,66 @@ def _reduced(terms: Contract, assumed: AssumedReduction, day: date) -> Contract:
         assert assumed.cells is not None
         cells = [cell.model_dump() for cell in assumed.cells]
     data = terms.model_dump(exclude_unset=True)
-    index = len(terms.reductions)
-    data["reductions"] = [
-        *(r.model_dump() for r in terms.reductions),
-        {"notice_date": notice, "cells": cells},
-    ]
+    known = [r.model_dump() for r in terms.reductions if r.notice_date <= day]
+    index = len(known)
+    data["reductions"] = [*known, {"notice_date": notice, "cells": cells}]
     try:
         return Contract.model_validate(data, strict=False)
     except ValidationError as error:
         own = re.compile(rf"^reductions\[{index}\]")
+        size = sum(int(cell["rooms"]) for cell in cells)
         raise InvalidInputError(
             "the reduction does not fit the contract",
-            [Problem(own.sub("reduction", p.field), p.message) for p in validation_problems(error)],
+            [
+                Problem(
+                    own.sub("reduction", p.field),
+                    _beyond_rights(terms, day, notice, size)
+                    if own.sub("reduction", p.field) == "reduction"
+                    else p.message,
+                )
+                for p in validation_problems(error)
+            ],
         ) from None
+
+
+def _beyond_rights(terms: Contract, day: date, notice: date, size: int) -> str:
+    """Why a reduction of ``size`` room nights notified on ``notice`` is refused, in the planner's words:
+    each right in force then, its limit, what reductions notified by ``day`` have used of it, what is left."""
+    locale = terms.property.locale
+    original = sum(cell.rooms for cell in terms.block)
+    current = sum(terms.rooms_after_reductions(day).values())
+    used = original - current
+
+    def when(value: date) -> str:
+        return format_date(value, "medium", locale=locale)
+
+    def share(value: Decimal) -> str:
+        return format_percent(value / 100, "#,##0.#%", locale=locale)
+
+    parts = []
+    for right in terms.reduction_rights:
+        deadline = right.deadline(terms.arrival_date)
+        if notice > deadline:
+            continue
+        basis = original if right.basis is ReductionBasis.ORIGINAL else current
+        limit = int(right.max_pct * basis / 100)
+        taken = used if right.basis is ReductionBasis.ORIGINAL else 0
+        left = max(0, limit - taken)
+        parts.append(
+            f"{right.name or 'the reduction right'} allows up to {share(right.max_pct)} of the "
+            f"{'original' if right.basis is ReductionBasis.ORIGINAL else 'current'} block ({limit} room "
+            f"nights) until {when(deadline)}"
+            + (f", of which {taken} are already used by reductions notified by {when(day)}" if taken else "")
+            + f": at most {left} more room nights ({share(Decimal(left) * 100 / basis if basis else ZERO)} "
+            "of that block)"
+        )
+    if not parts:
+        return f"No reduction right is in force on {when(notice)}, so the block cannot be reduced then."
+    return (
+        f"A reduction of {size} room nights on {when(notice)} is more than the contract allows: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 # --- the portfolio ---------------------------------------------------------------------------------
@@ -420,7 +511,7 @@ class PortfolioRow:
 
     @property
     def expected_damages(self) -> Decimal:
-        return self.exposure.scenarios[1].damages.amount
+        return self.exposure.outlook.expected.amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +605,9 @@ def portfolio_exposure(
         # list does not show them (the contract's own forecast does).
         contract = _with_segment(terms, segment).model_copy(update={"reduction_rights": ()})
         try:
-            exposure = forecast_exposure(contract, _snapshot(days, booked), histories[record.property_id])
+            exposure = forecast_exposure(
+                contract, _snapshot(days, booked), histories[record.property_id], with_break_even=False
+            )
         except EngineError as error:
             skipped.append(NotForecast(record.id, record.reference, str(error)))
             continue

@@ -8,9 +8,12 @@ the cut-off date.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from app.services import actuals as actuals_service
 from app.services import auth, contracts
 from app.services.auth import Access, Principal
 from app.services.errors import InvalidInputError, Problem
+from app.services.forecasts import forecast_priors
 
 IMPORTER = Principal("import", None, can_write=True, is_admin=True)
 
@@ -140,10 +144,18 @@ class DemoCredentials:
     api_key: str
 
 
-def load_demo(session: Session, documents: list[tuple[Path, ContractDocument]]) -> DemoCredentials:
-    """Sample contracts, a demo administrator and an API key for every demo property."""
-    for _, document in documents:
-        import_document(session, document)
+def load_demo(
+    session: Session, documents: list[tuple[Path, ContractDocument]], today: date | None = None
+) -> DemoCredentials:
+    """Sample contracts, a demo administrator and an API key for every demo property.
+
+    With ``today``, the samples are placed around it (:func:`place_demo`) so that the demo tells a
+    live story; without, they keep their files' dates (as ``attrition assess FILE`` reads them)."""
+    for path, document in documents:
+        if today is None:
+            import_document(session, document)
+        else:
+            import_placed(session, *place_demo(path, document, today))
     password = secrets.token_urlsafe(12)
     user = auth.create_staff_user(session, "demo@attrition.example", password, name="Demo", is_admin=True)
     assert user.id is not None
@@ -155,3 +167,102 @@ def load_demo(session: Session, documents: list[tuple[Path, ContractDocument]]) 
 
 def is_empty(session: Session) -> bool:
     return repo.count_rows(session, PropertyRecord) == 0
+
+
+# --- the demo, placed around today -------------------------------------------------------------------
+
+#: Where each sample's stay is placed, in days from today, for a demo that tells a live story: groups
+#: arriving in weeks with a pace history, groups months out, and (any sample not listed) stays already
+#: over, ready to invoice or cancelled, as their files say.
+LIVE_ARRIVALS: dict[str, int] = {
+    "corporate-sales-meeting-per-night": 24,
+    "edinburgh-actuaries-chronological-vat": 17,
+    "youth-volleyball-per-night-credit": 31,
+    "convention-last-room-sold": 38,
+    "music-festival-credit-pro-rata": 52,
+    "engineering-offsite-tiered-stricter-of": 64,
+    "government-training-peak-night": 75,
+    "wedding-block-cliff": 95,
+    "insurance-conference-resold-rooms": 120,
+    "investor-summit-revenue-basis": 150,
+    "incentive-trip-greater-of": 180,
+}
+#: Lead times (days before arrival) at which a placed group's pace history has a report.
+PACE_LEAD_TIMES = (270, 210, 180, 120, 90, 60, 45, 30, 21, 14, 7)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _shifted(value: Any, days: int) -> Any:
+    """Every ISO date in a JSON-like value moved by ``days``."""
+    if isinstance(value, dict):
+        return {key: _shifted(item, days) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shifted(item, days) for item in value]
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return (date.fromisoformat(value) + timedelta(days=days)).isoformat()
+    return value
+
+
+def _pace(stem: str) -> Decimal:
+    """A group's own pace against its segment's curve, 88-112 % (fixed per sample, so the demo repeats)."""
+    return Decimal(88 + int(hashlib.sha256(stem.encode()).hexdigest(), 16) % 25) / 100
+
+
+def place_demo(
+    path: Path, document: ContractDocument, today: date
+) -> tuple[ContractDocument, list[PickupReport]]:
+    """A sample placed around ``today``, with the pickup reports that give it a pace history.
+
+    A sample in :data:`LIVE_ARRIVALS` arrives that many days from today: the file's pickup is taken as
+    the final pickup, and the group is on the books by its segment's booking curve (times its own pace)
+    at each lead time of :data:`PACE_LEAD_TIMES` already past; what the file records after the event
+    (spend, resale, notices) has not happened yet. Any other sample keeps its whole story, moved so
+    that its file's ``as_of`` is yesterday: over and ready to invoice, or cancelled."""
+    contract = document.contract
+    data = document.model_dump(mode="json", exclude={"expected"}, exclude_unset=True)
+    lead = LIVE_ARRIVALS.get(path.stem)
+    if lead is None:
+        anchor = document.as_of or contract.departure_date
+        return ContractDocument.model_validate(
+            _shifted(data, (today - timedelta(days=1) - anchor).days), strict=False
+        ), []
+    days = (today + timedelta(days=lead) - contract.arrival_date).days
+    final = document.actuals.pickup if document.actuals is not None else ()
+    placed = _shifted({"contract": data["contract"]}, days)
+    moved = ContractDocument.model_validate(placed, strict=False)
+    arrival = moved.contract.arrival_date
+    prior = forecast_priors().prior(moved.contract.group.segment)
+    pace = _pace(path.stem)
+    reports: list[PickupReport] = []
+    for days_out in sorted({*(d for d in PACE_LEAD_TIMES if d >= lead), lead}, reverse=True):
+        share = min(Decimal(1), prior.share_on_the_books(days_out) / 100 * pace)
+        entries = [
+            {
+                "night": (entry.night + timedelta(days=days)).isoformat(),
+                "room_type": entry.room_type,
+                "source": entry.source.value,
+                "room_nights": int((entry.room_nights * share).to_integral_value(ROUND_HALF_UP)),
+            }
+            for entry in final
+        ]
+        reports.append(PickupReport(arrival - timedelta(days=days_out), entries))
+    return moved, reports
+
+
+@dataclass(frozen=True, slots=True)
+class PickupReport:
+    as_of: date
+    entries: list[dict[str, Any]]
+
+
+def import_placed(session: Session, document: ContractDocument, reports: list[PickupReport]) -> Imported:
+    """Store a placed sample and its pace history; the caller commits."""
+    imported = import_document(session, document)
+    for report in reports:
+        actuals_service.record_pickup(
+            session,
+            IMPORTER,
+            imported.contract_id,
+            {"as_of": report.as_of.isoformat(), "entries": report.entries},
+        )
+    return imported

@@ -122,7 +122,12 @@ class ForecastView:
     expected_room_nights: str
     high_room_nights: str
     probability: str
+    expected_damages: str
+    likely_worst: str
+    cancel_today: str
     break_even: tuple[tuple[str, str, str, str], ...]
+    #: For a clause that tests the whole stay: one sentence instead of a figure per night.
+    break_even_over_stay: str
     comparable_blocks: int
     method: str
 
@@ -257,6 +262,7 @@ def _forecast_view(
 ) -> ForecastView:
     found = forecasts.forecast_contract(session, principal, contract_id, day)
     exposure = found.exposure
+    even = exposure.break_even
     by_name = {scenario.scenario: scenario for scenario in exposure.scenarios}
     return ForecastView(
         low=fmt.money(by_name["low"].damages),
@@ -265,7 +271,10 @@ def _forecast_view(
         low_room_nights=fmt.number(by_name["low"].room_nights),
         expected_room_nights=fmt.number(by_name["expected"].room_nights),
         high_room_nights=fmt.number(by_name["high"].room_nights),
-        probability=fmt.pct(exposure.probability_of_damages_pct),
+        probability=fmt.pct(exposure.outlook.probability_pct),
+        expected_damages=fmt.money(exposure.outlook.expected),
+        likely_worst=fmt.money(exposure.outlook.likely_worst),
+        cancel_today=fmt.money(exposure.cancel_today) if exposure.cancel_today is not None else "",
         break_even=tuple(
             (
                 fmt.day(night.night),
@@ -273,7 +282,14 @@ def _forecast_view(
                 fmt.number(night.break_even_room_nights),
                 fmt.number(night.still_needed_room_nights),
             )
-            for night in exposure.break_even or ()
+            for night in (even.nights if even is not None and not even.is_over_stay else ())
+        ),
+        break_even_over_stay=(
+            f"All nights are tested together: {fmt.number(even.still_needed_room_nights)} more room "
+            f"nights over the stay are needed to owe nothing for rooms ("
+            f"{fmt.number(even.on_the_books)} on the books, break-even {fmt.number(even.room_nights)})."
+            if even is not None and even.is_over_stay
+            else ""
         ),
         comparable_blocks=found.comparable_blocks,
         method=exposure.steps[0] if exposure.steps else "",

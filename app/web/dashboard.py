@@ -89,7 +89,7 @@ def _forecasts(
         session, principal, property_id=property_id, arrival_from=start, arrival_to=end, limit=MAX_SORTED
     )
     expected = {
-        row.contract_id: (row.exposure.scenarios[1].damages, row.exposure.probability_of_damages_pct)
+        row.contract_id: (row.exposure.outlook.expected, row.exposure.outlook.probability_pct)
         for row in portfolio.items
     }
     reasons = {item.contract_id: item.reason for item in portfolio.not_forecast}

@@ -8,6 +8,7 @@ saves nothing (no commit), so it needs no CSRF token.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -23,9 +24,10 @@ from sqlmodel import Session
 from app.api.deps import SessionDep
 from app.charts import ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Assessment
-from app.engine.contract import Contract
-from app.engine.forecast import Exposure, allocate
+from app.engine.contract import Contract, EvaluationMode
+from app.engine.forecast import OVER_STAY_MODES, Exposure, allocate
 from app.engine.money import Money
+from app.engine.projection import method_name
 from app.services import sharing
 from app.services.assessments import assess_contract, hotel_today
 from app.services.auth import Principal
@@ -35,6 +37,7 @@ from app.services.forecasts import forecast_contract, what_if
 from app.web.deps import CheckedStaffDep, StaffDep
 from app.web.templating import babel_locale, page_context, templates
 from app.web.terms import plain_terms
+from app.web.views import Formats
 
 router = APIRouter(include_in_schema=False)
 
@@ -216,6 +219,27 @@ class Scenario:
 
 
 @dataclass(frozen=True, slots=True)
+class Outlook:
+    """The forecast's damages as a planner reads them."""
+
+    expected: Money
+    likely_worst: Money
+    probability_pct: Decimal
+    scenarios: int
+
+
+@dataclass(frozen=True, slots=True)
+class StayBreakEven:
+    """For a clause that tests the whole stay: one figure, not one per night."""
+
+    break_even_room_nights: int | None
+    on_the_books: int | None
+    still_needed_room_nights: int | None
+    shortfall_room_nights: Decimal | None
+    minimum_room_nights: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class WhatIfResult:
     total: Money | None
     lines: tuple[OwedLine, ...]
@@ -246,8 +270,13 @@ class PlannerPage:
     forecast_note: str
     forecast_method: str
     scenarios: tuple[Scenario, ...]
+    outlook: Outlook | None
+    cancel_today: Money | None
+    over_stay: StayBreakEven | None
     review_date: date | None
     reduction_pct: str
+    has_fnb: bool
+    fnb_spend: str
     what_if: WhatIfResult | None
     expires_on: date
 
@@ -317,11 +346,26 @@ def planner_page(
     except ServiceError as error:
         owed_error = error.detail
     exposure, forecast_note = _forecast(session, opened, day)
-    needed = {b.night: b.still_needed_room_nights for b in (exposure.break_even or ())} if exposure else {}
+    even = exposure.break_even if exposure is not None else None
+    clause = terms.attrition
+    # A clause that tests the whole stay has one minimum, shortfall and break-even: the total row.
+    per_night = clause is not None and clause.evaluation_mode not in OVER_STAY_MODES
+    needed = {b.night: b.still_needed_room_nights for b in even.nights} if even and per_night else {}
     expected = {n.night: n.expected for n in exposure.projection.nights} if exposure else {}
-    if exposure is not None and exposure.break_even is None:
-        forecast_note = (
-            "The minimum cannot be reached by pickup alone on these terms, so no break-even is shown."
+    rooms = assessment.rooms if assessment is not None else None
+    over_stay = None
+    if clause is not None and not per_night:
+        # Revenue and tier tests are not a room-night minimum: no room-night shortfall to show.
+        in_rooms = rooms is not None and clause.evaluation_mode not in (
+            EvaluationMode.REVENUE,
+            EvaluationMode.TIERED,
+        )
+        over_stay = StayBreakEven(
+            even.room_nights if even else None,
+            even.on_the_books if even else (rooms.credited_room_nights if rooms else None),
+            even.still_needed_room_nights if even else None,
+            rooms.shortfall_room_nights if rooms is not None and in_rooms else None,
+            rooms.minimum_room_nights if rooms is not None and in_rooms else None,
         )
     posted = posted or {}
     rows: list[NightRow] = []
@@ -336,9 +380,10 @@ def planner_page(
                 index=index,
                 night=night,
                 block_room_nights=result.block_room_nights if result else block,
-                minimum_room_nights=result.minimum_room_nights if result else None,
+                minimum_room_nights=result.minimum_room_nights if result and per_night else None,
                 pickup_room_nights=result.credited_room_nights if result else None,
-                shortfall_room_nights=result.shortfall_room_nights if result else None,
+                # The engine's own shortfall: per night only where the clause tests nights one by one.
+                shortfall_room_nights=result.shortfall_room_nights if result and per_night else None,
                 still_needed_room_nights=needed.get(night),
                 expected_room_nights=expected.get(night),
                 field_name=name,
@@ -372,12 +417,26 @@ def planner_page(
         nights=tuple(rows),
         chart=_chart(terms, rows, locale),
         forecast_note=forecast_note,
-        forecast_method=exposure.projection.fit.method if exposure else "",
+        forecast_method=method_name(exposure.projection.fit.method) if exposure else "",
         scenarios=tuple(Scenario(s.scenario, s.room_nights, s.damages) for s in exposure.scenarios)
         if exposure
         else (),
+        outlook=Outlook(
+            exposure.outlook.expected,
+            exposure.outlook.likely_worst,
+            exposure.outlook.probability_pct,
+            exposure.outlook.scenarios,
+        )
+        if exposure
+        else None,
+        cancel_today=exposure.cancel_today if exposure else None,
+        over_stay=over_stay,
         review_date=review,
         reduction_pct=posted.get("reduction_pct", ""),
+        has_fnb=terms.fnb is not None,
+        fnb_spend=posted["fnb_spend"]
+        if "fnb_spend" in posted
+        else (str(exposure.expected_fnb_spend.amount) if exposure and exposure.expected_fnb_spend else ""),
         what_if=what_if,
         expires_on=opened.expires_at.date(),
     )
@@ -389,6 +448,25 @@ def _prefill(expected: Decimal | None, result: Any) -> str:
     if expected is not None:
         return str(int(expected.to_integral_value(rounding=ROUND_HALF_UP)))
     return str(result.credited_room_nights) if result is not None else ""
+
+
+def _field_of(field: str) -> str:
+    """The what-if form field a service problem is about ("" when it is about the whole request)."""
+    if field.startswith("reduction"):
+        return "reduction_pct"
+    if field.startswith("fnb_spend"):
+        return "fnb_spend"
+    return ""
+
+
+_LONG_DECIMAL = re.compile(r"\d+\.\d{3,}")
+
+
+def _planner_message(message: str) -> str:
+    """A service message with any long decimal cut to one decimal place (``20.66666…`` → ``20.7``)."""
+    return _LONG_DECIMAL.sub(
+        lambda m: f"{Decimal(m.group()).quantize(Decimal('0.1')).normalize():f}", message
+    )
 
 
 def _gone(request: Request) -> Response:
@@ -473,6 +551,9 @@ def _what_if(
     reduction = posted.get("reduction_pct", "").strip()
     if reduction:
         body["reduction"] = {"pct": reduction, "notice_date": posted.get("review_date") or None}
+    fnb = posted.get("fnb_spend", "").strip()
+    if fnb and terms.fnb is not None:
+        body["fnb_spend"] = fnb
     if given:
         body["pickup"] = entries
     if field_errors:
@@ -484,13 +565,23 @@ def _what_if(
     try:
         result = what_if(session, opened.principal, opened.contract_id, body)
     except ServiceError as error:
-        messages = tuple(p.message for p in error.problems) or (error.detail,)
-        if "reduction" in body and any(p.field.startswith("reduction") for p in error.problems):
-            return WhatIfResult(None, (), (), {"reduction_pct": messages}, "")
-        return WhatIfResult(None, (), messages, {}, "")
+        by_field: dict[str, tuple[str, ...]] = {}
+        general: list[str] = []
+        for problem in error.problems or ():
+            name = _field_of(problem.field)
+            if name:
+                by_field[name] = (*by_field.get(name, ()), _planner_message(problem.message))
+            else:
+                general.append(_planner_message(problem.message))
+        if not by_field and not general:
+            general.append(error.detail)
+        return WhatIfResult(None, (), tuple(general), by_field, "")
+    fmt = Formats.of(terms.property.locale)
     described = []
     if given:
         described.append("the final pickup you entered")
     if reduction:
-        described.append(f"a block reduction of {reduction} %")
+        described.append(f"a block reduction of {fmt.pct(Decimal(reduction))}")
+    if "fnb_spend" in body:
+        described.append(f"an F&B spend of {fmt.money(Money(Decimal(fnb), terms.currency))}")
     return WhatIfResult(result.assessment.total, _owed(result.assessment), (), {}, " and ".join(described))

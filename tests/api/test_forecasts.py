@@ -223,7 +223,7 @@ def reported(hotel: Hotel) -> int:
     return contract_id
 
 
-def test_without_history_the_forecast_uses_the_default_booking_curve_and_says_so(
+def test_without_history_the_forecast_uses_the_default_booking_pace_and_says_so(
     client: TestClient, admin_key: str, reported: int
 ) -> None:
     body = forecast(client, admin_key, reported, AT_30_DAYS + timedelta(days=2))
@@ -235,14 +235,19 @@ def test_without_history_the_forecast_uses_the_default_booking_curve_and_says_so
     assert method["name"] == "booking_curve"
     assert method["band_source"] == "prior"
     assert "only 0 comparable corporate blocks at 28 days" in method["reason"]
-    assert "default booking curve" in method["reason"]
-    assert "booking curve" in body["steps"][0].lower()
+    assert method["label"] == "booking pace"
+    assert "default booking pace" in method["reason"]
+    assert "against the segment's usual wash of 20 %" in method["reason"]
+    assert "booking pace" in body["steps"][0].lower()
     nights = body["projection"]["nights"]
     # The report of 30 days out is the one on the books 28 days out; comps are not credited.
     assert [n["on_the_books"] for n in nights] == [20, 18]
     share = share_on_the_books(Segment.CORPORATE, 28)
     for night, booked in zip(nights, (20, 18), strict=True):
-        assert Decimal(night["expected"]) == (booked / share).quantize(Decimal("0.1"))
+        # The pace weighted by its credibility against the corporate wash prior (20 %).
+        block = night["block_room_nights"]
+        projected = booked + (1 - share) * block * Decimal("0.8")
+        assert Decimal(night["expected"]) == min(projected, block * Decimal("1.03")).quantize(Decimal("0.1"))
         assert Decimal(night["low"]) <= Decimal(night["expected"]) <= Decimal(night["high"])
     low, expected, high = (scenario(body, name) for name in ("low", "expected", "high"))
     assert low["room_nights"] <= expected["room_nights"] <= high["room_nights"]
@@ -252,6 +257,10 @@ def test_without_history_the_forecast_uses_the_default_booking_curve_and_says_so
         >= Decimal(high["damages"]["amount"])
     )
     assert Decimal("0") < Decimal(body["probability_of_damages_pct"]) < Decimal("100")
+    outlook = body["outlook"]
+    assert outlook["probability_of_damages_pct"] == body["probability_of_damages_pct"]
+    assert Decimal(outlook["expected_damages"]["amount"]) > 0  # a chance of damages is never a zero
+    assert Decimal(outlook["likely_worst_damages"]["amount"]) >= 0
 
 
 def test_the_expected_scenario_owes_what_the_settlement_engine_assesses_for_that_pickup(
@@ -260,7 +269,11 @@ def test_the_expected_scenario_owes_what_the_settlement_engine_assesses_for_that
     body = forecast(client, admin_key, reported)
 
     share = share_on_the_books(Segment.CORPORATE, 30)
-    pickup = [half_up(Decimal(booked) / share) for booked in (20, 18)]
+    blocks = [n["block_room_nights"] for n in body["projection"]["nights"]]
+    pickup = [
+        half_up(min(booked + (1 - share) * block * Decimal("0.8"), block * Decimal("1.03")))
+        for booked, block in zip((20, 18), blocks, strict=True)
+    ]
     contract = engine_contract(terms("sko-2027"))
     actuals = Actuals.model_validate(
         {
@@ -291,9 +304,12 @@ def test_the_expected_scenario_owes_what_the_settlement_engine_assesses_for_that
     )
     assert response.status_code == 200, response.text
     assert response.json()["assessment"]["total"] == expected["damages"]
-    # Break-even: the pickup per night that owes nothing (the cumulative minimum is 80 room nights).
+    # Break-even: a cumulative clause has one figure over the stay (its minimum is 80 room nights).
+    total = body["break_even_total"]
+    assert total["scope"] == "stay"
+    assert (total["room_nights"], total["on_the_books"], total["still_needed_room_nights"]) == (80, 38, 42)
     break_even = body["break_even"]
-    assert sum(n["break_even_room_nights"] for n in break_even) >= 80
+    assert sum(n["break_even_room_nights"] for n in break_even) == 80
     assert [n["still_needed_room_nights"] for n in break_even] == [
         n["break_even_room_nights"] - booked for n, booked in zip(break_even, (20, 18), strict=True)
     ]
@@ -328,7 +344,7 @@ def test_with_ten_comparable_blocks_a_history_method_is_chosen_and_the_reason_gi
     assert method["band_source"] == "history"
     assert method["comparable_blocks"] == 12
     assert (
-        "multiplicative has the lowest leave-one-out error over 12 comparable corporate blocks"
+        "multiplicative pickup has the lowest leave-one-out error over 12 comparable corporate blocks"
         in method["reason"]
     )
     assert {score["method"] for score in method["scores"]} == {

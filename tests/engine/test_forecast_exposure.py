@@ -73,14 +73,14 @@ def test_cumulative_exposure_prices_each_scenario_and_finds_the_minimum() -> Non
     assert low.room_nights <= expected.room_nights <= high.room_nights
     assert low.damages >= expected.damages >= high.damages
     assert exposure.break_even is not None
-    # Cumulative: the minimum is ceil(80 % × 100) = 80 room nights over both nights.
-    assert sum(n.break_even_room_nights for n in exposure.break_even) == 80
-    assert [n.still_needed_room_nights for n in exposure.break_even] == [
-        n.break_even_room_nights - 20 for n in exposure.break_even
-    ]
+    # Cumulative: the minimum is ceil(80 % × 100) = 80 room nights over both nights, one total.
+    assert exposure.break_even.is_over_stay
+    assert exposure.break_even.room_nights == 80
+    assert exposure.break_even.still_needed_room_nights == 80 - 40
+    assert sum(n.break_even_room_nights for n in exposure.break_even.nights) == 80
     assert D(0) <= exposure.probability_of_damages_pct <= 100
     assert exposure.reductions == ()
-    assert "Probability that damages are owed" in exposure.steps[-1]
+    assert "probability of damages" in exposure.steps[-1]
 
 
 def test_per_night_break_even_reaches_every_night_minimum() -> None:
@@ -88,9 +88,9 @@ def test_per_night_break_even_reaches_every_night_minimum() -> None:
     exposure = forecast_exposure(c, snapshot(30, 30, 30, 10), NO_HISTORY)
     assert exposure.break_even is not None
     minimums = [40, 80, 40]
-    reached = [n.break_even_room_nights - m for n, m in zip(exposure.break_even, minimums, strict=True)]
-    assert min(reached) == 0
-    assert all(r >= 0 for r in reached)
+    assert not exposure.break_even.is_over_stay
+    assert [n.break_even_room_nights for n in exposure.break_even.nights] == minimums
+    assert [n.still_needed_room_nights for n in exposure.break_even.nights] == [10, 50, 30]
     assert exposure.projection.fit.band_source == "prior"
 
 
@@ -99,11 +99,11 @@ def test_no_attrition_clause_owes_nothing_in_any_scenario() -> None:
     exposure = forecast_exposure(c, snapshot(30, 0, 0), HISTORY)
     assert exposure.probability_of_damages_pct == 0
     assert {s.damages for s in exposure.scenarios} == {usd("0.00")}
-    assert exposure.break_even is not None
-    assert [n.break_even_room_nights for n in exposure.break_even] == [0, 0]
+    assert exposure.outlook.expected == usd("0.00")
+    assert exposure.break_even is None
 
 
-def test_a_night_reduced_to_nothing_under_a_stricter_of_test_has_no_break_even() -> None:
+def test_a_night_reduced_to_nothing_under_a_stricter_of_test_still_needs_its_original_minimum() -> None:
     c = contract(
         cells(50, 50),
         attrition={"performance_pct": 80, "evaluation_mode": "per_night", "baseline_mode": "stricter_of"},
@@ -113,9 +113,10 @@ def test_a_night_reduced_to_nothing_under_a_stricter_of_test_has_no_break_even()
         ],
     )
     exposure = forecast_exposure(c, snapshot(30, 20, 0), HISTORY)
-    assert exposure.break_even is None
+    assert exposure.break_even is not None
+    # The original block (50 a night) is tested too: 40 a night, the reduced night included.
+    assert [n.break_even_room_nights for n in exposure.break_even.nights] == [40, 40]
     assert exposure.probability_of_damages_pct == 100
-    assert "no pickup reaches break-even" in " ".join(exposure.steps)
 
 
 def test_resale_is_not_counted_before_the_event() -> None:
@@ -200,7 +201,7 @@ def test_forecast_pickup_is_the_lean_portfolio_path() -> None:
     c = contract(cells(50, 50), **CUMULATIVE)
     lean = forecast_pickup(c, snapshot(30, 20, 20), HISTORY)
     full = forecast_exposure(c, snapshot(30, 20, 20), HISTORY)
-    assert (lean.projection, lean.scenarios) == (full.projection, full.scenarios)
+    assert (lean.projection, lean.scenarios, lean.outlook) == (full.projection, full.scenarios, full.outlook)
 
 
 @pytest.mark.parametrize(

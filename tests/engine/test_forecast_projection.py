@@ -13,12 +13,14 @@ from pydantic import ValidationError
 
 from app.engine.contract import Segment
 from app.engine.projection import (
+    DamagesReference,
     ForecastPriors,
     HistoricalBlock,
     History,
     Method,
     backtest,
     fit_lead,
+    method_name,
     normal_cdf,
     normal_quantile,
     predict,
@@ -82,7 +84,7 @@ def test_the_method_with_the_lowest_backtest_error_is_chosen(
     scores = {score.method: score.mape_pct for score in fit.scores}
     assert scores[method] == 0
     assert all(score >= 0 for score in scores.values())
-    assert f"{method.replace('_', ' ')} has the lowest leave-one-out error over 4" in fit.reason
+    assert f"{method_name(method)} has the lowest leave-one-out error over 4" in fit.reason
     assert "MAPE 0 %" in fit.reason
 
 
@@ -128,12 +130,15 @@ def test_prior_curves_are_linear_between_points_and_flat_beyond(days: int, share
         (Method.ADDITIVE, "-0.5", 30, 100, "0"),  # never below zero
         (Method.MULTIPLICATIVE, "1.5", 30, 100, "45"),
         (Method.HISTORICAL_WASH, "0.25", 30, 40, "30"),
-        (Method.BOOKING_CURVE, "0.75", 30, 100, "40"),
+        # Booking pace: 30 + (1 − 75 %) × 100 × (1 − 20 % wash), the credibility weighting.
+        (Method.BOOKING_CURVE, "0.75", 30, 100, "50"),
+        # At or past 100 % the pace is fully credible: 51 / 102 %.
+        (Method.BOOKING_CURVE, "1.02", 51, 100, "50"),
         (Method.BLOCK, "0", 30, 100, "100"),
     ],
 )
 def test_predict(method: Method, parameter: str, otb: int, size: int, expected: str) -> None:
-    assert predict(method, D(parameter), D(otb), D(size)) == D(expected)
+    assert predict(method, D(parameter), D(otb), D(size), D("0.2")) == D(expected)
 
 
 @pytest.mark.parametrize(
@@ -226,29 +231,26 @@ def test_prior_projection_band_is_a_share_of_the_remaining_pickup() -> None:
     fit = fit_lead(Segment.OTHER, 30, [], priors())
     projection = project_pickup({NIGHTS[0]: 100}, {NIGHTS[0]: 60}, fit)
     night = projection.nights[0]
-    assert night.expected == 80  # 60 / 75 %
-    assert (night.low, night.high) == (D(68), D(92))  # ± 30 % of (100 − 60)
-    # The shocks are the prior band read as a normal distribution, in shares of the block.
+    assert night.expected == D("81.25")  # 60 + (1 − 75 %) × 100 × (1 − 15 % wash)
+    assert (night.low, night.high) == (D("69.25"), D("93.25"))  # ± 30 % of (100 − 60)
+    # The shocks are the prior band read as a normal distribution, in band half-widths.
     assert projection.shocks[-1] > 0 > projection.shocks[0]
+    assert all(60 <= night.outcome(shock) <= 103 for shock in projection.shocks)
     empty = project_pickup({NIGHTS[0]: 0}, {}, fit)
-    assert empty.expected == 0  # an empty block: the wash of nothing
-    assert set(empty.shocks) == {D(0)}
+    assert empty.low == empty.expected == empty.high == 0  # an empty block: the wash of nothing
 
 
-def test_a_block_with_nothing_on_the_books_is_projected_with_the_segment_wash_not_the_curve() -> None:
+def test_a_block_with_nothing_on_the_books_is_carried_by_the_wash_prior_not_a_division() -> None:
     fit = fit_lead(Segment.OTHER, 30, [], priors())
 
     projection = project_pickup({NIGHTS[0]: 100, NIGHTS[1]: 60}, {}, fit)
 
-    # 15 % wash: 85 and 51, not the booking curve's 0 / 75 % = 0.
-    assert [night.expected for night in projection.nights] == [D(85), D(51)]
-    assert projection.fit.method is Method.HISTORICAL_WASH
-    assert "nothing is on the books" in projection.fit.reason
-    assert (projection.nights[0].low, projection.nights[0].high) == (D(55), D(115))  # ± 30 % of 100
-    # One room booked anywhere and the curve applies again.
-    booked = project_pickup({NIGHTS[0]: 100, NIGHTS[1]: 60}, {NIGHTS[1]: 3}, fit)
-    assert booked.fit.method is Method.BOOKING_CURVE
-    assert booked.nights[0].expected == 0
+    # 25 % of the final pickup is still to come: that share of the 15 % wash prior, 0 / 75 % is not used.
+    assert [night.expected for night in projection.nights] == [D("21.25"), D("12.75")]
+    assert projection.fit.method is Method.BOOKING_CURVE
+    assert "weighted 75 % against the segment's usual wash of 15 %" in projection.fit.reason
+    # The band never goes below what is on the books (nothing) nor above the block + 3 %.
+    assert (projection.nights[0].low, projection.nights[0].high) == (D(0), D("51.25"))
 
 
 @given(
@@ -288,6 +290,19 @@ def test_backtest_reports_error_and_coverage_by_lead_time() -> None:
     }
     zero = backtest([block(100, 0, {30: 10})] * 4, priors(), lead_times=(30,), folds=2)
     assert zero.leads[0].mape_pct == 0
+    # Damages under the reference clause (80 % cumulative at 200): the exact forecast has no error.
+    assert (by_days[30].damages_mae, by_days[30].brier) == (0, 0)
+    assert zero.leads[0].brier == 0  # every scenario owed, and damages were owed
+
+
+def test_backtest_prices_damages_with_a_reference_clause() -> None:
+    reference = DamagesReference(performance_pct=D(80), rate=D(100))
+    assert reference.damages(D(100), D("70.4")) == 1000  # ceil(80) − 70 rooms = 10 × 100
+    assert reference.damages(D(100), D(85)) == 0
+    wrong = backtest([block(100, 60, {30: 30}), *[block(100, 90, {30: 45})] * 3], priors(), (30,), 2)
+    assert wrong.leads[0].damages_mae > 0
+    assert 0 < wrong.leads[0].damages_mae_pct < 100
+    assert 0 < wrong.leads[0].brier <= 1
 
 
 def test_backtest_needs_two_folds() -> None:

@@ -103,6 +103,12 @@ def test_backtest_command_prints_the_table(capsys: pytest.CaptureFixture[str], t
     assert "band coverage" in out
     assert "MAPE final=block" in out
     assert "has the lowest leave-one-out error" in out
+    assert "MAE / block revenue" in out
+    assert "Brier" in out
+    assert "booking_curve" not in out
+    assert "historical_wash" not in out
+    cheaper = run_backtest(["--synthetic", "300", "--seed", "2", "--lead-times", "30", "--rate", "100"])
+    assert cheaper == 0
     history = tmp_path / "history.json"
     history.write_text(
         '{"blocks": [{"block_room_nights": 40, "final_room_nights": 30,'
@@ -120,6 +126,8 @@ def test_backtest_command_prints_the_table(capsys: pytest.CaptureFixture[str], t
         (["--synthetic", "5", "--folds", "1"], 2, "--folds needs at least 2"),
         (["--synthetic", "5", "--lead-times", "a,b"], 2, "not a list of days"),
         (["--synthetic", "5", "--lead-times", "-3"], 2, "never negative"),
+        (["--synthetic", "5", "--rate", "0"], 2, "outside 0.01-100000"),
+        (["--synthetic", "5", "--performance", "abc"], 2, "not a number"),
         (["missing.yaml"], 1, "missing.yaml: no such file"),
         ([], 2, "required"),
     ],

@@ -190,7 +190,7 @@ def test_report_lists_block_minimum_pickup_and_forecast_per_night(
     assert report.exposure is not None
     assert report.exposure.break_even is not None
     projected = {n.night: n for n in report.exposure.projection.nights}
-    even = {n.night: n for n in report.exposure.break_even}
+    even = {n.night: n for n in report.exposure.break_even.nights}
 
     def number(value: Decimal | int) -> str:
         return flat(format_decimal(value, locale=locale, decimal_quantization=False))
@@ -248,6 +248,11 @@ def test_report_gives_the_forecast_scenarios_probability_and_reduction_option(
         decimal_quantization=False,
     )
     assert f"{flat(_('Probability that any damages are owed:'))} {flat(probability)}" in text
+    # Expected damages are the mean over the forecast's outcomes, with the likely worst beside them.
+    assert exposure.outlook.probability_pct == exposure.probability_of_damages_pct
+    for amount in (exposure.outlook.expected, exposure.outlook.likely_worst):
+        assert flat(format_currency(amount.amount, "EUR", locale=locale)) in text
+    assert (exposure.outlook.expected.amount > 0) == (exposure.outlook.probability_pct > 0)
     (option,) = exposure.reductions
     assert option.room_nights > 0
     used = {s.scenario: s.damages for s in option.if_used}
