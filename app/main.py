@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
 from app.api.deps import BODY_SCHEMAS
 from app.engine import Assessment
+from app.observability import RequestContextMiddleware
 from app.persistence.db import make_engine
 from app.settings import Settings
 from app.web import contract_page, dashboard, editor, login, pickup_page, share
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     for page in (login, editor, dashboard, contract_page, pickup_page, share):
         app.include_router(page.router)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    app.add_middleware(RequestContextMiddleware, prefixes=(API_PREFIX,))
     return app
 
 

@@ -1,12 +1,14 @@
-"""API keys (administrators only) and the health check."""
+"""API keys (administrators only), liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from sqlalchemy import text
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from app.api.deps import JsonBody, PrincipalDep, SessionDep, body_schema
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated
+from app.observability import metrics_text
+from app.persistence.db import readiness_problem
 from app.services import auth
 from app.services.inputs import parse_input
 
@@ -44,7 +46,32 @@ def revoke_api_key(key_id: int, session: SessionDep, principal: PrincipalDep) ->
     return Response(status_code=204)
 
 
-@health.get("/healthz", summary="Liveness and database reachability (no credentials)")
-def healthz(session: SessionDep) -> dict[str, str]:
-    session.execute(text("SELECT 1"))
+@health.get("/healthz", summary="Liveness: the process answers (no credentials, no database)")
+def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@health.get(
+    "/readyz",
+    summary="Readiness: the database answers and its schema is at the latest migration (no credentials)",
+    responses={503: {"description": "Not ready: the database is unreachable or not migrated"}},
+)
+def readyz(request: Request) -> Response:
+    with request.app.state.sessions() as session:
+        problem = readiness_problem(session)
+    if problem is None:
+        return JSONResponse({"status": "ready"})
+    return JSONResponse(
+        {"status": "not ready", "detail": problem}, status_code=503, headers={"Retry-After": "5"}
+    )
+
+
+@health.get(
+    "/metrics",
+    summary="Prometheus metrics (no credentials: expose it only to the scraper)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def metrics() -> Response:
+    body, content_type = metrics_text()
+    return Response(body, media_type=content_type)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,6 +64,24 @@ def migrate(engine: sa.Engine) -> None:
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@lru_cache(maxsize=1)
+def schema_head() -> str | None:
+    """The latest migration's revision (read once: the migrations ship with the code)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def readiness_problem(session: Session) -> str | None:
+    """Why the database is not ready to serve (unreachable, or its schema not at the latest migration),
+    in words, or None when it is ready."""
+    try:
+        current = MigrationContext.configure(session.connection()).get_current_revision()
+    except sa.exc.SQLAlchemyError:
+        return "the database cannot be reached"
+    if current != schema_head():
+        return "the database schema is not at the latest migration: run `attrition migrate`"
+    return None
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.documents import AssessmentRequest
 from app.engine import Actuals, Assessment, EngineError, assess
+from app.observability import ASSESSMENTS
 from app.persistence import repositories as repo
 from app.persistence.records import AssessmentRecord, utc_now
 from app.services.actuals import actuals_as_of
@@ -43,9 +44,12 @@ def hotel_today(timezone: str, now: datetime | None = None) -> date:
 
 def _assess(contract: Any, actuals: Actuals, as_of: date) -> Assessment:
     try:
-        return assess(contract, actuals, as_of)
+        assessment = assess(contract, actuals, as_of)
     except EngineError as error:
+        ASSESSMENTS.labels("refused").inc()
         raise InvalidInputError(str(error), [Problem(error.field or "", str(error))]) from None
+    ASSESSMENTS.labels("computed").inc()
+    return assessment
 
 
 def validate_request(data: Any) -> AssessmentRequest:

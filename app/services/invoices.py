@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from app.engine import Assessment
 from app.engine.contract import Contract
+from app.observability import count_after_commit
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
 from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
 from app.persistence import invoice_repository
@@ -329,6 +330,7 @@ def _insert(
     **columns: Any,
 ) -> InvoiceRecord:
     pdf = render_pdf(render_invoice_html(document))
+    count_after_commit(session, "invoices", kind=str(kind))
     return invoice_repository.add_invoice(
         session,
         InvoiceRecord(

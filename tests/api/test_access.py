@@ -350,7 +350,7 @@ ADMIN_ONLY = [
     Call("DELETE", "/api/v1/api-keys/{key_id}", "admin", 204),
 ]
 API_CALLS = SCOPED_READS + SCOPED_WRITES + UNSCOPED + ADMIN_ONLY
-PUBLIC = ["/healthz", "/openapi.json", "/docs"]
+PUBLIC = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]
 
 
 # --- the callers ---------------------------------------------------------------------------------------
