@@ -59,7 +59,8 @@ def pct(context: Context, value: Decimal | int | None, digits: int = 1) -> str:
 def number(context: Context, value: Decimal | int | None, digits: int = 0) -> str:
     if value is None:
         return "—"
-    pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+    # Up to ``digits`` decimals, shown only when there are any: 120.8 room nights, but 299, not 299.0.
+    pattern = "#,##0" if digits == 0 else "#,##0." + "#" * digits
     return format_decimal(value, pattern, locale=_locale(context))
 
 
