@@ -55,12 +55,32 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+#: The PostgreSQL advisory lock key migrations hold, so that two starts cannot migrate at once.
+MIGRATION_LOCK = 0x617474726974  # "attrit"
+
+
 def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the latest migration (the only way the schema is built)."""
+    """Bring the schema to the latest migration (the only way the schema is built).
+
+    On PostgreSQL the upgrade runs under a transaction-level advisory lock: a second ``migrate`` started
+    meanwhile waits, then finds the schema at head and does nothing. (SQLite's ``BEGIN IMMEDIATE``
+    already serialises writers.)"""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def schema_is_current(engine: sa.Engine) -> bool:
+    """Whether the database's schema is at the latest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 @contextmanager
