@@ -310,16 +310,18 @@ def _serve(args: argparse.Namespace) -> int:
             )
             return EXIT_INVALID
         demo = not args.no_demo and (args.demo or settings.is_embedded)
-        if demo:
-            _load_demo(settings, engine)
+        loaded = _load_demo(settings, engine) if demo else None
     finally:
         engine.dispose()
     url = f"http://{settings.host}:{settings.port}{settings.root_path}"
     print(f"attrition on {url}  (API docs {url}/docs; database {shown})")
     print(f"Data directory: {settings.data_dir}")
-    if demo and settings.demo_credentials.exists():
+    if demo and settings.is_embedded and settings.demo_credentials.exists():
         print(f"Demo credentials ({settings.demo_credentials}):")
         print(settings.demo_credentials.read_text(), end="")
+    elif loaded is not None:  # kept only for the embedded default: another database may be shared
+        print("Demo credentials (shown once):")
+        print(loaded, end="")
     sys.stdout.flush()  # before uvicorn takes over: a pipe (a log, a test) sees the credentials now
     # Every worker (and a single in-process server alike) builds its app with ``create_app()`` from
     # the environment, so the settings, command-line options included, go there.
@@ -350,8 +352,10 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def _load_demo(settings: Settings, engine: sa.Engine) -> None:
-    """On an empty database: the sample contracts, a demo administrator and API key (written down)."""
+def _load_demo(settings: Settings, engine: sa.Engine) -> str | None:
+    """On an empty database: the sample contracts, a demo administrator and API key. Returns the
+    credentials as printed lines (``None`` if the database was not empty); on the embedded default they
+    are also written to the data directory, readable by the owner only."""
     from app.contract_files import load_document
     from app.persistence.db import session_scope
     from app.resources import sample_contracts
@@ -359,18 +363,19 @@ def _load_demo(settings: Settings, engine: sa.Engine) -> None:
 
     with session_scope(engine) as session:
         if not is_empty(session):
-            return
+            return None
         documents = [(path, load_document(path)) for path in sample_contracts()]
         credentials = load_demo(session, documents)
         session.commit()
-    saved = settings.demo_credentials
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    saved.touch(mode=0o600)
-    saved.chmod(0o600)
-    saved.write_text(
-        f"email: {credentials.email}\npassword: {credentials.password}\napi key: {credentials.api_key}\n"
-    )
+    lines = f"email: {credentials.email}\npassword: {credentials.password}\napi key: {credentials.api_key}\n"
+    if settings.is_embedded:
+        saved = settings.demo_credentials
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.touch(mode=0o600)
+        saved.chmod(0o600)
+        saved.write_text(lines)
     print(f"Loaded {len(documents)} sample contracts.")
+    return lines
 
 
 def _migrate(args: argparse.Namespace) -> int:

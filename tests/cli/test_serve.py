@@ -172,8 +172,13 @@ def test_after_migrate_serve_starts_on_another_database_without_the_demo_unless_
 
     assert (code, err) == (0, "")
     assert f"Loaded {len(SAMPLES)} sample contracts." in out
+    assert "Demo credentials (shown once):" in out
+    assert not (environment / "demo-credentials.txt").exists()  # kept only for the embedded default
     assert count(url, ContractRecord) == len(SAMPLES)
     assert served_app_lists(credentials(out)["api key"]) == len(SAMPLES)
+    again = run(capsys, "serve", "--database-url", url, "--demo")[1]
+    assert "Loaded" not in again
+    assert credentials(again) == {}
 
 
 @pytest.fixture
