@@ -114,9 +114,10 @@ def _parser() -> argparse.ArgumentParser:
             "database is configured) serve migrates the schema and, on the first start (no property yet),\n"
             "loads the sample contracts with a demo administrator and a demo API key. On any other\n"
             "database it refuses to start until `attrition migrate` has brought the schema up to date\n"
-            "(the release step, run once), and loads the samples only with --demo. The demo credentials\n"
-            "are written to demo-credentials.txt in the data directory and, while that file exists,\n"
-            "printed at each start, one line each: 'email: ...', 'password: ...', 'api key: ...'."
+            "(the release step, run once), and loads the samples only with --demo. On the embedded\n"
+            "default the demo credentials are written to demo-credentials.txt in the data directory and,\n"
+            "while that file exists, printed at each start; with --demo elsewhere they are printed once.\n"
+            "One line each: 'email: ...', 'password: ...', 'api key: ...'."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
