@@ -15,11 +15,12 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.contract_files import ContractFileError
-from app.engine.projection import BacktestReport, DamagesReference, HistoricalBlock, backtest, method_name
-from app.forecasting import DEFAULT_PRIORS_PATH, load_history, load_priors
-from app.synthetic import synthetic_history
+from app.resources import resource
+
+if TYPE_CHECKING:  # the models are built on first use: `attrition --help` does not pay for them
+    from app.engine.projection import BacktestReport
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -48,7 +49,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--synthetic", type=int, metavar="N", help="generate N synthetic blocks instead")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic history (default 1)")
     parser.add_argument(
-        "--priors", type=Path, default=DEFAULT_PRIORS_PATH, metavar="FILE", help="segment priors file"
+        "--priors", type=Path, default=resource("priors"), metavar="FILE", help="segment priors file"
     )
     parser.add_argument("--folds", type=int, default=10, help="cross-validation folds (default 10)")
     parser.add_argument(
@@ -109,6 +110,11 @@ def run_backtest(argv: list[str] | None = None) -> int:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from app.contract_files import ContractFileError
+    from app.engine.projection import DamagesReference, HistoricalBlock, backtest
+    from app.forecasting import load_history, load_priors
+    from app.synthetic import synthetic_history
+
     if args.synthetic is not None and args.synthetic < 1:
         print("attrition backtest: --synthetic needs at least 1 block", file=sys.stderr)
         return EXIT_USAGE
@@ -139,6 +145,8 @@ def _pct(value: Decimal) -> str:
 
 
 def report_text(report: BacktestReport, described: str) -> str:
+    from app.engine.projection import method_name
+
     """The backtest as a plain-text table, then the method chosen per segment and lead time."""
     lines = [
         f"Backtest of the pickup forecast on {described}, {report.folds}-fold cross-validation.",

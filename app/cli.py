@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import sqlalchemy as sa
-from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
-from pydantic import TypeAdapter
+from typing import TYPE_CHECKING, Any
 
 from app import backtest_command, history_command, invoice_command
-from app.contract_files import ContractFileError, FileProblem, load_document, problem_at
-from app.documents import ContractDocument
-from app.engine import Assessment, Contract, EngineError, Money, assess
-from app.file_assessment import assess_file, iso_date, report
-from app.persistence.db import make_engine, migrate, session_scope
-from app.services.auth import Access, create_api_key, create_staff_user
-from app.services.errors import ServiceError
-from app.services.imports import import_document, is_empty, load_demo
-from app.settings import DEFAULT_DATABASE_PATH, Settings
+from app.options import database_option, iso_date
+
+if TYPE_CHECKING:  # each command imports what it uses: `attrition --help` builds no model, no database
+    import sqlalchemy as sa
+    from babel import Locale
+
+    from app.contract_files import FileProblem
+    from app.engine import Assessment, Contract, Money
+    from app.settings import Settings
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -40,8 +38,12 @@ exit codes:
   2  usage error: unknown command or option, missing argument, malformed date
 """
 
-_ASSESSMENT = TypeAdapter(Assessment)
-DEMO_CREDENTIALS = DEFAULT_DATABASE_PATH.parent / "demo-credentials.txt"
+#: The values of ``app.services.auth.Access``, spelled out so that parsing options imports no database code.
+ACCESS_LEVELS = ("read", "read_write", "admin")
+
+
+class UsageError(Exception):
+    """A setting or option that cannot be used (exit code 2)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse exits on --help (0) and on usage errors (2)
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
-    code: int = args.command(args)
+    try:
+        code: int = args.command(args)
+    except UsageError as error:
+        print(f"attrition: {error}", file=sys.stderr)
+        return EXIT_USAGE
     return code
 
 
@@ -102,27 +108,47 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="run the web service (migrates the database; loads the samples on first start)",
+        help="run the web service (on the embedded database: migrates it and loads the samples)",
         description=(
-            "Run the web service; the database is migrated first.\n\n"
-            "On the first start (no property yet), unless --no-demo, the sample contracts in ./contracts\n"
-            "are loaded with a demo administrator and a demo API key. The credentials are written to\n"
-            f"{DEMO_CREDENTIALS} (under the working directory) and, while that file exists, printed\n"
-            "at each start, one line each: 'email: ...', 'password: ...', 'api key: ...'."
+            "Run the web service (uvicorn). Options override the ATTRITION_* settings of the environment.\n\n"
+            "On the embedded default database (the SQLite file in the data directory, used when no\n"
+            "database is configured) serve migrates the schema and, on the first start (no property yet),\n"
+            "loads the sample contracts with a demo administrator and a demo API key. On any other\n"
+            "database it refuses to start until `attrition migrate` has brought the schema up to date\n"
+            "(the release step, run once), and loads the samples only with --demo. On the embedded\n"
+            "default the demo credentials are written to demo-credentials.txt in the data directory and,\n"
+            "while that file exists, printed at each start; with --demo elsewhere they are printed once.\n"
+            "One line each: 'email: ...', 'password: ...', 'api key: ...'."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _database_option(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    database_option(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, metavar="N", help="worker processes (default 1)")
     serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="read the client address and scheme from X-Forwarded-For/-Proto (needs --forwarded-allow-ips)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated addresses of the proxies whose forwarded headers are trusted (default: none)",
+    )
+    serve.add_argument("--root-path", metavar="PATH", help="path prefix the proxy serves the site under")
+    demo = serve.add_mutually_exclusive_group()
+    demo.add_argument(
+        "--demo", action="store_true", help="load the samples into an empty database even if not embedded"
+    )
+    demo.add_argument(
         "--no-demo", action="store_true", help="do not load the sample contracts into an empty database"
     )
     serve.set_defaults(command=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date", epilog=EPILOG)
-    _database_option(migrate)
+    database_option(migrate)
     migrate.set_defaults(command=_migrate)
 
     store = commands.add_parser(
@@ -131,12 +157,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _database_option(store)
+    database_option(store)
     store.add_argument("files", nargs="+", metavar="FILE", help="contract file, YAML or JSON")
     store.set_defaults(command=_import)
 
     user = commands.add_parser("add-user", help="add a staff user (password read from stdin)", epilog=EPILOG)
-    _database_option(user)
+    database_option(user)
     user.add_argument("email")
     user.add_argument("--name", default="")
     user.add_argument("--admin", action="store_true", help="may see and change every property")
@@ -144,9 +170,9 @@ def _parser() -> argparse.ArgumentParser:
     user.set_defaults(command=_add_user)
 
     key = commands.add_parser("add-key", help="create an API key and print it (shown once)", epilog=EPILOG)
-    _database_option(key)
+    database_option(key)
     key.add_argument("name")
-    key.add_argument("--access", choices=[access.value for access in Access], default=Access.READ.value)
+    key.add_argument("--access", choices=ACCESS_LEVELS, default="read")
     key.add_argument("--property", type=int, action="append", default=[], metavar="ID", dest="properties")
     key.set_defaults(command=_add_key)
 
@@ -156,16 +182,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="database (default: $ATTRITION_DATABASE_URL, else the SQLite file var/attrition.sqlite3)",
-    )
+def settings_from(**options: Any) -> Settings:
+    """The environment's settings with the given command-line options (those not ``None``) over them."""
+    from pydantic import ValidationError
+
+    from app.settings import Settings
+
+    try:
+        return Settings(**{name: value for name, value in options.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{error_['loc'][0]} (--{str(error_['loc'][0]).replace('_', '-')} or "
+            f"ATTRITION_{str(error_['loc'][0]).upper()}): {error_['msg']}"
+            for error_ in error.errors(include_url=False)
+        )
+        raise UsageError(problems) from None
 
 
 def _database(args: argparse.Namespace) -> tuple[Settings, sa.Engine]:
-    settings = Settings.from_environment(args.database_url)
+    from app.persistence.db import make_engine, migrate
+
+    settings = settings_from(database_url=args.database_url)
     engine = make_engine(settings.database_url)
     migrate(engine)
     return settings, engine
@@ -175,6 +212,8 @@ def _database(args: argparse.Namespace) -> tuple[Settings, sa.Engine]:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from app.file_assessment import report
+
     code = EXIT_OK
     for name in args.files:
         problems = _file_problems(Path(name))
@@ -187,6 +226,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _file_problems(path: Path) -> list[FileProblem]:
+    from app.contract_files import ContractFileError, load_document, problem_at
+    from app.engine import EngineError, assess
+
     try:
         document = load_document(path)
     except ContractFileError as error:
@@ -203,6 +245,12 @@ def _file_problems(path: Path) -> list[FileProblem]:
 
 
 def _assess(args: argparse.Namespace) -> int:
+    from pydantic import TypeAdapter
+
+    from app.contract_files import ContractFileError
+    from app.engine import Assessment
+    from app.file_assessment import assess_file, report
+
     path = Path(args.file)
     try:
         result = assess_file(path, Path(args.actuals) if args.actuals else None, args.as_of)
@@ -211,7 +259,7 @@ def _assess(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     document, assessment = result.document, result.assessment
     if args.format == "json":
-        print(json.dumps(_ASSESSMENT.dump_python(assessment, mode="json"), indent=2))
+        print(json.dumps(TypeAdapter(Assessment).dump_python(assessment, mode="json"), indent=2))
         return EXIT_OK
     locale = _locale(document.contract)
     if locale is None:
@@ -228,50 +276,134 @@ def _schema(args: argparse.Namespace) -> int:
 
 def schema_text() -> str:
     """The JSON Schema of contract files, as committed in ``contracts/schema.json``."""
+    from app.documents import ContractDocument
+
     return json.dumps(ContractDocument.model_json_schema(), indent=2) + "\n"
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.main import create_app
+    from app.observability import logging_config
+    from app.persistence.db import make_engine, migrate, schema_is_current
 
-    settings, engine = _database(args)
-    with session_scope(engine) as session:
-        first_start = is_empty(session)
-        if first_start and not args.no_demo:
-            documents = []
-            for path in sorted(Path("contracts").glob("*.yaml")) + sorted(Path("contracts").glob("*.json")):
-                if path.name != "schema.json":
-                    documents.append((path, load_document(path)))
-            # The demo tells a live story: the samples are placed around today (their files keep their dates).
-            credentials = load_demo(session, documents, today=datetime.now(UTC).date())
-            session.commit()
-            DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
-            DEMO_CREDENTIALS.write_text(
-                f"email: {credentials.email}\n"
-                f"password: {credentials.password}\n"
-                f"api key: {credentials.api_key}\n"
+    if args.proxy_headers and not (
+        args.forwarded_allow_ips or os.environ.get("ATTRITION_FORWARDED_ALLOW_IPS")
+    ):
+        raise UsageError("--proxy-headers needs --forwarded-allow-ips: the addresses of the trusted proxies")
+    settings = settings_from(
+        database_url=args.database_url,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        root_path=args.root_path,
+    )
+    engine = make_engine(settings.database_url)
+    shown = engine.url.render_as_string()
+    try:
+        if settings.is_embedded:
+            migrate(engine)
+        elif not schema_is_current(engine):
+            print(
+                f"attrition: the database schema of {shown} is not up to date; run\n"
+                f"  attrition migrate --database-url {shown}\n"
+                "first (the release step), then start serve again.",
+                file=sys.stderr,
             )
-            DEMO_CREDENTIALS.chmod(0o600)
-            print(f"Loaded {len(documents)} sample contracts.")
-    url = f"http://{args.host}:{args.port}"
-    print(f"attrition on {url}  (API docs {url}/docs; database {engine.url.render_as_string()})")
-    if DEMO_CREDENTIALS.exists() and not args.no_demo:
-        print(f"Demo credentials ({DEMO_CREDENTIALS}):")
-        print(DEMO_CREDENTIALS.read_text(), end="")
+            return EXIT_INVALID
+        demo = not args.no_demo and (args.demo or settings.is_embedded)
+        loaded = _load_demo(settings, engine) if demo else None
+    finally:
+        engine.dispose()
+    url = f"http://{settings.host}:{settings.port}{settings.root_path}"
+    print(f"attrition on {url}  (API docs {url}/docs; database {shown})")
+    print(f"Data directory: {settings.data_dir}")
+    if demo and settings.is_embedded and settings.demo_credentials.exists():
+        print(f"Demo credentials ({settings.demo_credentials}):")
+        print(settings.demo_credentials.read_text(), end="")
+    elif loaded is not None:  # kept only for the embedded default: another database may be shared
+        print("Demo credentials (shown once):")
+        print(loaded, end="")
     sys.stdout.flush()  # before uvicorn takes over: a pipe (a log, a test) sees the credentials now
-    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="info")
+    # Every worker (and a single in-process server alike) builds its app with ``create_app()`` from
+    # the environment, so the settings, command-line options included, go there.
+    os.environ.update(settings_environment(settings))
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts into files here, and /metrics adds every worker's up (prometheus-client's
+        # multiprocess mode); a fresh folder per start, as the library requires.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="attrition-metrics-")
+    trusted = settings.forwarded_allow_ips.strip()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        # uvicorn trusts 127.0.0.1 by default, which would let anyone on the machine choose the client
+        # address the login limit counts; forwarded headers are read only from configured proxies.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        root_path=settings.root_path,
+        log_config=logging_config(settings.log_format, settings.log_level),
+    )
     return EXIT_OK
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as ``ATTRITION_*`` environment variables (what ``Settings()`` reads back)."""
+    return {
+        f"ATTRITION_{name.upper()}": str(value)
+        for name, value in settings.model_dump().items()
+        if value is not None
+    }
+
+
+def _load_demo(settings: Settings, engine: sa.Engine) -> str | None:
+    """On an empty database: the sample contracts, a demo administrator and API key. Returns the
+    credentials as printed lines (``None`` if the database was not empty); on the embedded default they
+    are also written to the data directory, readable by the owner only."""
+    from app.contract_files import load_document
+    from app.persistence.db import session_scope
+    from app.resources import sample_contracts
+    from app.services.imports import is_empty, load_demo
+
+    with session_scope(engine) as session:
+        if not is_empty(session):
+            return None
+        documents = [(path, load_document(path)) for path in sample_contracts()]
+        # The demo tells a live story: the samples are placed around today (their files keep their dates).
+        credentials = load_demo(session, documents, today=datetime.now(UTC).date())
+        session.commit()
+    lines = f"email: {credentials.email}\npassword: {credentials.password}\napi key: {credentials.api_key}\n"
+    if settings.is_embedded:
+        saved = settings.demo_credentials
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.touch(mode=0o600)
+        saved.chmod(0o600)
+        saved.write_text(lines)
+    print(f"Loaded {len(documents)} sample contracts.")
+    return lines
+
+
 def _migrate(args: argparse.Namespace) -> int:
+    """The release step: run once per release, before starting ``serve`` on a database it does not own.
+
+    On PostgreSQL concurrent runs wait for each other (an advisory lock), so a deploy may run it from
+    every replica."""
     _, engine = _database(args)
+    engine.dispose()
     print(f"database at the latest migration: {engine.url.render_as_string()}")
     return EXIT_OK
 
 
 def _import(args: argparse.Namespace) -> int:
+    from app.contract_files import ContractFileError, FileProblem, load_document, problem_at
+    from app.file_assessment import report
+    from app.persistence.db import session_scope
+    from app.services.errors import ServiceError
+    from app.services.imports import import_document
+
     problems: list[FileProblem] = []
     documents = []
     for name in args.files:
@@ -306,6 +438,12 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _add_user(args: argparse.Namespace) -> int:
+    from app.contract_files import FileProblem
+    from app.file_assessment import report
+    from app.persistence.db import session_scope
+    from app.services.auth import create_staff_user
+    from app.services.errors import ServiceError
+
     password = sys.stdin.readline().rstrip("\n")
     _, engine = _database(args)
     with session_scope(engine) as session:
@@ -327,6 +465,12 @@ def _add_user(args: argparse.Namespace) -> int:
 
 
 def _add_key(args: argparse.Namespace) -> int:
+    from app.contract_files import FileProblem
+    from app.file_assessment import report
+    from app.persistence.db import session_scope
+    from app.services.auth import Access, create_api_key
+    from app.services.errors import ServiceError
+
     _, engine = _database(args)
     with session_scope(engine) as session:
         try:
@@ -340,6 +484,8 @@ def _add_key(args: argparse.Namespace) -> int:
 
 
 def _locale(contract: Contract) -> Locale | None:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(contract.property.locale)
     except UnknownLocaleError:
@@ -347,6 +493,8 @@ def _locale(contract: Contract) -> Locale | None:
 
 
 def _unknown_locale(path: Path, contract: Contract) -> FileProblem:
+    from app.contract_files import problem_at
+
     return problem_at(
         path,
         "contract.property.locale",
@@ -359,6 +507,7 @@ def _unknown_locale(path: Path, contract: Contract) -> FileProblem:
 
 def assessment_text(contract: Contract, assessment: Assessment, locale: Locale) -> str:
     """A readable report: header, line items with their working, total, terms and caveats."""
+    from babel.numbers import format_currency
 
     def money(value: Money) -> str:
         return format_currency(value.amount, value.currency, locale=locale)

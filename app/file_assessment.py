@@ -3,7 +3,6 @@ read files (``attrition assess``, ``attrition invoice``), every problem located 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,11 +49,3 @@ def report(problems: Iterable[FileProblem]) -> None:
     """Print each problem as ``file:line: field: message`` on standard error."""
     for problem in problems:
         print(problem, file=sys.stderr)
-
-
-def iso_date(text: str) -> date:
-    """An argparse type: a YYYY-MM-DD date."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None

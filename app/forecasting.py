@@ -11,9 +11,10 @@ from pathlib import Path
 from app.contract_files import load_file
 from app.engine.contract import EngineModel
 from app.engine.projection import ForecastPriors, HistoricalBlock
+from app.resources import resource
 
 #: The documented default priors (every value carries its source in the file).
-DEFAULT_PRIORS_PATH = Path(__file__).with_name("forecast_priors.yaml")
+DEFAULT_PRIORS_PATH = resource("priors")
 
 
 class HistoryDocument(EngineModel):

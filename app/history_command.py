@@ -11,13 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.contract_files import ContractFileError, FileProblem, load_file, problem_at
-from app.file_assessment import report
-from app.persistence.db import make_engine, migrate, session_scope
-from app.services.errors import ServiceError
-from app.services.forecasts import HistoryImport, import_history
-from app.services.imports import IMPORTER
-from app.settings import Settings
+from app.options import DATABASE_HELP
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -38,13 +32,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--database-url",
         metavar="URL",
-        help="database (default: $ATTRITION_DATABASE_URL, else the SQLite file var/attrition.sqlite3)",
+        help=DATABASE_HELP,
     )
     parser.set_defaults(command=handle)
     return parser
 
 
 def handle(args: argparse.Namespace) -> int:
+    # Imported here: `attrition --help` and the other commands do not pay for the models or the database.
+    from app.contract_files import ContractFileError, FileProblem, load_file, problem_at
+    from app.file_assessment import report
+    from app.persistence.db import make_engine, migrate, session_scope
+    from app.services.errors import ServiceError
+    from app.services.forecasts import HistoryImport, import_history
+    from app.services.imports import IMPORTER
+    from app.settings import Settings
+
     path = Path(args.file)
     try:
         document = load_file(path, HistoryImport, "blocks: ...")

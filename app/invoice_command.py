@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.contract_files import ContractFileError, FileProblem
-from app.file_assessment import assess_file, iso_date, report
-from app.pdf import LANGUAGES, build_invoice_document, render_invoice_html, render_pdf
+from app.options import iso_date
+from app.pdf.i18n import LANGUAGES
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -59,6 +58,10 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def run_invoice(args: argparse.Namespace) -> int:
+    from app.contract_files import ContractFileError, FileProblem
+    from app.file_assessment import assess_file, report
+    from app.pdf import build_invoice_document, render_invoice_html, render_pdf  # WeasyPrint: only here
+
     try:
         result = assess_file(Path(args.file), Path(args.actuals) if args.actuals else None, args.as_of)
     except ContractFileError as error:

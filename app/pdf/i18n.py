@@ -10,13 +10,16 @@ from __future__ import annotations
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+if TYPE_CHECKING:
+    from babel.support import Translations
+
+from app.resources import resource
+
+LOCALE_DIR = resource("locale")
 DOMAIN = "messages"
 
 #: The languages an invoice can be issued in (gettext catalog names).
@@ -39,6 +42,10 @@ def catalog_path(language: str) -> Path:
 @lru_cache(maxsize=len(LANGUAGES))
 def translations(language: str) -> Translations:
     """The compiled catalog of ``language`` (English, the source language, translates to itself)."""
+    from babel.messages.mofile import write_mo  # the catalog tools only when a catalog is compiled
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     if language not in LANGUAGES:
         raise UnsupportedLanguageError(language)
     with catalog_path(language).open("rb") as po:

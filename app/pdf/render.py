@@ -18,8 +18,9 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from app.pdf.i18n import translations
 from app.pdf.invoice import InvoiceDocument
+from app.resources import resource
 
-TEMPLATE_DIR = (Path(__file__).resolve().parent.parent.parent / "templates" / "pdf").resolve()
+TEMPLATE_DIR = (resource("templates") / "pdf").resolve()
 BASE_URL = TEMPLATE_DIR.as_uri() + "/"
 
 

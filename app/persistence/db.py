@@ -11,8 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -58,9 +56,19 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+#: The PostgreSQL advisory lock key migrations hold, so that two starts cannot migrate at once.
+MIGRATION_LOCK = 0x617474726974  # "attrit"
+
+
 def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the latest migration (the only way the schema is built)."""
+    """Bring the schema to the latest migration (the only way the schema is built).
+
+    On PostgreSQL the upgrade runs under a transaction-level advisory lock: a second ``migrate`` started
+    meanwhile waits, then finds the schema at head and does nothing. (SQLite's ``BEGIN IMMEDIATE``
+    already serialises writers.)"""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -69,12 +77,16 @@ def migrate(engine: sa.Engine) -> None:
 @lru_cache(maxsize=1)
 def schema_head() -> str | None:
     """The latest migration's revision (read once: the migrations ship with the code)."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def readiness_problem(session: Session) -> str | None:
     """Why the database is not ready to serve (unreachable, or its schema not at the latest migration),
     in words, or None when it is ready."""
+    from alembic.runtime.migration import MigrationContext
+
     try:
         current = MigrationContext.configure(session.connection()).get_current_revision()
     except sa.exc.SQLAlchemyError:
@@ -82,6 +94,16 @@ def readiness_problem(session: Session) -> str | None:
     if current != schema_head():
         return "the database schema is not at the latest migration: run `attrition migrate`"
     return None
+
+
+def schema_is_current(engine: sa.Engine) -> bool:
+    """Whether the database's schema is at the latest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -20,9 +19,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 
 from app.engine.money import Money
+from app.resources import resource
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "web"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = resource("templates") / "web"
+STATIC_DIR = resource("static")
 DEFAULT_LOCALE = "en_US"
 
 

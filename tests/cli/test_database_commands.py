@@ -1,33 +1,19 @@
-"""The database commands of ``attrition``: migrate, import, add-user, add-key and serve.
+"""The database commands of ``attrition``: migrate, import, add-user and add-key (``serve``: test_serve.py).
 
 Each test has a SQLite file of its own (``--database-url sqlite:///<tmp>``). The commands run in-process
-through ``main``; ``serve`` runs once for real, as ``uv run attrition serve`` in a working directory of
-its own (it reads ``./contracts`` and writes ``./var/demo-credentials.txt``), and otherwise with
-``uvicorn.run`` replaced, so that what it loads and prints is checked without a server.
+through ``main``.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import queue
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import httpx2
 import pytest
 import sqlalchemy as sa
-import uvicorn
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.cli import main
@@ -41,9 +27,6 @@ REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "contracts"
 CORPORATE = CONTRACTS / "corporate-sales-meeting-per-night.yaml"
 WEDDING = CONTRACTS / "wedding-block-cliff.yaml"
-SAMPLES = sorted(
-    path for path in CONTRACTS.glob("*.*") if path.suffix in {".yaml", ".json"} and path.name != "schema.json"
-)
 
 
 @pytest.fixture
@@ -215,148 +198,3 @@ def test_add_key_for_an_unknown_property_exits_1_and_prints_no_key(
     code, out, err = run(capsys, "add-key", "reporting", "--property", "99", "--database-url", url)
 
     assert (code, out, err) == (1, "", "add-key: property_ids: property 99 does not exist\n")
-
-
-# --- serve -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory holding a copy of the sample contracts, as ``serve`` expects."""
-    directory = tmp_path / "work"
-    shutil.copytree(CONTRACTS, directory / "contracts")
-    monkeypatch.chdir(directory)
-    return directory
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[FastAPI]:
-    """The apps ``serve`` would have run, with ``uvicorn.run`` replaced so that it returns at once."""
-    apps: list[FastAPI] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: apps.append(app))
-    return apps
-
-
-def credentials(out: str) -> dict[str, str]:
-    return dict(re.findall(r"^(email|password|api key): (\S+)$", out, re.MULTILINE))
-
-
-def test_serve_first_start_loads_the_samples_and_prints_the_demo_credentials(
-    workdir: Path, url: str, served: list[FastAPI], capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run(capsys, "serve", "--database-url", url, "--port", "8123")
-
-    assert (code, err) == (0, "")
-    assert f"Loaded {len(SAMPLES)} sample contracts." in out
-    assert "attrition on http://127.0.0.1:8123" in out
-    shown = credentials(out)
-    assert shown.keys() == {"email", "password", "api key"}
-    saved = workdir / "var" / "demo-credentials.txt"
-    assert credentials(saved.read_text()) == shown
-    assert saved.stat().st_mode & 0o777 == 0o600
-    with TestClient(served[0]) as client:
-        listed = client.get("/api/v1/contracts", headers={"Authorization": f"Bearer {shown['api key']}"})
-    assert listed.json()["total"] == len(SAMPLES)
-
-
-def test_serve_second_start_loads_nothing_more_and_prints_the_same_credentials(
-    workdir: Path, url: str, engine: sa.Engine, served: list[FastAPI], capsys: pytest.CaptureFixture[str]
-) -> None:
-    first = run(capsys, "serve", "--database-url", url)[1]
-
-    code, out, err = run(capsys, "serve", "--database-url", url)
-
-    assert (code, err) == (0, "")
-    assert "Loaded" not in out
-    assert credentials(out) == credentials(first)
-    assert count(engine, ContractRecord) == len(SAMPLES)
-
-
-def test_serve_no_demo_loads_nothing_and_writes_no_credentials(
-    workdir: Path, url: str, engine: sa.Engine, served: list[FastAPI], capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run(capsys, "serve", "--database-url", url, "--no-demo")
-
-    assert (code, err) == (0, "")
-    assert "Loaded" not in out
-    assert "Demo credentials" not in out
-    assert not (workdir / "var").exists()
-    assert count(engine, PropertyRecord) == 0
-    key = run(capsys, "add-key", "admin", "--access", "admin", "--database-url", url)[1].strip()
-    with TestClient(served[0]) as client:
-        listed = client.get("/api/v1/contracts", headers={"Authorization": f"Bearer {key}"})
-    assert (listed.status_code, listed.json()["total"]) == (200, 0)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _lines(stream: IO[str], into: queue.Queue[str]) -> None:
-    for line in stream:
-        into.put(line)
-
-
-def test_serve_runs_the_service_with_the_printed_demo_key(tmp_path: Path) -> None:
-    directory = tmp_path / "work"
-    shutil.copytree(CONTRACTS, directory / "contracts")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = ["uv", "run", "--project", str(REPO), "attrition", "serve", "--port", str(port)]
-    command += ["--database-url", f"sqlite:///{tmp_path / 'attrition.sqlite3'}"]
-    with (tmp_path / "server.log").open("w") as log:
-        # A session of its own, so that the server uv starts is stopped with it.
-        server = subprocess.Popen(
-            command, cwd=directory, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True
-        )
-    try:
-        assert server.stdout is not None
-        output: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=_lines, args=(server.stdout, output), daemon=True).start()
-        key = _wait_for_key(output, server, tmp_path / "server.log")
-        _wait_until_healthy(base, server, tmp_path / "server.log")
-
-        listed = httpx2.get(
-            f"{base}/api/v1/contracts", headers={"Authorization": f"Bearer {key}"}, timeout=10
-        )
-
-        assert listed.status_code == 200
-        assert listed.json()["total"] == len(SAMPLES) == 16
-        assert credentials((directory / "var" / "demo-credentials.txt").read_text())["api key"] == key
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        if server.stdout is not None:
-            server.stdout.close()
-
-
-def _wait_for_key(output: queue.Queue[str], server: subprocess.Popen[str], log: Path) -> str:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            line = output.get(timeout=1)
-        except queue.Empty:
-            if server.poll() is not None:
-                pytest.fail(f"serve exited with {server.returncode}:\n{log.read_text()}")
-            continue
-        if line.startswith("api key: "):
-            return line.removeprefix("api key: ").strip()
-    pytest.fail(f"serve printed no API key:\n{log.read_text()}")
-
-
-def _wait_until_healthy(base: str, server: subprocess.Popen[str], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"serve exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx2.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"no answer on {base}/healthz:\n{log.read_text()}")
