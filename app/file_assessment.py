@@ -13,6 +13,7 @@ from pathlib import Path
 from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
 from app.documents import ContractDocument
 from app.engine import Actuals, Assessment, EngineError, assess
+from app.engine.limits import parse_iso_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,6 @@ def report(problems: Iterable[FileProblem]) -> None:
 def iso_date(text: str) -> date:
     """An argparse type: a YYYY-MM-DD date."""
     try:
-        return date.fromisoformat(text)
+        return parse_iso_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -37,6 +36,7 @@ from app.api.schemas import (
 )
 from app.documents import AssessmentRequest
 from app.engine import Assessment
+from app.engine.limits import IsoDate
 from app.persistence import repositories as repo
 from app.persistence.records import AssessmentRecord
 from app.services import actuals as actuals_service
@@ -48,7 +48,7 @@ from app.services.idempotency import Outcome, fingerprint, run_once
 
 router = APIRouter(tags=["contracts"])
 
-AsOf = Annotated[date | None, Query(description="Default: today at the hotel")]
+AsOf = Annotated[IsoDate | None, Query(description="Default: today at the hotel")]
 
 ASSESSMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
@@ -85,8 +85,8 @@ def list_contracts(
     property_id: Annotated[int | None, Query(ge=1)] = None,
     account_id: Annotated[int | None, Query(ge=1)] = None,
     status: service.ContractStatus | None = None,
-    arrival_from: date | None = None,
-    arrival_to: date | None = None,
+    arrival_from: IsoDate | None = None,
+    arrival_to: IsoDate | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ContractSummary]:
@@ -217,7 +217,7 @@ def record_pickup(
     principal: PrincipalDep,
     upload: Annotated[tuple[str, Any, bytes], Depends(read_pickup)],
     as_of: Annotated[
-        date | None, Query(description="The report date of a CSV without an as_of column")
+        IsoDate | None, Query(description="The report date of a CSV without an as_of column")
     ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -41,6 +41,14 @@ from app.engine import Actuals, Assessment, EngineError, assess
 from app.engine.actuals import PickupEntry
 from app.engine.contract import Contract, CreditedSources, EngineModel, PickupSource, RoomCount, Segment
 from app.engine.forecast import Exposure, NightCount, PickupSnapshot, allocate, forecast_exposure
+from app.engine.limits import (
+    MAX_BLOCK_CELLS,
+    MAX_HISTORY_BLOCKS,
+    MAX_PCT_PLACES,
+    MAX_PICKUP_ROWS,
+    AtMost,
+    IsoDate,
+)
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
 from app.forecasting import DEFAULT_PRIORS_PATH, load_priors
 from app.persistence import history_repository as history_repo
@@ -71,7 +79,6 @@ OPEN_STATUSES = (ContractStatus.TENTATIVE, ContractStatus.DEFINITE)
 CURVE_LEAD_TIMES = (60, 30, 14, 0)
 #: The engine's longest lead time (ten years).
 MAX_LEAD_DAYS = 3650
-MAX_IMPORT_BLOCKS = 10_000
 
 
 # --- inputs of the engine --------------------------------------------------------------------------
@@ -279,9 +286,13 @@ class AssumedReduction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    notice_date: date | None = Field(default=None, description="Default: the what-if's as_of")
-    cells: tuple[RoomCount, ...] | None = Field(default=None, min_length=1, max_length=20_000)
-    pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    notice_date: IsoDate | None = Field(default=None, description="Default: the what-if's as_of")
+    cells: Annotated[tuple[RoomCount, ...], AtMost(MAX_BLOCK_CELLS, "cells")] | None = Field(
+        default=None, min_length=1
+    )
+    pct: (
+        Annotated[Decimal, Field(gt=0, le=100, decimal_places=MAX_PCT_PLACES, allow_inf_nan=False)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _cells_or_pct(self) -> Self:
@@ -297,9 +308,9 @@ class WhatIfRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = Field(default=None, description="Default: today at the hotel")
+    as_of: IsoDate | None = Field(default=None, description="Default: today at the hotel")
     pickup: tuple[PickupEntry, ...] | None = Field(
-        default=None, max_length=20_000, description="Entries as in a pickup report (POST …/pickup)"
+        default=None, max_length=MAX_PICKUP_ROWS, description="Entries as in a pickup report (POST …/pickup)"
     )
     reduction: AssumedReduction | None = None
 
@@ -609,20 +620,15 @@ class HistoryBlockInput(HistoricalBlock):
     """A past block as a history file gives it (``app.forecasting.load_history``), with, optionally,
     its arrival date (a block without one is kept with the date it was imported)."""
 
-    arrival_date: date | None = None
-
-    @field_validator("id", "account")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+    arrival_date: IsoDate | None = None
 
 
 class HistoryImport(EngineModel):
     """A history file: ``blocks:`` of finished blocks (the format ``attrition backtest`` reads)."""
 
-    blocks: Annotated[tuple[HistoryBlockInput, ...], Field(min_length=1, max_length=MAX_IMPORT_BLOCKS)]
+    blocks: Annotated[
+        tuple[HistoryBlockInput, ...], AtMost(MAX_HISTORY_BLOCKS, "blocks"), Field(min_length=1)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,12 +638,28 @@ class ParsedHistory:
     lines: dict[int, int]
 
 
+def _refuse_too_many_blocks(text: str) -> None:
+    """Count the blocks with the fast JSON reader before the one that maps every value to its line,
+    which costs far more: an import over the limit is refused for the price of reading it once."""
+    try:
+        quick = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # the line-mapping reader names the problem with its line
+    blocks = quick.get("blocks") if isinstance(quick, dict) else None
+    if isinstance(blocks, list) and len(blocks) > MAX_HISTORY_BLOCKS:
+        raise InvalidInputError(
+            "too many blocks in one import",
+            [Problem("blocks", f"at most {MAX_HISTORY_BLOCKS:,} blocks per import ({len(blocks):,} given)")],
+        )
+
+
 def parse_history(text: str) -> ParsedHistory:
     """A history file's JSON text into blocks; every problem names its field and line."""
     if len(text) > MAX_BODY_BYTES:
         raise MalformedInputError(f"the body is larger than {MAX_BODY_BYTES} bytes")
     if not text.strip():
         raise MalformedInputError("the body is empty: send a JSON object (blocks: ...)")
+    _refuse_too_many_blocks(text)
     try:
         parsed = _parse_json("body", text)
     except ContractFileError as error:
