@@ -8,6 +8,8 @@ reported by the engine as assumptions (domain.md §8).
 from __future__ import annotations
 
 import builtins
+import functools
+import typing
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
@@ -878,9 +880,24 @@ def _check_cell_ref(errors: RuleErrors, loc: Loc, ref: RoomCount, cells: dict[tu
 
 
 def money_fields(model: BaseModel, loc: Loc) -> Iterator[tuple[Loc, Money]]:
-    for name in type(model).model_fields:
+    for name in _money_field_names(type(model)):
         value = getattr(model, name)
         yield from _money_in(value, (*loc, name))
+
+
+@functools.cache
+def _money_field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type can hold Money, directly or inside a model or tuple: the
+    others need not be walked (a pickup entry's night, room type and count, for every entry)."""
+    return tuple(name for name, field in model.model_fields.items() if _may_hold_money(field.annotation))
+
+
+def _may_hold_money(annotation: Any) -> bool:
+    if annotation is Money:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return bool(_money_field_names(annotation))
+    return any(_may_hold_money(argument) for argument in typing.get_args(annotation))
 
 
 def _money_in(value: object, loc: Loc) -> Iterator[tuple[Loc, Money]]:

@@ -26,6 +26,7 @@ from app.engine.contract import (
     DamageRateRule,
     EngineModel,
     EvaluationMode,
+    PickupSource,
     ReductionBasis,
     ReductionRight,
     ResaleMode,
@@ -156,6 +157,8 @@ class _Settlement:
         for (night, room_type), rooms in self.cells.items():
             self.types_by_night[night].append((room_type, rooms))
         self._memo: dict[tuple[int, ...], Money] = {}
+        # Pickup on the cut-off date is read only by a clause under which released rooms do not count.
+        self.releases = contract.attrition is not None and not contract.attrition.released_rooms_count
         self._contract: Contract | None = None
         clause = contract.attrition
         self.clause = clause if lean and clause is not None and _is_lean(contract, clause) else None
@@ -207,10 +210,21 @@ class _Settlement:
             shares = allocate(count, [rooms for _, rooms in types])
             for (room_type, _), rooms in zip(types, shares, strict=True):
                 if rooms:
+                    # Every field given, so that pydantic copies no defaults (it does per entry).
                     entries.append(
-                        PickupEntry.model_construct(night=night, room_type=room_type, room_nights=rooms)
+                        PickupEntry.model_construct(
+                            {"night", "room_type", "room_nights"},
+                            night=night,
+                            room_type=room_type,
+                            room_nights=rooms,
+                            source=PickupSource.IN_BLOCK,
+                            rate=None,
+                        )
                     )
-                    released.append(RoomCount.model_construct(night=night, room_type=room_type, rooms=rooms))
+                    if self.releases:
+                        released.append(
+                            RoomCount.model_construct(night=night, room_type=room_type, rooms=rooms)
+                        )
         actuals = Actuals.model_construct(pickup=tuple(entries), cutoff_pickup=tuple(released))
         contract = self.contract
         return assess(contract, actuals, contract.departure_date).total
