@@ -55,10 +55,13 @@ ASSESSMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _contract(stored: service.StoredContract, response: Response) -> ContractPublic:
-    response.headers["ETag"] = etag(stored.record.revision)
+def _contract(stored: service.StoredContract | tuple[Any, Any], response: Response) -> ContractPublic:
+    record, version = (
+        (stored.record, stored.version) if isinstance(stored, service.StoredContract) else stored
+    )
+    response.headers["ETag"] = etag(record.revision)
     return ContractPublic.model_validate(
-        {**ContractSummary.model_validate(stored.record).model_dump(), "contract": stored.version.terms}
+        {**ContractSummary.model_validate(record).model_dump(), "contract": version.terms}
     )
 
 
@@ -104,7 +107,7 @@ def list_contracts(
 def read_contract(
     contract_id: int, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> ContractPublic:
-    return _contract(service.load_contract(session, principal, contract_id), response)
+    return _contract(service.load_version(session, principal, contract_id), response)
 
 
 @router.put(
@@ -139,9 +142,7 @@ def list_versions(contract_id: int, session: SessionDep, principal: PrincipalDep
 def read_version(
     contract_id: int, version: Annotated[int, Path(ge=1)], session: SessionDep, principal: PrincipalDep
 ) -> VersionPublic:
-    return VersionPublic.model_validate(
-        service.load_contract(session, principal, contract_id, version).version
-    )
+    return VersionPublic.model_validate(service.load_version(session, principal, contract_id, version)[1])
 
 
 # --- actuals -------------------------------------------------------------------------------------------

@@ -297,7 +297,8 @@ def _validate_money(value: Any) -> Money:
             got=money.currency,
             expected=expected,
         )
-    if abs(money.amount) > MAX_AMOUNT:
+    # The bound is on what is written in: a computed total (a Money already) may exceed it.
+    if not isinstance(value, Money) and abs(money.amount) > MAX_AMOUNT:
         raise _money_error(
             "{value} is larger than the largest amount accepted, {limit}",
             value=_short(money.amount),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
@@ -26,8 +26,9 @@ from app.persistence.records import (
 )
 from app.services.auth import Principal
 from app.services.contracts import StoredContract, load_contract
-from app.services.errors import InvalidInputError, MalformedInputError, Problem
+from app.services.errors import InvalidInputError, MalformedInputError, Problem, StoredDataError
 from app.services.inputs import parse_input
+from app.validation import error_message, field_text
 
 
 class PickupReport(BaseModel):
@@ -363,5 +364,12 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
         "cancellation_notice_date": None if cancellation is None else cancellation.notice_date,
         "cancellation_resold_revenue": None if cancellation is None else cancellation.resold_revenue,
     }
-    with currency_scope(stored.terms.currency):
-        return Actuals.model_validate(data, strict=False)
+    try:
+        with currency_scope(stored.terms.currency):
+            return Actuals.model_validate(data, strict=False)
+    except ValidationError as error:
+        # Rows written by an older version, or edited in the database: this contract's reads say so.
+        raise StoredDataError(
+            f"the stored actuals of contract {contract_id} as of {as_of} cannot be read",
+            [Problem(f"actuals.{field_text(d['loc'])}", error_message(d)) for d in error.errors()],
+        ) from None

@@ -63,12 +63,13 @@ from app.persistence.records import (
 from app.services.actuals import actuals_as_of, parse_pickup_report
 from app.services.assessments import ContractAssessment, hotel_today
 from app.services.auth import Principal
-from app.services.contracts import ContractStatus, StoredContract, load_contract
+from app.services.contracts import ContractStatus, StoredContract, load_contract, read_terms
 from app.services.errors import (
     ConflictError,
     InvalidInputError,
     MalformedInputError,
     Problem,
+    StoredDataError,
 )
 from app.services.inputs import MAX_BODY_BYTES, parse_input, validation_problems
 from app.services.properties import get_property
@@ -452,6 +453,11 @@ class Portfolio:
     not_forecast: tuple[NotForecast, ...]
 
 
+def _with_first_problem(error: StoredDataError) -> str:
+    first = error.problems[0] if error.problems else None
+    return error.detail if first is None else f"{error.detail} ({first.field}: {first.message})"
+
+
 def portfolio_exposure(
     session: Session,
     principal: Principal,
@@ -510,7 +516,12 @@ def portfolio_exposure(
     for candidate, day in selected:
         record = candidate.record
         assert record.id is not None
-        terms = Contract.model_validate(candidate.version.terms, strict=False)
+        try:
+            terms = read_terms(record.id, candidate.version.version, candidate.version.terms)
+        except StoredDataError as error:
+            # One unreadable contract is listed with its problem; the rest of the portfolio stands.
+            skipped.append(NotForecast(record.id, record.reference, _with_first_problem(error)))
+            continue
         in_force = [notice for reported, notice in notices[record.id] if reported <= day]
         refusal = _refusal(record, terms, day, in_force[-1] if in_force else None)
         if refusal is not None:
@@ -566,7 +577,7 @@ def record_block_history(session: Session, contract_id: int) -> BlockHistoryReco
         return None
     version = repo.contract_version(session, contract_id, record.current_version)
     assert version is not None
-    terms = Contract.model_validate(version.terms, strict=False)
+    terms = read_terms(contract_id, version.version, version.terms)
     rows = repo.pickup_history(session, contract_id)
     curve = _curve(terms, rows)
     block = sum(terms.rooms_after_reductions(terms.departure_date).values())

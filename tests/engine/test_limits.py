@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.engine import Actuals, Contract
 from app.engine.contract import TaxProfile
+from app.engine.money import Money
 from app.engine.limits import (
     MAX_AMOUNT,
     MAX_BLOCK_CELLS,
@@ -170,3 +171,8 @@ def test_iso_text_and_dates_are_read_as_dates() -> None:
     assert parse_iso_date("2025-03-10") == ARRIVAL
     with pytest.raises(ValueError, match="is not a date written YYYY-MM-DD"):
         parse_iso_date("20250310")
+
+
+def test_the_amount_bound_is_on_input_not_on_computed_money() -> None:
+    computed = Money(MAX_AMOUNT * 3, "USD")
+    assert TypeAdapter(Money).validate_python(computed) is computed
