@@ -11,7 +11,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.engine import Actuals, Contract
 from app.engine.contract import TaxProfile
-from app.engine.money import Money
 from app.engine.limits import (
     MAX_AMOUNT,
     MAX_BLOCK_CELLS,
@@ -22,6 +21,7 @@ from app.engine.limits import (
     IsoDate,
     parse_iso_date,
 )
+from app.engine.money import Money
 
 from .builders import ARRIVAL, cells, contract_data, night
 
