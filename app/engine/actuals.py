@@ -17,7 +17,7 @@ from app.engine.contract import (
     RuleErrors,
     money_fields,
 )
-from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, AtMost, IsoDate, MultiLine
+from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, AtMost, IsoDate, Note
 from app.engine.money import NonNegativeMoney, currency_scope, document_currency
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
@@ -58,7 +58,7 @@ class ManualDamages(EngineModel):
     """An amount the hotel enters by hand where no clause computes one; always shown as manual."""
 
     amount: NonNegativeMoney
-    reason: MultiLine = Field(min_length=1, max_length=500)
+    reason: Note = Field(min_length=1)
 
 
 class Actuals(EngineModel):

@@ -42,7 +42,7 @@ from app.engine.limits import (
     MAX_TABLE_STEPS,
     AtMost,
     IsoDate,
-    MultiLine,
+    Note,
     OneLine,
 )
 from app.engine.money import Money, NonNegativeMoney, Pct, Rounding, currency_scope, pct_text
@@ -276,7 +276,7 @@ class TaxProfile(EngineModel):
 
 class PropertyInfo(EngineModel):
     name: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    address: MultiLine = Field(default="", max_length=500)
+    address: Note = ""
     locale: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
     timezone: OneLine = Field(default="UTC", max_length=60)
     tax_profile: TaxProfile | None = None

@@ -41,8 +41,8 @@ MAX_AMOUNT = Decimal(10) ** 12
 MAX_PCT_PLACES = 4
 #: Names (property, account, group, contract, room type labels, taxes, payees).
 MAX_NAME_CHARS = 200
-#: Free text that may run to a paragraph (addresses, notes, reasons).
-MAX_NOTE_CHARS = 2_000
+#: Free text that may run to a paragraph (addresses, version notes, reasons).
+MAX_NOTE_CHARS = 500
 
 # --- text ------------------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), _NoControl
 OptionalName = Annotated[str, Field(max_length=MAX_NAME_CHARS), _NoControlCharacters(newlines=False)]
 """A name that may be empty."""
 Note = Annotated[str, Field(max_length=MAX_NOTE_CHARS), _NoControlCharacters(newlines=True)]
-"""A paragraph: at most 2,000 characters."""
+"""A paragraph: at most 500 characters, line breaks allowed."""
 
 # --- dates -----------------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.engine.contract import Contract
-from app.engine.limits import MultiLine
+from app.engine.limits import Note
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, ContractRecord, ContractVersionRecord, PropertyRecord
 from app.services.auth import Principal
@@ -45,7 +45,7 @@ class ContractEnvelope(BaseModel):
     property_id: int | None = Field(default=None, ge=1)
     account_id: int | None = Field(default=None, ge=1)
     status: ContractStatus = ContractStatus.DEFINITE
-    note: MultiLine = Field(default="", max_length=500, description="Why this version was made")
+    note: Note = Field(default="", description="Why this version was made")
     contract: dict[str, Any]
 
 

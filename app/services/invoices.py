@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from app.engine import Assessment
 from app.engine.contract import Contract
-from app.engine.limits import IsoDate, MultiLine
+from app.engine.limits import MAX_NOTE_CHARS, IsoDate, MultiLine
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
 from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
 from app.persistence import invoice_repository
@@ -37,7 +37,7 @@ from app.services.auth import Principal
 from app.services.contracts import get_contract, load_contract
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 
-REASON_MAX_LENGTH = 500
+REASON_MAX_LENGTH = MAX_NOTE_CHARS
 
 
 class InvoiceKind(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.engine.contract import PropertyInfo, Segment, TaxProfile
-from app.engine.limits import MultiLine, Name, OneLine, OptionalName
+from app.engine.limits import Name, Note, OneLine, OptionalName
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services.auth import Principal
@@ -35,7 +35,7 @@ class PropertyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    address: MultiLine = Field(default="", max_length=500)
+    address: Note = ""
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     locale: LocaleCode = "en"
     timezone: OneLine = Field(
