@@ -40,12 +40,13 @@ from app.engine.contract import (
     ReductionRight,
     RentalScale,
 )
-from app.engine.limits import parse_iso_date
+from app.engine.limits import MAX_NIGHTS, parse_iso_date
 from app.engine.money import Rounding
 from app.services.contracts import ContractStatus
 from app.services.errors import InvalidInputError, Problem
 
-MAX_NIGHTS = 400
+#: Form fields read (beyond them a form is cut short); above the contract's own limits, so that a form
+#: over a limit reaches validation and is refused naming it.
 MAX_ROOM_TYPES = 40
 MAX_ROWS = 100
 
