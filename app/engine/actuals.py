@@ -17,10 +17,10 @@ from app.engine.contract import (
     RuleErrors,
     money_fields,
 )
-from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, AtMost, IsoDate, Note
+from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, MAX_ROOMS, AtMost, IsoDate, Note
 from app.engine.money import NonNegativeMoney, currency_scope, document_currency
 
-Count = Annotated[int, Field(ge=0, le=100_000)]
+Count = Annotated[int, Field(ge=0, le=MAX_ROOMS)]
 
 
 class PickupEntry(EngineModel):

@@ -39,6 +39,7 @@ from app.engine.limits import (
     MAX_NIGHTS,
     MAX_PCT_PLACES,
     MAX_ROOM_TYPES,
+    MAX_ROOMS,
     MAX_TABLE_STEPS,
     AtMost,
     IsoDate,
@@ -49,7 +50,7 @@ from app.engine.money import Money, NonNegativeMoney, Pct, Rounding, currency_sc
 
 Loc = tuple[str | int, ...]
 RoomType = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$")]
-Rooms = Annotated[int, Field(ge=0, le=100_000)]
+Rooms = Annotated[int, Field(ge=0, le=MAX_ROOMS)]
 
 
 class _AtLeastOne:
@@ -303,7 +304,7 @@ class BlockCell(EngineModel):
 class RoomCount(EngineModel):
     night: IsoDate
     room_type: RoomType
-    rooms: Annotated[int, Field(ge=1, le=100_000)]
+    rooms: Annotated[int, Field(ge=1, le=MAX_ROOMS)]
 
 
 class ReductionRight(EngineModel):

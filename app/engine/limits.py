@@ -27,15 +27,18 @@ MAX_BLOCK_CELLS = 4_000
 MAX_TABLE_STEPS = 50
 #: Reduction rights, reductions, deposits, taxes and cancellation components of one contract.
 MAX_CLAUSE_ITEMS = 50
-#: Rows of one pickup report (JSON entries or CSV lines) and pickup entries of one set of actuals:
+#: Rows of one pickup report (JSON entries or CSV lines), and cells of the pickup on the cut-off date:
 #: every cell of the largest block from two sources and a few more.
 MAX_PICKUP_ROWS = 10_000
+#: Rooms in one block cell, and room nights in one pickup or inventory figure.
+MAX_ROOMS = 100_000
 #: Inventory reports and F&B spend lines in one actuals report.
 MAX_ACTUALS_ROWS = 1_000
 #: Finished blocks in one history import (a large hotel's decade of groups).
 MAX_HISTORY_BLOCKS = 10_000
 #: The largest amount, in any currency: enough for any group's revenue, and small enough that every
-#: sum and product the engine forms stays exact within Decimal's 28 digits.
+#: sum and product the engine forms (at most 4,000 cells of 100,000 rooms) stays within Decimal's 28
+#: digits, so that rounding to the minor unit never overflows.
 MAX_AMOUNT = Decimal(10) ** 12
 #: Decimal places of a percentage (82.5 %, 33.3333 %).
 MAX_PCT_PLACES = 4
