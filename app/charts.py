@@ -37,6 +37,16 @@ HEIGHT_INCHES = 2.8
 
 #: The bars carry these ids (``pickup-0``, ``pickup-1``, ...) so that a page or a test can find them.
 BAR_ID = "pickup-{index}"
+#: A longer stay is summarised where a row per night would make a page or a report long and slow: the
+#: exposure report shows it week by week (nights table and room attrition lines; the invoice keeps every
+#: night), and the staff contract page folds its per-night tables under a summary.
+NIGHTS_SHOWN_SINGLY = 31
+#: Up to this many nights, a bar and a marker per night and every night labelled. A longer stay is drawn
+#: as steps (one shape per series) with a label every few nights: per-night shapes would cost the
+#: drawing, the PDF renderer and the browser in proportion to the nights, and no longer be readable.
+BARS_UP_TO_NIGHTS = 62
+#: The most night labels under a long stay's chart.
+MAX_LABELS = 26
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +88,9 @@ def pickup_chart_svg(nights: Sequence[ChartNight], *, title: str, labels: ChartL
     from matplotlib.figure import Figure
 
     positions = list(range(len(nights)))
-    # Tick marks for the block and the minimum: as wide as a bar slot, within reason.
-    marker = max(4.0, min(14.0, 300 / max(1, len(nights))))
+    steps = len(nights) > BARS_UP_TO_NIGHTS
+    # Tick marks for the block and the minimum: as wide as a bar slot, within reason (none as steps).
+    marker = 0.0 if steps else max(4.0, min(14.0, 300 / max(1, len(nights))))
     with matplotlib.rc_context(
         {
             "svg.hashsalt": "attrition-charts",
@@ -95,32 +106,42 @@ def pickup_chart_svg(nights: Sequence[ChartNight], *, title: str, labels: ChartL
         # The width of an A4 page's text block, so that the PDF shows the chart at its own scale.
         figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), layout="constrained")
         axes = figure.add_subplot()
-        bars = axes.bar(
-            positions,
-            [float(n.pickup_room_nights) for n in nights],
-            width=0.6,
-            color=PICKUP_COLOUR,
-            label=labels.pickup,
-            zorder=2,
-        )
-        for index, bar in enumerate(bars.patches):
-            bar.set_gid(BAR_ID.format(index=index))
+        pickup = [float(n.pickup_room_nights) for n in nights]
+        if steps:
+            axes.fill_between(
+                positions,
+                pickup,
+                step="mid",
+                color=PICKUP_COLOUR,
+                label=labels.pickup,
+                zorder=2,
+                gid="pickup",
+            )
+        else:
+            bars = axes.bar(positions, pickup, width=0.6, color=PICKUP_COLOUR, label=labels.pickup, zorder=2)
+            for index, bar in enumerate(bars.patches):
+                bar.set_gid(BAR_ID.format(index=index))
         axes.plot(
             positions,
             [float(n.block_room_nights) for n in nights],
             color=BLOCK_COLOUR,
-            marker="_",
+            marker="_" if marker else "",
             markersize=marker,
             linestyle=":",
             linewidth=0.8,
             label=labels.block,
             zorder=3,
             gid="block",
+            drawstyle="steps-mid" if steps else "default",
         )
         _optional_line(axes, positions, [n.minimum_room_nights for n in nights], labels.minimum, marker)
-        _forecast(axes, positions, nights, labels)
+        _forecast(axes, positions, nights, labels, steps=steps)
         axes.set_ylabel(labels.axis)
-        axes.set_xticks(positions, [n.label for n in nights], rotation=90 if len(nights) > 12 else 0)
+        # A long stay is labelled every week or every few weeks, from its first night.
+        every = 1 if not steps else 7 * -(-len(nights) // (7 * MAX_LABELS))
+        axes.set_xticks(
+            positions[::every], [n.label for n in nights][::every], rotation=90 if len(nights) > 12 else 0
+        )
         axes.set_ylim(bottom=0)
         axes.set_xlim(-0.6, len(nights) - 0.4)
         axes.grid(axis="y", linewidth=0.4, alpha=0.5, zorder=0)
@@ -141,22 +162,50 @@ def _optional_line(
         xs,
         ys,
         color=MINIMUM_COLOUR,
-        marker="_",
+        marker="_" if marker else "",
         markersize=marker,
         linestyle="--",
         linewidth=0.8,
         label=label,
         zorder=3,
         gid="minimum",
+        drawstyle="default" if marker else "steps-mid",
     )
 
 
-def _forecast(axes: Axes, positions: list[int], nights: Sequence[ChartNight], labels: ChartLabels) -> None:
+def _forecast(
+    axes: Axes, positions: list[int], nights: Sequence[ChartNight], labels: ChartLabels, *, steps: bool
+) -> None:
     expected = [(x, n) for x, n in zip(positions, nights, strict=True) if n.expected_room_nights is not None]
     if not expected:
         return
     xs = [x for x, _ in expected]
     banded = [(x, n) for x, n in expected if n.low_room_nights is not None and n.high_room_nights is not None]
+    if steps:
+        if banded:
+            axes.fill_between(
+                [x for x, _ in banded],
+                [float(n.low_room_nights or 0) for _, n in banded],
+                [float(n.high_room_nights or 0) for _, n in banded],
+                step="mid",
+                color=FORECAST_COLOUR,
+                alpha=0.35,
+                linewidth=0,
+                label=labels.band,
+                zorder=3,
+                gid="band",
+            )
+        axes.plot(
+            xs,
+            [float(n.expected_room_nights or 0) for _, n in expected],
+            color=FORECAST_COLOUR,
+            linewidth=1.2,
+            label=labels.expected,
+            zorder=4,
+            gid="expected",
+            drawstyle="steps-mid",
+        )
+        return
     if banded:
         axes.vlines(
             [x for x, _ in banded],

@@ -6,13 +6,13 @@ the folder. ``contracts/schema.json`` is the JSON Schema of :class:`ContractDocu
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 
 from app.engine.actuals import Actuals
 from app.engine.contract import Contract
+from app.engine.limits import IsoDate
 from app.engine.money import Money, currency_scope
 from app.engine.results import LineKind
 
@@ -23,7 +23,7 @@ class ExpectedLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: LineKind
-    night: date | None = None
+    night: IsoDate | None = None
     amount: Money
 
 
@@ -58,7 +58,7 @@ class ContractDocument(_ContractCurrencyScope):
     schema_version: Literal[1] = 1
     contract: Contract
     actuals: Actuals | None = None
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     expected: Expected | None = None
 
 
@@ -69,6 +69,6 @@ class AssessmentRequest(_ContractCurrencyScope):
 
     contract: Contract
     actuals: Actuals | None = None
-    as_of: date | None = Field(
+    as_of: IsoDate | None = Field(
         default=None, description="Defaults to today in the property's timezone (contract.property.timezone)"
     )

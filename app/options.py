@@ -13,9 +13,11 @@ DATABASE_HELP = (
 
 
 def iso_date(text: str) -> date:
-    """An argparse type: a YYYY-MM-DD date."""
+    """An argparse type: a YYYY-MM-DD date (nothing else that Python would read as one)."""
+    from app.engine.limits import parse_iso_date  # on use: `attrition --help` builds no model
+
     try:
-        return date.fromisoformat(text)
+        return parse_iso_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 

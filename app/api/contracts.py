@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -37,6 +36,7 @@ from app.api.schemas import (
 )
 from app.documents import AssessmentRequest
 from app.engine import Assessment
+from app.engine.limits import IsoDate
 from app.persistence import repositories as repo
 from app.persistence.records import AssessmentRecord
 from app.services import actuals as actuals_service
@@ -48,17 +48,20 @@ from app.services.idempotency import Outcome, fingerprint, run_once
 
 router = APIRouter(tags=["contracts"])
 
-AsOf = Annotated[date | None, Query(description="Default: today at the hotel")]
+AsOf = Annotated[IsoDate | None, Query(description="Default: today at the hotel")]
 
 ASSESSMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
 }
 
 
-def _contract(stored: service.StoredContract, response: Response) -> ContractPublic:
-    response.headers["ETag"] = etag(stored.record.revision)
+def _contract(stored: service.StoredContract | tuple[Any, Any], response: Response) -> ContractPublic:
+    record, version = (
+        (stored.record, stored.version) if isinstance(stored, service.StoredContract) else stored
+    )
+    response.headers["ETag"] = etag(record.revision)
     return ContractPublic.model_validate(
-        {**ContractSummary.model_validate(stored.record).model_dump(), "contract": stored.version.terms}
+        {**ContractSummary.model_validate(record).model_dump(), "contract": version.terms}
     )
 
 
@@ -85,8 +88,8 @@ def list_contracts(
     property_id: Annotated[int | None, Query(ge=1)] = None,
     account_id: Annotated[int | None, Query(ge=1)] = None,
     status: service.ContractStatus | None = None,
-    arrival_from: date | None = None,
-    arrival_to: date | None = None,
+    arrival_from: IsoDate | None = None,
+    arrival_to: IsoDate | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ContractSummary]:
@@ -104,7 +107,7 @@ def list_contracts(
 def read_contract(
     contract_id: int, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> ContractPublic:
-    return _contract(service.load_contract(session, principal, contract_id), response)
+    return _contract(service.load_version(session, principal, contract_id), response)
 
 
 @router.put(
@@ -139,9 +142,7 @@ def list_versions(contract_id: int, session: SessionDep, principal: PrincipalDep
 def read_version(
     contract_id: int, version: Annotated[int, Path(ge=1)], session: SessionDep, principal: PrincipalDep
 ) -> VersionPublic:
-    return VersionPublic.model_validate(
-        service.load_contract(session, principal, contract_id, version).version
-    )
+    return VersionPublic.model_validate(service.load_version(session, principal, contract_id, version)[1])
 
 
 # --- actuals -------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ def record_pickup(
     principal: PrincipalDep,
     upload: Annotated[tuple[str, Any, bytes], Depends(read_pickup)],
     as_of: Annotated[
-        date | None, Query(description="The report date of a CSV without an as_of column")
+        IsoDate | None, Query(description="The report date of a CSV without an as_of column")
     ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:

@@ -22,6 +22,7 @@ from app.api.deps import (
 from app.api.schemas import ContractAssessmentPublic, Page
 from app.engine.contract import Segment
 from app.engine.forecast import Exposure, ScenarioDamages
+from app.engine.limits import IsoDate
 from app.engine.money import Money
 from app.engine.projection import Method, method_name
 from app.persistence import repositories as repo
@@ -33,7 +34,7 @@ from app.services.inputs import MAX_BODY_BYTES
 
 router = APIRouter(tags=["forecasts"])
 
-AsOf = Annotated[date | None, Query(description="Default: today at the hotel")]
+AsOf = Annotated[IsoDate | None, Query(description="Default: today at the hotel")]
 TENTH = Decimal("0.1")
 
 
@@ -433,8 +434,8 @@ def read_exposure(
     session: SessionDep,
     principal: PrincipalDep,
     property_id: Annotated[int | None, Query(ge=1)] = None,
-    arrival_from: date | None = None,
-    arrival_to: date | None = None,
+    arrival_from: IsoDate | None = None,
+    arrival_to: IsoDate | None = None,
     as_of: AsOf = None,
     limit: Limit = 50,
     offset: Offset = 0,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import PrincipalDep, SessionDep
+from app.engine.limits import IsoDate
 from app.pdf import LANGUAGES
 from app.services import reports as service
 
@@ -38,7 +38,7 @@ def read_report_pdf(
     contract_id: int,
     session: SessionDep,
     principal: PrincipalDep,
-    as_of: Annotated[date | None, Query(description="Default: today at the hotel")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Default: today at the hotel")] = None,
     lang: Annotated[Language | None, Query(description="The report's language")] = None,
 ) -> Response:
     pdf = service.exposure_report_pdf(session, principal, contract_id, as_of=as_of, language=lang)

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.engine.contract import Contract
+from app.engine.limits import Name
 from app.services.auth import Access
 from app.services.contracts import ContractStatus
 
@@ -119,7 +120,7 @@ class StoredAssessmentPublic(ContractAssessmentPublic):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     access: Access
     property_ids: list[int] = Field(default=[], description="Properties the key may use (not for admin keys)")
 

@@ -17,9 +17,10 @@ from app.engine.contract import (
     RuleErrors,
     money_fields,
 )
+from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, MAX_ROOMS, AtMost, IsoDate, Note
 from app.engine.money import NonNegativeMoney, currency_scope, document_currency
 
-Count = Annotated[int, Field(ge=0, le=100_000)]
+Count = Annotated[int, Field(ge=0, le=MAX_ROOMS)]
 
 
 class PickupEntry(EngineModel):
@@ -29,7 +30,7 @@ class PickupEntry(EngineModel):
     nights outside the block, to no rate, which revenue tests then cannot use).
     """
 
-    night: date
+    night: IsoDate
     room_type: RoomType
     room_nights: Count
     source: PickupSource = PickupSource.IN_BLOCK
@@ -39,7 +40,7 @@ class PickupEntry(EngineModel):
 class InventoryReport(EngineModel):
     """The hotel's report for one night: unsold sellable rooms and rooms resold (domain.md §3.6)."""
 
-    night: date
+    night: IsoDate
     unsold_rooms: Count | None = None
     resold_rooms: Count = 0
     resold_rate: NonNegativeMoney | None = None
@@ -57,7 +58,7 @@ class ManualDamages(EngineModel):
     """An amount the hotel enters by hand where no clause computes one; always shown as manual."""
 
     amount: NonNegativeMoney
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Note = Field(min_length=1)
 
 
 class Actuals(EngineModel):
@@ -65,11 +66,11 @@ class Actuals(EngineModel):
 
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     pickup: tuple[PickupEntry, ...] = ()
-    cutoff_pickup: tuple[RoomCount, ...] = ()
-    inventory: tuple[InventoryReport, ...] = ()
-    fnb_spend: tuple[FnbSpend, ...] = ()
-    fnb_notice_date: date | None = None
-    cancellation_notice_date: date | None = None
+    cutoff_pickup: Annotated[tuple[RoomCount, ...], AtMost(MAX_PICKUP_ROWS, "cut-off pickup cells")] = ()
+    inventory: Annotated[tuple[InventoryReport, ...], AtMost(MAX_ACTUALS_ROWS, "inventory reports")] = ()
+    fnb_spend: Annotated[tuple[FnbSpend, ...], AtMost(MAX_ACTUALS_ROWS, "spend lines")] = ()
+    fnb_notice_date: IsoDate | None = None
+    cancellation_notice_date: IsoDate | None = None
     cancellation_resold_revenue: NonNegativeMoney | None = None
     manual_damages: ManualDamages | None = None
 

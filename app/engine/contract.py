@@ -8,6 +8,8 @@ reported by the engine as assumptions (domain.md §8).
 from __future__ import annotations
 
 import builtins
+import functools
+import typing
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
@@ -29,11 +31,26 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
+from app.engine.limits import (
+    MAX_AMOUNT,
+    MAX_BLOCK_CELLS,
+    MAX_CLAUSE_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_NIGHTS,
+    MAX_PCT_PLACES,
+    MAX_ROOM_TYPES,
+    MAX_ROOMS,
+    MAX_TABLE_STEPS,
+    AtMost,
+    IsoDate,
+    Note,
+    OneLine,
+)
 from app.engine.money import Money, NonNegativeMoney, Pct, Rounding, currency_scope, pct_text
 
 Loc = tuple[str | int, ...]
 RoomType = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$")]
-Rooms = Annotated[int, Field(ge=0, le=100_000)]
+Rooms = Annotated[int, Field(ge=0, le=MAX_ROOMS)]
 
 
 class _AtLeastOne:
@@ -243,7 +260,7 @@ class CancellationComponentKind(StrEnum):
 class TaxRule(EngineModel):
     """One tax (VAT, sales tax, occupancy tax) and the damages kinds it applies to (domain.md §3.8)."""
 
-    name: str = Field(min_length=1, max_length=60)
+    name: OneLine = Field(min_length=1, max_length=60)
     rate_pct: Pct
     kinds: Annotated[frozenset[DamagesKind], AT_LEAST_ONE]
     on_service_charge: bool = True
@@ -252,23 +269,23 @@ class TaxRule(EngineModel):
 class TaxProfile(EngineModel):
     """What a jurisdiction taxes on damages. With no profile, damages carry no tax (domain.md §3.8)."""
 
-    name: str = Field(default="", max_length=120)
+    name: OneLine = Field(default="", max_length=120)
     service_charge_pct: Pct = Decimal(0)
     service_charge_kinds: frozenset[DamagesKind] = frozenset()
-    taxes: tuple[TaxRule, ...] = ()
+    taxes: Annotated[tuple[TaxRule, ...], AtMost(MAX_CLAUSE_ITEMS, "taxes")] = ()
 
 
 class PropertyInfo(EngineModel):
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field(default="", max_length=500)
+    name: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    address: Note = ""
     locale: str = Field(default="en", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")
-    timezone: str = Field(default="UTC", max_length=60)
+    timezone: OneLine = Field(default="UTC", max_length=60)
     tax_profile: TaxProfile | None = None
 
 
 class GroupInfo(EngineModel):
-    name: str = Field(min_length=1, max_length=200)
-    account: str = Field(default="", max_length=200)
+    name: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    account: OneLine = Field(default="", max_length=MAX_NAME_CHARS)
     segment: Segment = Segment.OTHER
 
 
@@ -278,23 +295,23 @@ class GroupInfo(EngineModel):
 class BlockCell(EngineModel):
     """Rooms held for one night and room type, at the group rate."""
 
-    night: date
+    night: IsoDate
     room_type: RoomType
     rooms: Rooms
     rate: NonNegativeMoney
 
 
 class RoomCount(EngineModel):
-    night: date
+    night: IsoDate
     room_type: RoomType
-    rooms: Annotated[int, Field(ge=1, le=100_000)]
+    rooms: Annotated[int, Field(ge=1, le=MAX_ROOMS)]
 
 
 class ReductionRight(EngineModel):
     """The group may reduce the block by up to ``max_pct`` until a date (domain.md §3.1)."""
 
-    name: str = Field(default="", max_length=120)
-    until_date: date | None = None
+    name: OneLine = Field(default="", max_length=120)
+    until_date: IsoDate | None = None
     until_days_before_arrival: Annotated[int, Field(ge=0, le=3650)] | None = None
     max_pct: Pct
     basis: ReductionBasis = ReductionBasis.ORIGINAL
@@ -315,8 +332,8 @@ class ReductionRight(EngineModel):
 class Reduction(EngineModel):
     """A block reduction the group notified on ``notice_date``."""
 
-    notice_date: date
-    cells: Annotated[tuple[RoomCount, ...], AT_LEAST_ONE]
+    notice_date: IsoDate
+    cells: Annotated[tuple[RoomCount, ...], AtMost(MAX_BLOCK_CELLS, "cells"), AT_LEAST_ONE]
 
     @builtins.property
     def room_nights(self) -> int:
@@ -383,7 +400,7 @@ class AttritionClause(EngineModel):
     resale_mode: ResaleMode = ResaleMode.NONE
     credit_allocation: CreditAllocation = CreditAllocation.HIGHEST_RATE_FIRST
     greater_of_charge: GreaterOfCharge = GreaterOfCharge.LESSER
-    tiers: tuple[PctTier, ...] = ()
+    tiers: Annotated[tuple[PctTier, ...], AtMost(MAX_TABLE_STEPS, "tiers")] = ()
     credited_sources: CreditedSources = CreditedSources()
     released_rooms_count: bool = True
     rebooking_waiver: RebookingTerm | None = None
@@ -426,7 +443,7 @@ class RebateTerms(EngineModel):
     per_room_night: NonNegativeMoney | None = None
     pct_of_room_revenue: Pct | None = None
     net_against_damages: bool = False
-    payee: str = Field(default="", max_length=200)
+    payee: OneLine = Field(default="", max_length=MAX_NAME_CHARS)
 
     @model_validator(mode="after")
     def _one_basis(self) -> Self:
@@ -436,9 +453,9 @@ class RebateTerms(EngineModel):
 
 
 class Deposit(EngineModel):
-    received_date: date
+    received_date: IsoDate
     amount: NonNegativeMoney
-    reference: str = Field(default="", max_length=120)
+    reference: OneLine = Field(default="", max_length=120)
 
 
 # --- food & beverage, meeting rooms ----------------------------------------------------------
@@ -466,7 +483,7 @@ class FnbClause(EngineModel):
     service_charge_pct: Pct | None = None
     add_tax: bool = False
     tax_pct: Pct | None = None
-    damages_pct_by_notice: tuple[DayTier, ...] = ()
+    damages_pct_by_notice: Annotated[tuple[DayTier, ...], AtMost(MAX_TABLE_STEPS, "tiers")] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -484,8 +501,13 @@ class FnbClause(EngineModel):
 class ScaleStep(EngineModel):
     """Rental charged while the basis is in ``[from_value, to_value)``."""
 
-    from_value: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-    to_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    from_value: Annotated[
+        Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=MAX_PCT_PLACES, allow_inf_nan=False)
+    ]
+    to_value: (
+        Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=MAX_PCT_PLACES, allow_inf_nan=False)]
+        | None
+    ) = None
     rental: NonNegativeMoney
 
 
@@ -493,7 +515,7 @@ class RentalScale(EngineModel):
     """Meeting-room rental as a step function of room pickup % or F&B spend (domain.md §4)."""
 
     basis: ScaleBasis
-    steps: Annotated[tuple[ScaleStep, ...], AT_LEAST_ONE]
+    steps: Annotated[tuple[ScaleStep, ...], AtMost(MAX_TABLE_STEPS, "steps"), AT_LEAST_ONE]
 
     @model_validator(mode="after")
     def _steps(self) -> Self:
@@ -512,14 +534,14 @@ class CancellationComponent(EngineModel):
     kind: CancellationComponentKind
     pct: Pct = Decimal(100)
     amount: NonNegativeMoney | None = None
-    label: str = Field(default="", max_length=120)
+    label: OneLine = Field(default="", max_length=120)
 
 
 class CancellationClause(EngineModel):
     """Cancellation scale by days before arrival (domain.md §5)."""
 
-    tiers: Annotated[tuple[DayTier, ...], AT_LEAST_ONE]
-    base: tuple[CancellationComponent, ...] = (
+    tiers: Annotated[tuple[DayTier, ...], AtMost(MAX_TABLE_STEPS, "tiers"), AT_LEAST_ONE]
+    base: Annotated[tuple[CancellationComponent, ...], AtMost(MAX_CLAUSE_ITEMS, "components")] = (
         CancellationComponent(kind=CancellationComponentKind.ROOM_REVENUE),
     )
     resale_credit: bool = False
@@ -634,27 +656,27 @@ class Contract(EngineModel):
     """A group contract: block, rates and every clause that prices under-use (domain.md §2-§5)."""
 
     id: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str = Field(default="", max_length=200)
+    name: OneLine = Field(default="", max_length=MAX_NAME_CHARS)
     property: PropertyInfo
     group: GroupInfo
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    arrival_date: date
-    departure_date: date
-    signed_date: date | None = None
-    cutoff_date: date | None = None
-    block: Annotated[tuple[BlockCell, ...], AT_LEAST_ONE]
-    reduction_rights: tuple[ReductionRight, ...] = ()
-    reductions: tuple[Reduction, ...] = ()
-    offline_rooms: tuple[RoomCount, ...] = ()
+    arrival_date: IsoDate
+    departure_date: IsoDate
+    signed_date: IsoDate | None = None
+    cutoff_date: IsoDate | None = None
+    block: Annotated[tuple[BlockCell, ...], AtMost(MAX_BLOCK_CELLS, "block cells"), AT_LEAST_ONE]
+    reduction_rights: Annotated[tuple[ReductionRight, ...], AtMost(MAX_CLAUSE_ITEMS, "reduction rights")] = ()
+    reductions: Annotated[tuple[Reduction, ...], AtMost(MAX_CLAUSE_ITEMS, "reductions")] = ()
+    offline_rooms: Annotated[tuple[RoomCount, ...], AtMost(MAX_BLOCK_CELLS, "off-line cells")] = ()
     attrition: AttritionClause | None = None
     comps: CompTerms | None = None
     rebates: RebateTerms | None = None
-    deposits: tuple[Deposit, ...] = ()
+    deposits: Annotated[tuple[Deposit, ...], AtMost(MAX_CLAUSE_ITEMS, "deposits")] = ()
     fnb: FnbClause | None = None
     meeting_room_rental: NonNegativeMoney | None = None
     rental_scale: RentalScale | None = None
     performance_stacking: PerformanceStacking = PerformanceStacking.STACK
-    stacking_order: tuple[DamagesKind, ...] = (
+    stacking_order: Annotated[tuple[DamagesKind, ...], AtMost(len(DamagesKind), "damages kinds")] = (
         DamagesKind.ROOM_ATTRITION,
         DamagesKind.FNB_ATTRITION,
         DamagesKind.MEETING_ROOM_RENTAL,
@@ -678,6 +700,18 @@ class Contract(EngineModel):
         errors = RuleErrors("Contract")
         if self.departure_date <= self.arrival_date:
             errors.add(("departure_date",), "departure_date must be after arrival_date")
+            errors.raise_any()
+        nights = (self.departure_date - self.arrival_date).days
+        if nights > MAX_NIGHTS:
+            errors.add(
+                ("departure_date",),
+                f"a stay is at most {MAX_NIGHTS} nights; this one has {nights:,}",
+                str(self.departure_date),
+            )
+            errors.raise_any()
+        room_types = len({cell.room_type for cell in self.block})
+        if room_types > MAX_ROOM_TYPES:
+            errors.add(("block",), f"at most {MAX_ROOM_TYPES} room types ({room_types} given)")
             errors.raise_any()
         self._check_currencies(errors)
         if not any(cell.rooms for cell in self.block):
@@ -847,9 +881,24 @@ def _check_cell_ref(errors: RuleErrors, loc: Loc, ref: RoomCount, cells: dict[tu
 
 
 def money_fields(model: BaseModel, loc: Loc) -> Iterator[tuple[Loc, Money]]:
-    for name in type(model).model_fields:
+    for name in _money_field_names(type(model)):
         value = getattr(model, name)
         yield from _money_in(value, (*loc, name))
+
+
+@functools.cache
+def _money_field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type can hold Money, directly or inside a model or tuple: the
+    others need not be walked (a pickup entry's night, room type and count, for every entry)."""
+    return tuple(name for name, field in model.model_fields.items() if _may_hold_money(field.annotation))
+
+
+def _may_hold_money(annotation: Any) -> bool:
+    if annotation is Money:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return bool(_money_field_names(annotation))
+    return any(_may_hold_money(argument) for argument in typing.get_args(annotation))
 
 
 def _money_in(value: object, loc: Loc) -> Iterator[tuple[Loc, Money]]:

@@ -29,6 +29,7 @@ from app.engine.contract import (
     DamageRateRule,
     EngineModel,
     EvaluationMode,
+    PickupSource,
     ReductionBasis,
     ReductionRight,
     ResaleMode,
@@ -210,6 +211,8 @@ class _Settlement:
         self.block_total = sum(self.cells.values())
         self._memo: dict[tuple[int, ...], Money] = {}
         self._totals: dict[tuple[int, ...], Money] = {}
+        # Pickup on the cut-off date is read only by a clause under which released rooms do not count.
+        self.releases = contract.attrition is not None and not contract.attrition.released_rooms_count
         self._contract: Contract | None = None
         self._whole: Contract | None = None
         self.recorded = recorded
@@ -316,10 +319,21 @@ class _Settlement:
             shares = allocate(count, [rooms for _, rooms in types])
             for (room_type, _), rooms in zip(types, shares, strict=True):
                 if rooms:
+                    # Every field given, so that pydantic copies no defaults (it does per entry).
                     entries.append(
-                        PickupEntry.model_construct(night=night, room_type=room_type, room_nights=rooms)
+                        PickupEntry.model_construct(
+                            {"night", "room_type", "room_nights"},
+                            night=night,
+                            room_type=room_type,
+                            room_nights=rooms,
+                            source=PickupSource.IN_BLOCK,
+                            rate=None,
+                        )
                     )
-                    released.append(RoomCount.model_construct(night=night, room_type=room_type, rooms=rooms))
+                    if self.releases:
+                        released.append(
+                            RoomCount.model_construct(night=night, room_type=room_type, rooms=rooms)
+                        )
         spend: tuple[FnbSpend, ...] = ()
         notice = None
         clause = self.source.fnb

@@ -22,6 +22,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from app.engine.errors import CurrencyMismatchError
+from app.engine.limits import MAX_AMOUNT, MAX_PCT_PLACES
 
 # ISO 4217 minor units that differ from 2. Every other well-formed code uses 2.
 _MINOR_UNITS: dict[str, int] = {
@@ -30,6 +31,7 @@ _MINOR_UNITS: dict[str, int] = {
     "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
 }  # fmt: skip
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _AMOUNT_TEXT = re.compile(r"^\s*(?:([A-Z]{3})\s+)?([+-]?\d+(?:\.\d+)?)(?:\s+([A-Z]{3}))?\s*$")
 
 #: The currency of the document being validated, so that contract files may write ``"189.00"``.
@@ -195,16 +197,17 @@ class Money:
         return {
             "title": "Money",
             "description": (
-                "An exact amount. Either a quoted decimal in the document's currency "
+                f"An exact amount, at most {MAX_AMOUNT:,} and with no more decimal places than "
+                "the currency's minor unit. Either a quoted decimal in the document's currency "
                 '("189.00"), a quoted decimal with its ISO 4217 code ("189.00 USD"), or an object '
                 '{"amount": "189.00", "currency": "USD"}. Numbers are refused: quote money.'
             ),
             "anyOf": [
-                {"type": "string", "pattern": _AMOUNT_TEXT.pattern},
+                {"type": "string", "pattern": _AMOUNT_TEXT.pattern.replace(r"\d+(?:", r"\d{1,13}(?:")},
                 {
                     "type": "object",
                     "properties": {
-                        "amount": {"type": "string", "pattern": r"^[+-]?\d+(\.\d+)?$"},
+                        "amount": {"type": "string", "pattern": r"^[+-]?\d{1,13}(\.\d+)?$"},
                         "currency": {"type": "string", "pattern": _CURRENCY_CODE.pattern},
                     },
                     "required": ["amount", "currency"],
@@ -241,6 +244,12 @@ def _quoted_example(value: int | float) -> str:
     return f"{written:f}"
 
 
+def _short(value: object) -> str:
+    """The value as text, cut short: an error message quotes it, whatever its length."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text):,} characters)"
+
+
 def _validate_money(value: Any) -> Money:
     if isinstance(value, Money):
         money = value
@@ -259,7 +268,7 @@ def _validate_money(value: Any) -> Money:
         if not match:
             raise _money_error(
                 '\'{value}\' is not an amount: write a decimal such as "189.00" or "189.00 USD"',
-                value=value,
+                value=_short(value),
             )
         before, digits, after = match.groups()
         if before and after:
@@ -272,12 +281,13 @@ def _validate_money(value: Any) -> Money:
         amount, code = value["amount"], value["currency"]
         if not isinstance(amount, str | Decimal):
             raise _money_error('money must be quoted: the amount must be a string such as "189.00"')
+        if not (_PLAIN_AMOUNT.match(amount) if isinstance(amount, str) else amount.is_finite()):
+            raise _money_error(
+                "'{value}' is not an amount: write a decimal such as \"189.00\"", value=_short(amount)
+            )
         if not isinstance(code, str) or not _CURRENCY_CODE.match(code):
             raise _money_error("'{code}' is not an ISO 4217 currency code", code=str(code))
-        try:
-            money = Money(Decimal(amount), code)
-        except ArithmeticError:
-            raise _money_error("'{value}' is not an amount", value=str(amount)) from None
+        money = Money(Decimal(amount), code)
     else:
         raise _money_error('expected an amount such as "189.00"')
     expected = document_currency.get()
@@ -287,12 +297,19 @@ def _validate_money(value: Any) -> Money:
             got=money.currency,
             expected=expected,
         )
+    # The bound is on what is written in: a computed total (a Money already) may exceed it.
+    if not isinstance(value, Money) and abs(money.amount) > MAX_AMOUNT:
+        raise _money_error(
+            "{value} is larger than the largest amount accepted, {limit}",
+            value=_short(money.amount),
+            limit=f"{MAX_AMOUNT:,}",
+        )
     places = minor_units(money.currency)
     exponent = money.amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise _money_error(
             "{value} has more decimal places than {currency} allows ({places})",
-            value=str(money.amount),
+            value=_short(money.amount),
             currency=money.currency,
             places=places,
         )
@@ -378,7 +395,13 @@ def _to_pct(value: Any) -> Any:
 Pct = Annotated[
     Decimal,
     BeforeValidator(_to_pct),
-    Field(ge=0, le=100, allow_inf_nan=False, json_schema_extra={"description": "0 to 100"}),
+    Field(
+        ge=0,
+        le=100,
+        decimal_places=MAX_PCT_PLACES,
+        allow_inf_nan=False,
+        json_schema_extra={"description": f"0 to 100, at most {MAX_PCT_PLACES} decimal places"},
+    ),
 ]
 """A percentage written as in contracts, 0-100 (``performance_pct: 80``)."""
 

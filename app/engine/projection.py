@@ -40,6 +40,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from app.engine.contract import AT_LEAST_ONE, EngineModel, RuleErrors, Segment
+from app.engine.limits import MAX_NAME_CHARS, OneLine
 from app.engine.money import Pct, pct_text, quantity_text
 
 ZERO = Decimal(0)
@@ -92,9 +93,9 @@ class OnTheBooks(EngineModel):
 class HistoricalBlock(EngineModel):
     """A comparable past block: its size, its pickup curve and the pickup it finally reached."""
 
-    id: str = Field(default="", max_length=80)
+    id: OneLine = Field(default="", max_length=80)
     segment: Segment = Segment.OTHER
-    account: str = Field(default="", max_length=200)
+    account: OneLine = Field(default="", max_length=MAX_NAME_CHARS)
     block_room_nights: Annotated[int, Field(ge=1, le=10_000_000)]
     final_room_nights: Count
     on_the_books: Annotated[tuple[OnTheBooks, ...], AT_LEAST_ONE]

@@ -169,7 +169,8 @@ def build_invoice_document(
         bill_to = [contract.group.name]
         if contract.group.account:
             bill_to.append(_("Account {account}").format(account=contract.group.account))
-    lines = tuple(_invoice_line(line, assessment, contract, fmt, _) for line in assessment.lines)
+    index = _RoomIndex.of(assessment)
+    lines = tuple(_invoice_line(line, assessment, contract, fmt, _, index) for line in assessment.lines)
     page = _("Page {page} of {pages}")
     before, _page, rest = page.partition("{page}")
     middle, _pages, after = rest.partition("{pages}")
@@ -357,11 +358,30 @@ _COMPONENT_NAMES: dict[CancellationComponentKind, str] = {
 _Rebuilt = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class _RoomIndex:
+    """The room test's nights by date, and the shoulder pickup: looked up for every line, so worked out
+    once per document (a scan per line would make a long stay's invoice cost grow with its square)."""
+
+    by_night: dict[date, NightResult]
+    shoulder: int
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> _RoomIndex:
+        rooms = assessment.rooms
+        if rooms is None:
+            return cls({}, 0)
+        return cls(
+            {n.night: n for n in rooms.nights},
+            rooms.credited_room_nights - sum(n.credited_room_nights for n in rooms.nights),
+        )
+
+
 def _invoice_line(
-    line: LineItem, assessment: Assessment, contract: Contract, fmt: _Formats, _: Gettext
+    line: LineItem, assessment: Assessment, contract: Contract, fmt: _Formats, _: Gettext, index: _RoomIndex
 ) -> InvoiceLine:
     amount = fmt.money(line.amount)
-    rebuilt = _LineWorking(line, assessment, contract, fmt, _).rebuild()
+    rebuilt = _LineWorking(line, assessment, contract, fmt, _, index).rebuild()
     if rebuilt is None:
         return InvoiceLine(
             label=line.label,
@@ -389,9 +409,16 @@ class _LineWorking:
     """
 
     def __init__(
-        self, line: LineItem, assessment: Assessment, contract: Contract, fmt: _Formats, _: Gettext
+        self,
+        line: LineItem,
+        assessment: Assessment,
+        contract: Contract,
+        fmt: _Formats,
+        _: Gettext,
+        index: _RoomIndex,
     ) -> None:
         self.line = line
+        self.index = index
         self.assessment = assessment
         self.contract = contract
         self.fmt = fmt
@@ -496,12 +523,12 @@ class _LineWorking:
         steps: list[str] = []
         night: NightResult | None = None
         if rooms is not None and line.night is not None:
-            night = next((n for n in rooms.nights if n.night == line.night), None)
+            night = self.index.by_night.get(line.night)
         if rooms is not None and mode is EvaluationMode.PER_NIGHT_WITH_CREDIT and night is rooms.nights[0]:
             steps.append(self.pool_step(rooms))
         if mode is EvaluationMode.PEAK_NIGHT:
             steps.append(_("Only the peak night, the night with the largest baseline, is tested."))
-        steps += _room_test(self.assessment, line.night, fmt, _)
+        steps += _room_test(self.assessment, line.night, fmt, _, self.index)
         if rooms is not None:
             test: NightResult | RoomSummary = night if night is not None else rooms
             contracted = night.block_room_nights if night is not None else rooms.original_room_nights
@@ -514,7 +541,7 @@ class _LineWorking:
                     ).format(contracted=fmt.quantity(contracted))
                 )
             steps += self.minimum_steps(test.baseline_room_nights, test.minimum_room_nights)
-            shoulder = rooms.credited_room_nights - sum(n.credited_room_nights for n in rooms.nights)
+            shoulder = self.index.shoulder
             if night is None and shoulder:
                 steps.append(
                     _("Shoulder room nights included in the credited pickup: {room_nights}.").format(
@@ -555,7 +582,7 @@ class _LineWorking:
 
     def pool_step(self, rooms: RoomSummary) -> str:
         above = sum(max(0, n.credited_room_nights - n.baseline_room_nights) for n in rooms.nights)
-        shoulder = rooms.credited_room_nights - sum(n.credited_room_nights for n in rooms.nights)
+        shoulder = self.index.shoulder
         order = self._(_ALLOCATION_WORDS[self.clause.credit_allocation])
         if shoulder:
             return self._(
@@ -1013,14 +1040,16 @@ def _rate_working(base: str, rate: str, amount: str) -> str:
     return f"{base} × {rate} = {amount}"
 
 
-def _room_test(assessment: Assessment, night: date | None, fmt: _Formats, _: Gettext) -> tuple[str, ...]:
+def _room_test(
+    assessment: Assessment, night: date | None, fmt: _Formats, _: Gettext, index: _RoomIndex
+) -> tuple[str, ...]:
     """Baseline, minimum, credited pickup and shortfall: of the night, or of the whole block."""
     rooms = assessment.rooms
     if rooms is None:
         return ()
     result: NightResult | None = None
     if night is not None:
-        result = next((n for n in rooms.nights if n.night == night), None)
+        result = index.by_night.get(night)
         if result is None:
             return ()
         baseline, minimum = result.baseline_room_nights, result.minimum_room_nights
@@ -1091,4 +1120,5 @@ def localized_lines(
     """The assessment's lines, labelled and worked out in ``gettext``'s language (for other documents,
     such as the exposure report, that show what is owed as the invoice would)."""
     fmt = _Formats(locale)
-    return tuple(_invoice_line(line, assessment, contract, fmt, gettext) for line in assessment.lines)
+    index = _RoomIndex.of(assessment)
+    return tuple(_invoice_line(line, assessment, contract, fmt, gettext, index) for line in assessment.lines)

@@ -18,11 +18,12 @@ from enum import StrEnum
 from babel.dates import format_skeleton
 from markupsafe import Markup
 
-from app.charts import ChartLabels, ChartNight, pickup_chart_svg
+from app.charts import NIGHTS_SHOWN_SINGLY, ChartLabels, ChartNight, pickup_chart_svg
 from app.engine.contract import Contract, EvaluationMode
 from app.engine.forecast import OVER_STAY_MODES, Exposure, ReductionOption, ScenarioDamages
+from app.engine.money import Money, money_sum
 from app.engine.projection import Method, NightProjection
-from app.engine.results import Assessment, NightResult
+from app.engine.results import Assessment, LineKind, NightResult
 from app.pdf.i18n import invoice_language, number_locale, translations
 from app.pdf.invoice import N_, Gettext, InvoiceLine, _Formats, localized_lines
 from app.pdf.render import ENVIRONMENT, render_pdf
@@ -42,6 +43,7 @@ _SCENARIO_NAMES: dict[str, str] = {
 }
 
 DASH = "–"
+WEEK = 7
 
 
 class NoForecast(StrEnum):
@@ -135,6 +137,8 @@ class ReportDocument:
     remedy: str
     owed_lines: tuple[InvoiceLine, ...]
     owed_total: str
+    #: Empty, or the note that a long stay is shown week by week.
+    weekly_note: str
     nights: tuple[NightRow, ...]
     night_totals: NightRow
     chart_title: str
@@ -163,7 +167,11 @@ def build_report_document(
     _ = catalog.gettext
     fmt = _Formats(number_locale(language, account_locale))
     nights = len(contract.nights)
-    rows, totals, chart_nights = _nights(contract, assessment, exposure, fmt, _)
+    weekly = nights > NIGHTS_SHOWN_SINGLY
+    rows, totals, chart_nights = _nights(contract, assessment, exposure, fmt, _, weekly=weekly)
+    owed_lines = localized_lines(assessment, contract, fmt.locale, _)
+    if weekly:
+        owed_lines = _weekly_lines(owed_lines, assessment, contract, fmt, _)
     chart_title = _("Pickup against block and minimum, per night")
     page = _("Page {page} of {pages}")
     before, _page, rest = page.partition("{page}")
@@ -196,8 +204,9 @@ def build_report_document(
         ),
         currency=assessment.currency,
         remedy=_("Cancellation damages") if assessment.remedy == "cancellation" else _("Attrition damages"),
-        owed_lines=localized_lines(assessment, contract, fmt.locale, _),
+        owed_lines=owed_lines,
         owed_total=fmt.money(assessment.total),
+        weekly_note=_("This long stay is shown week by week.") if weekly else "",
         nights=rows,
         night_totals=totals,
         chart_title=chart_title,
@@ -231,8 +240,127 @@ def _whole(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_HALF_UP))
 
 
+@dataclass(frozen=True, slots=True)
+class _NightFigures:
+    """One night's figures before formatting (a week's row adds them up)."""
+
+    night: date
+    block: int
+    minimum: Decimal | int | None
+    pickup: int | None
+    shortfall: Decimal | None
+    expected: int | None
+    low: int | None
+    high: int | None
+    break_even: int | None
+    still_needed: int | None
+
+
+def _added(
+    values: list[int | None] | list[Decimal | int | None] | list[Decimal | None],
+) -> Decimal | int | None:
+    """The sum of the nights' figures that are known; none known: none."""
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+def _week_of(figures: list[_NightFigures]) -> _NightFigures:
+    return _NightFigures(
+        night=figures[0].night,
+        block=sum(f.block for f in figures),
+        minimum=_added([f.minimum for f in figures]),
+        pickup=_int(_added([f.pickup for f in figures])),
+        shortfall=_decimal(_added([f.shortfall for f in figures])),
+        expected=_int(_added([f.expected for f in figures])),
+        low=_int(_added([f.low for f in figures])),
+        high=_int(_added([f.high for f in figures])),
+        break_even=_int(_added([f.break_even for f in figures])),
+        still_needed=_int(_added([f.still_needed for f in figures])),
+    )
+
+
+def _int(value: Decimal | int | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _decimal(value: Decimal | int | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _row(label: str, f: _NightFigures, fmt: _Formats) -> NightRow:
+    def shown(value: Decimal | int | None) -> str:
+        return DASH if value is None else fmt.quantity(value)
+
+    return NightRow(
+        night=label,
+        block=fmt.quantity(f.block),
+        minimum=shown(f.minimum),
+        pickup=shown(f.pickup),
+        shortfall=shown(f.shortfall),
+        expected=shown(f.expected),
+        band=DASH
+        if f.low is None or f.high is None
+        else f"{fmt.quantity(f.low)}{DASH}{fmt.quantity(f.high)}",
+        break_even=shown(f.break_even),
+        still_needed=shown(f.still_needed),
+    )
+
+
+def _weeks(contract: Contract, nights: list[date]) -> list[list[int]]:
+    """The positions of ``nights`` grouped by week of the stay (weeks counted from arrival)."""
+    weeks: dict[int, list[int]] = defaultdict(list)
+    for position, night in enumerate(nights):
+        weeks[(night - contract.arrival_date).days // WEEK].append(position)
+    return list(weeks.values())
+
+
+def _weekly_lines(
+    lines: tuple[InvoiceLine, ...], assessment: Assessment, contract: Contract, fmt: _Formats, _: Gettext
+) -> tuple[InvoiceLine, ...]:
+    """The room attrition lines of each week of the stay as one line (their amounts, already rounded
+    per night, added up); every other line as it is."""
+    shown: list[InvoiceLine] = []
+    week: list[tuple[date, Money]] = []
+    week_index: int | None = None
+
+    def close() -> None:
+        if week:
+            total = money_sum((amount for _night, amount in week), assessment.currency)
+            shown.append(
+                InvoiceLine(
+                    label=_("Room attrition, nights of {first} to {last}").format(
+                        first=fmt.short_date(week[0][0]), last=fmt.short_date(week[-1][0])
+                    ),
+                    working=(),
+                    amount=fmt.money(total),
+                    is_credit=total.amount < 0,
+                )
+            )
+            week.clear()
+
+    for item, line in zip(assessment.lines, lines, strict=True):
+        if item.kind is LineKind.ROOM_ATTRITION and item.night is not None:
+            index = (item.night - contract.arrival_date).days // WEEK
+            if index != week_index:
+                close()
+                week_index = index
+            week.append((item.night, item.amount))
+            continue
+        close()
+        week_index = None
+        shown.append(line)
+    close()
+    return tuple(shown)
+
+
 def _nights(
-    contract: Contract, assessment: Assessment, exposure: Exposure | None, fmt: _Formats, _: Gettext
+    contract: Contract,
+    assessment: Assessment,
+    exposure: Exposure | None,
+    fmt: _Formats,
+    _: Gettext,
+    *,
+    weekly: bool,
 ) -> tuple[tuple[NightRow, ...], NightRow, tuple[ChartNight, ...]]:
     rooms = assessment.rooms
     results: dict[date, NightResult] = {n.night: n for n in rooms.nights} if rooms is not None else {}
@@ -250,7 +378,7 @@ def _nights(
     peak_only = (
         contract.attrition is not None and contract.attrition.evaluation_mode is EvaluationMode.PEAK_NIGHT
     )
-    rows: list[NightRow] = []
+    figures: list[_NightFigures] = []
     chart: list[ChartNight] = []
     for night in contract.nights:
         result = results.get(night)
@@ -264,25 +392,18 @@ def _nights(
             pickup: int | None = result.credited_room_nights
         else:
             pickup = forecast.on_the_books if forecast is not None else None
-        rows.append(
-            NightRow(
-                night=fmt.short_date(night),
-                block=fmt.quantity(block),
-                minimum=fmt.quantity(minimum) if minimum is not None else DASH,
-                pickup=fmt.quantity(pickup) if pickup is not None else DASH,
-                shortfall=(
-                    fmt.quantity(result.shortfall_room_nights)
-                    if result is not None and not over_stay
-                    else DASH
-                ),
-                expected=fmt.quantity(_whole(forecast.expected)) if forecast is not None else DASH,
-                band=(
-                    f"{fmt.quantity(_whole(forecast.low))}{DASH}{fmt.quantity(_whole(forecast.high))}"
-                    if forecast is not None
-                    else DASH
-                ),
-                break_even=fmt.quantity(even.break_even_room_nights) if even is not None else DASH,
-                still_needed=fmt.quantity(even.still_needed_room_nights) if even is not None else DASH,
+        figures.append(
+            _NightFigures(
+                night=night,
+                block=block,
+                minimum=minimum,
+                pickup=pickup,
+                shortfall=result.shortfall_room_nights if result is not None and not over_stay else None,
+                expected=_whole(forecast.expected) if forecast is not None else None,
+                low=_whole(forecast.low) if forecast is not None else None,
+                high=_whole(forecast.high) if forecast is not None else None,
+                break_even=even.break_even_room_nights if even is not None else None,
+                still_needed=even.still_needed_room_nights if even is not None else None,
             )
         )
         chart.append(
@@ -297,6 +418,17 @@ def _nights(
                 high_room_nights=forecast.high if forecast is not None else None,
             )
         )
+    if weekly:
+        rows = [
+            _row(
+                f"{fmt.short_date(figures[week[0]].night)}{DASH}{fmt.short_date(figures[week[-1]].night)}",
+                _week_of([figures[position] for position in week]),
+                fmt,
+            )
+            for week in _weeks(contract, [f.night for f in figures])
+        ]
+    else:
+        rows = [_row(fmt.short_date(f.night), f, fmt) for f in figures]
     totals = _totals(rows, assessment, exposure, block_by_night, fmt, _)
     return tuple(rows), totals, tuple(chart)
 

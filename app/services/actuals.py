@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
 from app.engine.contract import PickupSource
+from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, AtMost, IsoDate, parse_iso_date
 from app.engine.money import NonNegativeMoney, currency_scope
 from app.persistence import repositories as repo
 from app.persistence.records import (
@@ -25,10 +26,9 @@ from app.persistence.records import (
 )
 from app.services.auth import Principal
 from app.services.contracts import StoredContract, load_contract
-from app.services.errors import InvalidInputError, MalformedInputError, Problem
+from app.services.errors import InvalidInputError, MalformedInputError, Problem, StoredDataError
 from app.services.inputs import parse_input
-
-MAX_ROWS = 20_000
+from app.validation import error_message, field_text
 
 
 class PickupReport(BaseModel):
@@ -37,8 +37,8 @@ class PickupReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date
-    entries: Annotated[tuple[PickupEntry, ...], Field(min_length=1, max_length=MAX_ROWS)]
+    as_of: IsoDate
+    entries: Annotated[tuple[PickupEntry, ...], AtMost(MAX_PICKUP_ROWS, "rows"), Field(min_length=1)]
 
 
 class ActualsReport(BaseModel):
@@ -46,11 +46,11 @@ class ActualsReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date
-    fnb_spend: tuple[FnbSpend, ...] = ()
-    inventory: tuple[InventoryReport, ...] = Field(default=(), max_length=MAX_ROWS)
-    fnb_notice_date: date | None = None
-    cancellation_notice_date: date | None = None
+    as_of: IsoDate
+    fnb_spend: Annotated[tuple[FnbSpend, ...], AtMost(MAX_ACTUALS_ROWS, "spend lines")] = ()
+    inventory: Annotated[tuple[InventoryReport, ...], AtMost(MAX_ACTUALS_ROWS, "inventory reports")] = ()
+    fnb_notice_date: IsoDate | None = None
+    cancellation_notice_date: IsoDate | None = None
     cancellation_resold_revenue: NonNegativeMoney | None = None
 
 
@@ -186,12 +186,18 @@ def parse_pickup_csv(stored: StoredContract, text: str, as_of: date | None) -> P
     decimal_comma = getattr(dialect, "delimiter", ",") != ","
     problems: list[Problem] = []
     by_date: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    rows: list[list[str]] = []
     try:
-        rows = list(reader)
+        for row in reader:
+            if len(rows) == MAX_PICKUP_ROWS:
+                # Refused as soon as the count is passed, without reading the rest of the file.
+                raise InvalidInputError(
+                    "too many rows",
+                    [Problem("", f"at most {MAX_PICKUP_ROWS:,} rows per report", reader.line_num)],
+                )
+            rows.append(row)
     except csv.Error as error:
         raise MalformedInputError(f"the CSV cannot be read: {error} (line {reader.line_num})") from None
-    if len(rows) > MAX_ROWS:
-        raise InvalidInputError("too many rows", [Problem("", f"at most {MAX_ROWS} rows per report")])
     for offset, row in enumerate(rows):
         line = offset + 2
         if not any(cell.strip() for cell in row):
@@ -205,7 +211,7 @@ def parse_pickup_csv(stored: StoredContract, text: str, as_of: date | None) -> P
             entry["rate"] = rate.replace(",", ".") if decimal_comma and "." not in rate else rate
         row_as_of = values.get("as_of") or (as_of.isoformat() if as_of else "")
         try:
-            report_date = date.fromisoformat(row_as_of)
+            report_date = parse_iso_date(row_as_of)
         except ValueError:
             problems.append(Problem("as_of", f"{row_as_of!r} is not a date (YYYY-MM-DD)", line))
             continue
@@ -358,5 +364,12 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
         "cancellation_notice_date": None if cancellation is None else cancellation.notice_date,
         "cancellation_resold_revenue": None if cancellation is None else cancellation.resold_revenue,
     }
-    with currency_scope(stored.terms.currency):
-        return Actuals.model_validate(data, strict=False)
+    try:
+        with currency_scope(stored.terms.currency):
+            return Actuals.model_validate(data, strict=False)
+    except ValidationError as error:
+        # Rows written by an older version, or edited in the database: this contract's reads say so.
+        raise StoredDataError(
+            f"the stored actuals of contract {contract_id} as of {as_of} cannot be read",
+            [Problem(f"actuals.{field_text(d['loc'])}", error_message(d)) for d in error.errors()],
+        ) from None

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.engine.contract import Contract
+from app.engine.limits import Note
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, ContractRecord, ContractVersionRecord, PropertyRecord
 from app.services.auth import Principal
@@ -21,9 +22,11 @@ from app.services.errors import (
     NotFoundError,
     PreconditionFailedError,
     Problem,
+    StoredDataError,
 )
 from app.services.inputs import parse_input
 from app.services.properties import get_property, property_info
+from app.validation import error_message, field_text
 
 
 class ContractStatus(StrEnum):
@@ -42,7 +45,7 @@ class ContractEnvelope(BaseModel):
     property_id: int | None = Field(default=None, ge=1)
     account_id: int | None = Field(default=None, ge=1)
     status: ContractStatus = ContractStatus.DEFINITE
-    note: str = Field(default="", max_length=500, description="Why this version was made")
+    note: Note = Field(default="", description="Why this version was made")
     contract: dict[str, Any]
 
 
@@ -146,13 +149,44 @@ def get_contract(session: Session, principal: Principal, contract_id: int) -> Co
 def load_contract(
     session: Session, principal: Principal, contract_id: int, version: int | None = None
 ) -> StoredContract:
+    record, version_record = load_version(session, principal, contract_id, version)
+    terms = read_terms(contract_id, version_record.version, version_record.terms)
+    return StoredContract(record, version_record, terms)
+
+
+def load_version(
+    session: Session, principal: Principal, contract_id: int, version: int | None = None
+) -> tuple[ContractRecord, ContractVersionRecord]:
+    """The contract row and a version's row (default: the current one) as stored, terms unread: what
+    the contract and version resources show, even when the terms no longer validate."""
     record = get_contract(session, principal, contract_id)
     number = record.current_version if version is None else version
     version_record = repo.contract_version(session, contract_id, number)
     if version_record is None:
         raise NotFoundError(f"contract {contract_id} has no version {number}")
-    terms = Contract.model_validate(version_record.terms, strict=False)
-    return StoredContract(record, version_record, terms)
+    return record, version_record
+
+
+def read_terms(contract_id: int, version: int, stored: Any) -> Contract:
+    """The stored terms of a contract version as a Contract. Terms that no longer validate (stored by an
+    older version of the service, or edited in the database) are a :class:`StoredDataError` naming the
+    contract, the version and each problem, so that only this contract's pages and reads report it."""
+    try:
+        return Contract.model_validate(stored, strict=False)
+    except (ValidationError, ValueError, TypeError, ArithmeticError, RecursionError) as error:
+        problems = (
+            [
+                Problem(f"contract.{field_text(detail['loc'])}", error_message(detail))
+                for detail in error.errors()
+            ]
+            if isinstance(error, ValidationError)
+            else [Problem("contract", str(error) or type(error).__name__)]
+        )
+        raise StoredDataError(
+            f"the stored terms of contract {contract_id} (version {version}) cannot be read; "
+            "amend the contract to correct them",
+            problems,
+        ) from None
 
 
 def list_contracts(
@@ -172,8 +206,9 @@ def update_contract(
     session: Session, principal: Principal, contract_id: int, revision: int, raw: Any
 ) -> StoredContract:
     """Amend a contract. New terms add a version; status and account changes alone do not."""
-    current = load_contract(session, principal, contract_id)
-    record = current.record
+    # The stored terms are compared, not read: an amendment is how terms that no longer validate are fixed.
+    record = get_contract(session, principal, contract_id)
+    current = repo.contract_version(session, contract_id, record.current_version)
     principal.require_write(record.property_id, f"contract {contract_id}")
     envelope = parse_input(ContractEnvelope, raw)
     if envelope.property_id is not None and envelope.property_id != record.property_id:
@@ -186,7 +221,7 @@ def update_contract(
         raise InvalidInputError(
             "the contract id cannot change", [Problem("contract.id", "keep the contract's id")]
         )
-    changed_terms = stored_terms(terms) != current.version.terms
+    changed_terms = current is None or stored_terms(terms) != current.terms
     new_version = record.current_version + 1 if changed_terms else record.current_version
     if not repo.bump_revision(
         session,

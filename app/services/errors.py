@@ -55,6 +55,14 @@ class ConflictError(ServiceError):
     title = "Conflict"
 
 
+class StoredDataError(ServiceError):
+    """A stored row that no longer validates (written by an older version, or edited by hand): named,
+    with what is wrong, for the one contract it belongs to."""
+
+    status = 409
+    title = "Stored data cannot be read"
+
+
 class PreconditionFailedError(ServiceError):
     status = 412
     title = "Precondition failed"

@@ -52,6 +52,14 @@ from app.engine.contract import (
 )
 from app.engine.forecast import Exposure, NightCount, PickupSnapshot, allocate, forecast_exposure
 from app.engine.money import Money, NonNegativeMoney
+from app.engine.limits import (
+    MAX_BLOCK_CELLS,
+    MAX_HISTORY_BLOCKS,
+    MAX_PCT_PLACES,
+    MAX_PICKUP_ROWS,
+    AtMost,
+    IsoDate,
+)
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
 from app.forecasting import DEFAULT_PRIORS_PATH, load_priors
 from app.persistence import history_repository as history_repo
@@ -66,12 +74,13 @@ from app.persistence.records import (
 from app.services.actuals import actuals_as_of, parse_pickup_report
 from app.services.assessments import ContractAssessment, hotel_today
 from app.services.auth import Principal
-from app.services.contracts import ContractStatus, StoredContract, load_contract
+from app.services.contracts import ContractStatus, StoredContract, load_contract, read_terms
 from app.services.errors import (
     ConflictError,
     InvalidInputError,
     MalformedInputError,
     Problem,
+    StoredDataError,
 )
 from app.services.inputs import MAX_BODY_BYTES, parse_input, validation_problems
 from app.services.properties import get_property
@@ -82,7 +91,6 @@ OPEN_STATUSES = (ContractStatus.TENTATIVE, ContractStatus.DEFINITE)
 CURVE_LEAD_TIMES = (60, 30, 14, 0)
 #: The engine's longest lead time (ten years).
 MAX_LEAD_DAYS = 3650
-MAX_IMPORT_BLOCKS = 10_000
 ZERO = Decimal(0)
 
 
@@ -297,9 +305,13 @@ class AssumedReduction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    notice_date: date | None = Field(default=None, description="Default: the what-if's as_of")
-    cells: tuple[RoomCount, ...] | None = Field(default=None, min_length=1, max_length=20_000)
-    pct: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    notice_date: IsoDate | None = Field(default=None, description="Default: the what-if's as_of")
+    cells: Annotated[tuple[RoomCount, ...], AtMost(MAX_BLOCK_CELLS, "cells")] | None = Field(
+        default=None, min_length=1
+    )
+    pct: (
+        Annotated[Decimal, Field(gt=0, le=100, decimal_places=MAX_PCT_PLACES, allow_inf_nan=False)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _cells_or_pct(self) -> Self:
@@ -315,9 +327,9 @@ class WhatIfRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = Field(default=None, description="Default: today at the hotel")
+    as_of: IsoDate | None = Field(default=None, description="Default: today at the hotel")
     pickup: tuple[PickupEntry, ...] | None = Field(
-        default=None, max_length=20_000, description="Entries as in a pickup report (POST …/pickup)"
+        default=None, max_length=MAX_PICKUP_ROWS, description="Entries as in a pickup report (POST …/pickup)"
     )
     reduction: AssumedReduction | None = None
     fnb_spend: NonNegativeMoney | None = Field(
@@ -532,6 +544,11 @@ class Portfolio:
     not_forecast: tuple[NotForecast, ...]
 
 
+def _with_first_problem(error: StoredDataError) -> str:
+    first = error.problems[0] if error.problems else None
+    return error.detail if first is None else f"{error.detail} ({first.field}: {first.message})"
+
+
 def portfolio_exposure(
     session: Session,
     principal: Principal,
@@ -590,7 +607,12 @@ def portfolio_exposure(
     for candidate, day in selected:
         record = candidate.record
         assert record.id is not None
-        terms = Contract.model_validate(candidate.version.terms, strict=False)
+        try:
+            terms = read_terms(record.id, candidate.version.version, candidate.version.terms)
+        except StoredDataError as error:
+            # One unreadable contract is listed with its problem; the rest of the portfolio stands.
+            skipped.append(NotForecast(record.id, record.reference, _with_first_problem(error)))
+            continue
         in_force = [notice for reported, notice in notices[record.id] if reported <= day]
         refusal = _refusal(record, terms, day, in_force[-1] if in_force else None)
         if refusal is not None:
@@ -648,7 +670,7 @@ def record_block_history(session: Session, contract_id: int) -> BlockHistoryReco
         return None
     version = repo.contract_version(session, contract_id, record.current_version)
     assert version is not None
-    terms = Contract.model_validate(version.terms, strict=False)
+    terms = read_terms(contract_id, version.version, version.terms)
     rows = repo.pickup_history(session, contract_id)
     curve = _curve(terms, rows)
     block = sum(terms.rooms_after_reductions(terms.departure_date).values())
@@ -702,20 +724,15 @@ class HistoryBlockInput(HistoricalBlock):
     """A past block as a history file gives it (``app.forecasting.load_history``), with, optionally,
     its arrival date (a block without one is kept with the date it was imported)."""
 
-    arrival_date: date | None = None
-
-    @field_validator("id", "account")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+    arrival_date: IsoDate | None = None
 
 
 class HistoryImport(EngineModel):
     """A history file: ``blocks:`` of finished blocks (the format ``attrition backtest`` reads)."""
 
-    blocks: Annotated[tuple[HistoryBlockInput, ...], Field(min_length=1, max_length=MAX_IMPORT_BLOCKS)]
+    blocks: Annotated[
+        tuple[HistoryBlockInput, ...], AtMost(MAX_HISTORY_BLOCKS, "blocks"), Field(min_length=1)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -725,12 +742,28 @@ class ParsedHistory:
     lines: dict[int, int]
 
 
+def _refuse_too_many_blocks(text: str) -> None:
+    """Count the blocks with the fast JSON reader before the one that maps every value to its line,
+    which costs far more: an import over the limit is refused for the price of reading it once."""
+    try:
+        quick = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # the line-mapping reader names the problem with its line
+    blocks = quick.get("blocks") if isinstance(quick, dict) else None
+    if isinstance(blocks, list) and len(blocks) > MAX_HISTORY_BLOCKS:
+        raise InvalidInputError(
+            "too many blocks in one import",
+            [Problem("blocks", f"at most {MAX_HISTORY_BLOCKS:,} blocks per import ({len(blocks):,} given)")],
+        )
+
+
 def parse_history(text: str) -> ParsedHistory:
     """A history file's JSON text into blocks; every problem names its field and line."""
     if len(text) > MAX_BODY_BYTES:
         raise MalformedInputError(f"the body is larger than {MAX_BODY_BYTES} bytes")
     if not text.strip():
         raise MalformedInputError("the body is empty: send a JSON object (blocks: ...)")
+    _refuse_too_many_blocks(text)
     try:
         parsed = _parse_json("body", text)
     except ContractFileError as error:

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from app.engine import Assessment
 from app.engine.contract import Contract
+from app.engine.limits import MAX_NOTE_CHARS, IsoDate, MultiLine
 from app.observability import count_after_commit
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
 from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
@@ -37,7 +38,7 @@ from app.services.auth import Principal
 from app.services.contracts import get_contract, load_contract
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 
-REASON_MAX_LENGTH = 500
+REASON_MAX_LENGTH = MAX_NOTE_CHARS
 
 
 class InvoiceKind(StrEnum):
@@ -50,7 +51,7 @@ class InvoiceIssue(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = Field(
+    as_of: IsoDate | None = Field(
         default=None, description="Assess as of this date (default: today at the hotel)"
     )
     language: str | None = Field(
@@ -60,7 +61,9 @@ class InvoiceIssue(BaseModel):
             "else English)"
         ),
     )
-    issue_date: date | None = Field(default=None, description="Default: today at the hotel; not before as_of")
+    issue_date: IsoDate | None = Field(
+        default=None, description="Default: today at the hotel; not before as_of"
+    )
 
 
 class CreditNoteIssue(BaseModel):
@@ -68,8 +71,10 @@ class CreditNoteIssue(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=REASON_MAX_LENGTH, description="Printed on the credit note")
-    issue_date: date | None = Field(
+    reason: MultiLine = Field(
+        min_length=1, max_length=REASON_MAX_LENGTH, description="Printed on the credit note"
+    )
+    issue_date: IsoDate | None = Field(
         default=None, description="Default: today at the hotel; not before the invoice's issue date"
     )
 

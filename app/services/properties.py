@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.engine.contract import PropertyInfo, Segment, TaxProfile
+from app.engine.limits import Name, Note, OneLine, OptionalName
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services.auth import Principal
 from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
 LocaleCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="for example en, fr_FR")]
 
 
@@ -35,10 +35,10 @@ class PropertyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    address: str = Field(default="", max_length=500)
+    address: Note = ""
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     locale: LocaleCode = "en"
-    timezone: str = Field(
+    timezone: OneLine = Field(
         default="UTC", min_length=1, max_length=60, description="IANA name, e.g. Europe/Lisbon"
     )
     tax_profile: TaxProfile | None = None
@@ -62,8 +62,8 @@ class AccountCreate(BaseModel):
 
     property_id: int = Field(ge=1)
     name: Name
-    contact_name: str = Field(default="", max_length=200)
-    contact_email: str = Field(default="", max_length=320)
+    contact_name: OptionalName = ""
+    contact_email: OneLine = Field(default="", max_length=320)
     language: LocaleCode = "en"
     segment: Segment = Segment.OTHER
 
@@ -74,8 +74,8 @@ class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    contact_name: str = Field(default="", max_length=200)
-    contact_email: str = Field(default="", max_length=320)
+    contact_name: OptionalName = ""
+    contact_email: OneLine = Field(default="", max_length=320)
     language: LocaleCode = "en"
     segment: Segment = Segment.OTHER
 

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from app.engine.limits import OptionalName
 from app.persistence import repositories as repo
 from app.persistence import share_repository as share_repo
 from app.persistence.records import ContractRecord, ShareLinkRecord, utc_now
@@ -51,7 +52,7 @@ class LinkStatus(StrEnum):
 class ShareLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str = Field(default="", max_length=200)
+    label: OptionalName = ""
     expires_in_days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)
 
 

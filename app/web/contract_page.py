@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.api.deps import SessionDep
-from app.charts import ChartLabels, ChartNight, pickup_chart_svg
+from app.charts import NIGHTS_SHOWN_SINGLY, ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Actuals, Assessment
 from app.engine.money import Money
 from app.persistence.records import AccountRecord, ContractVersionRecord, PropertyRecord
@@ -410,6 +410,9 @@ def contract_context(
         as_of_text=fmt.day(day),
         is_today=day == today,
         as_of_errors={error.field: error.message for error in errors},
+        # A long stay's per-night tables are folded under their totals (app.charts.NIGHTS_SHOWN_SINGLY).
+        long_stay=len(terms.nights) > NIGHTS_SHOWN_SINGLY,
+        night_count=len(terms.nights),
         grid=_grid(stored, actuals, assessment, day, fmt),
         assessment=None if assessment is None else _assessment_view(assessment, fmt),
         assessment_error=assessment_error,

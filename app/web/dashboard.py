@@ -27,7 +27,7 @@ from app.services.actuals import actuals_as_of
 from app.services.assessments import assess_contract, hotel_today
 from app.services.auth import Principal
 from app.services.contracts import list_contracts, load_contract
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, StoredDataError
 from app.services.forecasts import on_the_books
 from app.services.properties import get_account, get_property, list_properties
 from app.web.deps import StaffDep
@@ -111,10 +111,14 @@ def _row(
     account: AccountRecord | None = (
         None if record.account_id is None else get_account(session, principal, record.account_id)
     )
-    stored = load_contract(session, principal, record.id)
-    terms = stored.terms
     today = hotel_today(prop.timezone)
-    actuals = actuals_as_of(session, stored, today)
+    try:
+        stored = load_contract(session, principal, record.id)
+        actuals = actuals_as_of(session, stored, today)
+    except StoredDataError as error:
+        # This contract's stored rows cannot be read: its row says so; the rest of the list stands.
+        return _unreadable_row(record, prop, account, fmt, error)
+    terms = stored.terms
     booked = sum(on_the_books(terms, actuals.pickup).values())
     held = sum(block_by_night(terms, today).values())
     share = pickup_pct(booked, held)
@@ -151,6 +155,38 @@ def _row(
         arrival_date=record.arrival_date,
         pickup_value=share,
         current_value=current_value,
+    )
+
+
+def _unreadable_row(
+    record: ContractRecord,
+    prop: PropertyRecord,
+    account: AccountRecord | None,
+    fmt: Formats,
+    error: StoredDataError,
+) -> DashboardRow:
+    assert record.id is not None
+    first = error.problems[0] if error.problems else None
+    problem = error.detail if first is None else f"{error.detail} ({first.field}: {first.message})"
+    return DashboardRow(
+        contract_id=record.id,
+        reference=record.reference,
+        name=record.name or record.reference,
+        property_name=prop.name,
+        account_name=account.name if account is not None else "",
+        status=record.status,
+        arrival=fmt.day(record.arrival_date),
+        departure=fmt.day(record.departure_date),
+        block_room_nights="—",
+        pickup="—",
+        pickup_detail="",
+        current="—",
+        current_note=problem,
+        expected="—",
+        expected_note="",
+        arrival_date=record.arrival_date,
+        pickup_value=None,
+        current_value=None,
     )
 
 

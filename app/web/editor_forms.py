@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -40,11 +40,13 @@ from app.engine.contract import (
     ReductionRight,
     RentalScale,
 )
+from app.engine.limits import MAX_NIGHTS, parse_iso_date
 from app.engine.money import Rounding
 from app.services.contracts import ContractStatus
 from app.services.errors import InvalidInputError, Problem
 
-MAX_NIGHTS = 400
+#: Form fields read (beyond them a form is cut short); above the contract's own limits, so that a form
+#: over a limit reaches validation and is refused naming it.
 MAX_ROOM_TYPES = 40
 MAX_ROWS = 100
 
@@ -670,8 +672,8 @@ class ContractForm(BaseModel):
 
     def _nights_from_dates(self) -> None:
         try:
-            arrival = date.fromisoformat(self.value("arrival_date").strip())
-            departure = date.fromisoformat(self.value("departure_date").strip())
+            arrival = parse_iso_date(self.value("arrival_date").strip())
+            departure = parse_iso_date(self.value("departure_date").strip())
         except ValueError:
             return
         if not arrival < departure <= arrival + timedelta(days=MAX_NIGHTS):
@@ -858,7 +860,7 @@ def _index(text: str, length: int) -> int | None:
 def _next_night(nights: list[str]) -> str:
     for night in reversed(nights):
         try:
-            return (date.fromisoformat(night.strip()) + timedelta(days=1)).isoformat()
+            return (parse_iso_date(night.strip()) + timedelta(days=1)).isoformat()
         except ValueError:
             continue
     return ""

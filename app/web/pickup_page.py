@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from app.api.deps import SessionDep
 from app.engine.contract import PickupSource
+from app.engine.limits import parse_iso_date
 from app.services.actuals import PickupReport, actuals_as_of, parse_pickup_csv, record_pickup
 from app.services.assessments import hotel_today
 from app.services.contracts import StoredContract, load_contract
@@ -139,7 +140,7 @@ def _page(
     errors = errors or {}
     others = 0
     if values is None:
-        day = date.fromisoformat(as_of)
+        day = parse_iso_date(as_of)
         cells, others = _in_block(session, stored, day)
         values = {cell_name(night, room_type): str(count) for (night, room_type), count in cells.items()}
         values |= {

@@ -12,6 +12,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from app.engine.contract import Contract
+from app.engine.limits import parse_iso_date
 from app.engine.money import Money
 from app.web.templating import babel_locale
 
@@ -65,7 +66,7 @@ def parse_day(raw: str | None, field: str, errors: list[FieldError]) -> date | N
     if raw is None or not raw.strip():
         return None
     try:
-        return date.fromisoformat(raw.strip())
+        return parse_iso_date(raw.strip())
     except ValueError:
         errors.append(FieldError(field, f"{raw.strip()!r} is not a date: use YYYY-MM-DD"))
         return None

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from app.engine import assess
 from app.engine.contract import Contract
 from app.engine.forecast import PickupSnapshot, _Settlement, allocate, forecast_exposure, forecast_pickup
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
-from tests.engine.builders import ARRIVAL, cells, contract, night, usd
+from tests.engine.builders import ARRIVAL, actuals, cells, contract, night, usd
 
 D = Decimal
 PRIORS = ForecastPriors.model_validate(
@@ -137,6 +138,24 @@ def test_clauses_outside_the_lean_path_are_priced_by_assess_without_resale() -> 
         forecast_exposure(resold, snapshot(30, 20, 20), HISTORY).scenarios
         == forecast_exposure(plain, snapshot(30, 20, 20), HISTORY).scenarios
     )
+
+
+def test_released_rooms_that_do_not_count_are_taken_at_the_scenario_pickup() -> None:
+    c = contract(
+        cells(50, 50),
+        cutoff_date=night(-21),
+        attrition={
+            "performance_pct": 80,
+            "released_rooms_count": False,
+            "evaluation_mode": "per_night_with_credit",
+        },
+    )
+    settlement = _Settlement(c, ARRIVAL)
+    at_cutoff = [{"night": night(i), "room_type": "K", "rooms": n} for i, n in enumerate((30, 35))]
+    booked = [{"night": night(i), "room_type": "K", "room_nights": n} for i, n in enumerate((30, 35))]
+    expected = assess(c, actuals(pickup=booked, cutoff_pickup=at_cutoff), c.departure_date).total
+    assert settlement.clause is None
+    assert settlement.damages((30, 35)) == expected
 
 
 def right(**fields: Any) -> dict[str, Any]:

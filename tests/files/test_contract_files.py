@@ -204,7 +204,7 @@ def test_impossible_date_names_its_field_and_line(tmp_path: Path) -> None:
     )
 
     assert (problem.line, problem.field) == (16, "as_of")
-    assert "day value is outside expected range" in problem.message
+    assert "is not a calendar date" in problem.message
 
 
 def test_problems_are_listed_in_file_order(tmp_path: Path) -> None:
