@@ -1,4 +1,4 @@
-"""``attrition backtest``: how well the pickup forecast did on a history (domain.md §6).
+"""``attrition backtest``: how well the pickup forecast did on a history (docs/rules.md §6).
 
 For each lead time it prints the mean absolute percentage error (MAPE) of the chosen method and of
 ``final = block``, and how often the low-high band held the actual final pickup; then the damages:

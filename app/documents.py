@@ -28,7 +28,7 @@ class ExpectedLine(BaseModel):
 
 
 class Expected(BaseModel):
-    """The result a sample contract must produce, worked out by hand from domain.md."""
+    """The result a sample contract must produce, worked out by hand from docs/rules.md."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

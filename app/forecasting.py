@@ -1,4 +1,4 @@
-"""Forecast inputs from files: segment priors and histories of comparable blocks (domain.md §6).
+"""Forecast inputs from files: segment priors and histories of comparable blocks (docs/rules.md §6).
 
 The engine receives priors and history as models; here they are read from YAML or JSON with the same
 line-numbered errors as contract files (:mod:`app.contract_files`).

@@ -1,4 +1,4 @@
-"""A synthetic history of group blocks, for tests, demos and the forecast benchmark (domain.md §6).
+"""A synthetic history of group blocks, for tests, demos and the forecast benchmark (docs/rules.md §6).
 
 Seeded (``random.Random(seed)``): the same seed gives the same history. The parameters below are
 documented assumptions, chosen to look like group business as revenue-management material describes
@@ -16,7 +16,7 @@ it; they are not measured data.
 * **Noise**: a block runs ahead of or behind its segment's pace for its whole life: on the books at
   ``t`` is ``final · curve(t) · exp(σ(t)·z + ε)`` with one ``z ~ N(0, 1)`` per block and a small
   independent ``ε ~ N(0, σ(t)/3)`` per snapshot. ``σ(t)`` shrinks toward arrival: 0.30 at 90 days,
-  0.24 at 60, 0.16 at 30, 0.10 at 14, 0.03 on arrival (domain.md §6 band: ±40 % → ±10-15 %).
+  0.24 at 60, 0.16 at 30, 0.10 at 14, 0.03 on arrival (docs/rules.md §6 band: ±40 % → ±10-15 %).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Forecast benchmark: time to forecast a portfolio of 10,000 contracts with history (domain.md §6).
+"""Forecast benchmark: time to forecast a portfolio of 10,000 contracts with history (docs/rules.md §6).
 
 Builds a synthetic history (1,000 comparable blocks, app/synthetic.py) and a synthetic portfolio of
 10,000 contracts with their on-the-books snapshots 30 days out, then times

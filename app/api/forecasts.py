@@ -1,4 +1,4 @@
-"""Forecasts (domain.md §6): a contract's exposure, what-if assessments, the portfolio's exposure, and
+"""Forecasts: a contract's exposure, what-if assessments, the portfolio's exposure, and
 the history of finished blocks that feeds them."""
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ class MethodPublic(BaseModel):
     name: Method
     label: str = Field(description="The method in words (e.g. booking pace)")
     reason: str
-    band_source: str = Field(description="history: the spread of comparable blocks; prior: domain.md's band")
+    band_source: str = Field(
+        description="history: the spread of comparable blocks; prior: the segment's documented band"
+    )
     comparable_blocks: int = Field(description="Comparable blocks with a snapshot at this lead time")
     scores: list[MethodScorePublic]
 

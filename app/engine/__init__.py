@@ -1,4 +1,4 @@
-"""The pure rules engine: contract + actuals + as_of in, frozen assessment out (style.md)."""
+"""The pure rules engine: contract + actuals + as_of in, frozen assessment out (docs/style.md)."""
 
 from app.engine.actuals import Actuals
 from app.engine.assess import assess

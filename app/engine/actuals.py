@@ -1,4 +1,4 @@
-"""Actuals: what happened against the contract (issue 2, item 3; domain.md §3.2, §3.6, §4, §5)."""
+"""Actuals: what happened against the contract (issue 2, item 3; docs/rules.md §3.2, §3.6, §4, §5)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class PickupEntry(EngineModel):
 
 
 class InventoryReport(EngineModel):
-    """The hotel's report for one night: unsold sellable rooms and rooms resold (domain.md §3.6)."""
+    """The hotel's report for one night: unsold sellable rooms and rooms resold (docs/rules.md §3.6)."""
 
     night: IsoDate
     unsold_rooms: Count | None = None

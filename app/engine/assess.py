@@ -29,7 +29,7 @@ _DAMAGES_KINDS = tuple(DamagesKind)
 def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
     """Assess what the group owes under ``contract`` given ``actuals``, as of ``as_of``.
 
-    Cancellation (domain.md §5) when a notice was received on or before ``as_of``; otherwise
+    Cancellation (docs/rules.md §5) when a notice was received on or before ``as_of``; otherwise
     room attrition (§3), F&B attrition and the rental scale (§4), stacked as the contract says;
     then comps, tax (§3.8), rebates and deposits (§3.7). Every default used is listed.
     """
@@ -137,7 +137,7 @@ def _performance_lines(
                 LineItem(
                     kind=LineKind.MANUAL,
                     label="Manual amount entered by the hotel",
-                    clause="No attrition clause: amount entered by hand (domain.md §8)",
+                    clause="No attrition clause: amount entered by hand",
                     formula="entered by hand, not computed",
                     inputs=(("reason", manual.reason),),
                     steps=(f"Entered by hand: {manual.amount}. Reason: {manual.reason}",),
@@ -162,7 +162,7 @@ def _kind_total(lines: list[LineItem]) -> Decimal:
 def _stack(
     contract: Contract, by_kind: dict[DamagesKind, list[LineItem]], warnings: list[str]
 ) -> list[LineItem]:
-    """Apply ``performance_stacking`` to room attrition, F&B attrition and rental (domain.md §4)."""
+    """Apply ``performance_stacking`` to room attrition, F&B attrition and rental (docs/rules.md §4)."""
     order = list(contract.stacking_order) + [k for k in by_kind if k not in contract.stacking_order]
     owed = [kind for kind in order if by_kind.get(kind) and _kind_total(by_kind[kind]) > 0]
     rule = contract.performance_stacking
@@ -246,7 +246,7 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
         LineItem(
             kind=LineKind.COMP_CREDIT,
             label="Credit for unused complimentary rooms",
-            clause="Comp rooms (domain.md §3.9)",
+            clause="Comp rooms",
             formula="(comps earned − comps used) × average group rate",
             inputs=(("earned", str(earned)), ("used", str(used))),
             steps=(
@@ -290,11 +290,11 @@ def _tax_term(contract: Contract) -> tuple[Term, str]:
         + ("; ".join(described) if described else "no tax on damages")
         + ".",
     )
-    return term, f"Tax profile: {source} (domain.md §3.8)"
+    return term, f"Tax profile: {source}"
 
 
 def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> list[LineItem]:
-    """Service charge and tax on damages from the tax profile (domain.md §3.8)."""
+    """Service charge and tax on damages from the tax profile (docs/rules.md §3.8)."""
     term, clause = derived(contract, "_tax_term", lambda: _tax_term(contract))
     terms.append(term)
     profile = contract.tax_profile
@@ -358,7 +358,7 @@ def _apply_credits(
     terms: list[Term],
     warnings: list[str],
 ) -> tuple[list[LineItem], Money]:
-    """Rebates and deposits are applied against what is owed, never below zero (domain.md §3.7)."""
+    """Rebates and deposits are applied against what is owed, never below zero (docs/rules.md §3.7)."""
     currency = contract.currency
     rounding = contract.money_rounding
     lines = list(lines)
@@ -403,9 +403,7 @@ def _apply_credits(
             )
         )
         if rebates.net_against_damages:
-            credits.append(
-                (LineKind.REBATE, f"Rebate{payee}", "Rebates (domain.md §3.7)", rebate, (working,))
-            )
+            credits.append((LineKind.REBATE, f"Rebate{payee}", "Rebates", rebate, (working,)))
     for deposit in contract.deposits:
         if deposit.received_date > as_of:
             continue
@@ -414,7 +412,7 @@ def _apply_credits(
             (
                 LineKind.DEPOSIT,
                 f"Deposit{reference} received {deposit.received_date.isoformat()}",
-                "Deposits are applied against damages (domain.md §3.7)",
+                "Deposits are applied against damages",
                 deposit.amount.rounded(rounding),
                 (f"Deposit of {deposit.amount} received {deposit.received_date.isoformat()}.",),
             )

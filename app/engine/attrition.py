@@ -1,4 +1,4 @@
-"""Room-block attrition (domain.md §3): baseline, credited pickup, evaluation, pricing, resale, cap."""
+"""Room-block attrition: baseline, credited pickup, evaluation, pricing, resale, cap."""
 
 from __future__ import annotations
 
@@ -33,13 +33,13 @@ from app.engine.results import LineItem, LineKind, NightResult, RoomSummary, Ter
 
 ZERO = Decimal(0)
 Cell = tuple[date, str]
-CLAUSE = "Attrition clause (domain.md §3)"
+CLAUSE = "Attrition clause"
 
 
 def minimum_room_nights(
     performance_pct: Decimal, baseline_room_nights: Decimal | int, rounding: MinimumRounding
 ) -> Decimal:
-    """``round_min(p · baseline)``: the room nights the group must reach (domain.md §3.4)."""
+    """``round_min(p · baseline)``: the room nights the group must reach (docs/rules.md §3.4)."""
     exact = fraction(performance_pct) * baseline_room_nights
     if rounding is MinimumRounding.EXACT:
         return exact
@@ -54,7 +54,7 @@ _MINIMUM_ROUNDING = {
 
 
 def comp_rooms_earned(paid_room_nights: int, terms: CompTerms) -> int:
-    """Complimentary room nights earned: one per ``ratio`` paid room nights (domain.md §3.9)."""
+    """Complimentary room nights earned: one per ``ratio`` paid room nights (docs/rules.md §3.9)."""
     quotient = Decimal(paid_room_nights) / terms.ratio
     mode = ROUND_CEILING if terms.rounding is CompRounding.CEIL else ROUND_FLOOR
     return int(quotient.to_integral_value(rounding=mode))
@@ -65,7 +65,7 @@ def comp_rooms_earned(paid_room_nights: int, terms: CompTerms) -> int:
 
 @dataclass(slots=True)
 class Pickup:
-    """Credited pickup, kept by night and source (domain.md §3.2)."""
+    """Credited pickup, kept by night and source (docs/rules.md §3.2)."""
 
     by_night: dict[date, int]
     shoulder: int
@@ -130,7 +130,7 @@ class Block:
         return sum((self.by_night_revenue[night] for night in wanted), ZERO)
 
     def contract_rate(self, nights: Iterable[date] | None = None) -> Decimal:
-        """Block-weighted average group rate over ``nights`` (domain.md §3.5)."""
+        """Block-weighted average group rate over ``nights`` (docs/rules.md §3.5)."""
         wanted = tuple(self.nights if nights is None else nights)
         rooms = sum(self.by_night_rooms[night] for night in wanted)
         if rooms:
@@ -164,7 +164,7 @@ _ALL_SOURCES = frozenset(PickupSource)
 
 
 def collect_pickup(contract: Contract, actuals: Actuals, clause: AttritionClause | None) -> Pickup:
-    """Credited pickup per night; each room night keeps its source (domain.md §3.2)."""
+    """Credited pickup per night; each room night keeps its source (docs/rules.md §3.2)."""
     nights = derived(contract, "_night_set", lambda: frozenset(contract.nights))
     rates = contract.block_rates
     by_night: dict[date, int] = {}
@@ -517,7 +517,7 @@ class RoomAttrition:
         return max(ZERO, test.baseline - test.credited - test.credit_applied)
 
     def apply_credit_pool(self, tests: list[NightTest]) -> list[str]:
-        """Pool pickup above the block and apply it to short nights (domain.md §3.3)."""
+        """Pool pickup above the block and apply it to short nights (docs/rules.md §3.3)."""
         above = sum((max(ZERO, t.credited - t.baseline) for t in tests), ZERO)
         pool = above + self.pickup.shoulder
         deficits = {t.night: self.deficit(t) for t in tests if self.fails(t.credited, t.minimum)}
@@ -574,7 +574,7 @@ class RoomAttrition:
         return floors
 
     def warn_unused_shoulder(self) -> None:
-        """Shoulder nights are credited pickup (domain.md §3.2), but a night-by-night test has no
+        """Shoulder nights are credited pickup (docs/rules.md §3.2), but a night-by-night test has no
         night to put them on: say so rather than drop them silently."""
         if self.pickup.shoulder:
             self.warnings.append(
@@ -767,7 +767,7 @@ class RoomAttrition:
     def chargeable_after_resale(
         self, shortfall: Decimal, unused_by_night: dict[date, Decimal]
     ) -> tuple[Decimal, list[str]]:
-        """Room nights charged after last-room-sold resale (domain.md §3.6)."""
+        """Room nights charged after last-room-sold resale (docs/rules.md §3.6)."""
         if self.clause.resale_mode is not ResaleMode.LAST_ROOM_SOLD or shortfall == 0:
             return shortfall, []
         sellable = sum(
@@ -788,7 +788,7 @@ class RoomAttrition:
         rate: Decimal,
         charge: Decimal,
     ) -> list[LineItem]:
-        """Resold rooms credited at the rate received, up to the damage rate (domain.md §3.6).
+        """Resold rooms credited at the rate received, up to the damage rate (docs/rules.md §3.6).
 
         ``charge`` is the exact room damages the credit is taken from.
         """
@@ -1031,7 +1031,7 @@ class RoomAttrition:
         )
 
     def cap(self, outcome: RoomOutcome, tests_block: Block) -> LineItem | None:
-        """Damages never exceed the revenue of the unused, unresold baseline (domain.md §3.7)."""
+        """Damages never exceed the revenue of the unused, unresold baseline (docs/rules.md §3.7)."""
         cap = ZERO
         rooms, credited = tests_block.by_night_rooms, self.pickup.by_night
         resold_rooms = self.inventory if self.clause.resale_mode is ResaleMode.RESOLD_ROOMS else {}
@@ -1048,7 +1048,7 @@ class RoomAttrition:
         return LineItem(
             kind=LineKind.DAMAGES_CAP,
             label="Cap: revenue of the unused, unresold baseline",
-            clause="Damages cap (domain.md §3.7)",
+            clause="Damages cap",
             formula="room damages are limited to unused baseline room nights × contract rate",
             inputs=(("cap", str(cap_money.amount)),),
             steps=(
@@ -1067,7 +1067,7 @@ def assess_room_attrition(
     pickup: Pickup,
     warnings: list[str],
 ) -> RoomOutcome:
-    """Room-block attrition under the contract's clause (domain.md §3), with the cap applied."""
+    """Room-block attrition under the contract's clause (docs/rules.md §3), with the cap applied."""
     clause = contract.attrition
     assert clause is not None
     release = (
@@ -1113,7 +1113,7 @@ def assess_room_attrition(
     return chosen
 
 
-# --- the words of the terms (domain.md §8) ------------------------------------------------------
+# --- the words of the terms (docs/rules.md §8) ------------------------------------------------------
 
 _MODE_WORDS = {
     EvaluationMode.CUMULATIVE: "room nights over all nights are added up, so nights offset each other",

@@ -1,4 +1,4 @@
-"""Cancellation: a sliding scale by days before arrival (domain.md §5)."""
+"""Cancellation: a sliding scale by days before arrival (docs/rules.md §5)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from app.engine.money import Money, fraction, pct_text, quantity_text
 from app.engine.results import LineItem, LineKind, Term
 
 ZERO = Decimal(0)
-CLAUSE = "Cancellation clause (domain.md §5)"
+CLAUSE = "Cancellation clause"
 
 
 def days_before_arrival(contract: Contract, notice_received: date) -> int:
@@ -21,7 +21,7 @@ def days_before_arrival(contract: Contract, notice_received: date) -> int:
 
 
 def cancellation_base(contract: Contract, notice_received: date) -> list[tuple[str, Decimal, Decimal]]:
-    """The base components: (label, amount, component %) (domain.md §5)."""
+    """The base components: (label, amount, component %) (docs/rules.md §5)."""
     assert contract.cancellation is not None
     parts: list[tuple[str, Decimal, Decimal]] = []
     for component in contract.cancellation.base:

@@ -1,8 +1,8 @@
-"""Contract models: the room block, its clauses and their documented defaults (domain.md §2-§5).
+"""Contract models: the room block, its clauses and their documented defaults (docs/rules.md §2-§5).
 
-Every term that ``domain.md`` names is a field here, with the default the domain documents. Which terms
+Every term that ``docs/rules.md`` names is a field here, with the default the domain documents. Which terms
 the contract set and which it left to the default is visible through ``model_fields_set`` and is
-reported by the engine as assumptions (domain.md §8).
+reported by the engine as assumptions (docs/rules.md §8).
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ class CancellationComponentKind(StrEnum):
 
 
 class TaxRule(EngineModel):
-    """One tax (VAT, sales tax, occupancy tax) and the damages kinds it applies to (domain.md §3.8)."""
+    """One tax (VAT, sales tax, occupancy tax) and the damages kinds it applies to (docs/rules.md §3.8)."""
 
     name: OneLine = Field(min_length=1, max_length=60)
     rate_pct: Pct
@@ -267,7 +267,7 @@ class TaxRule(EngineModel):
 
 
 class TaxProfile(EngineModel):
-    """What a jurisdiction taxes on damages. With no profile, damages carry no tax (domain.md §3.8)."""
+    """What a jurisdiction taxes on damages. With no profile, damages carry no tax (docs/rules.md §3.8)."""
 
     name: OneLine = Field(default="", max_length=120)
     service_charge_pct: Pct = Decimal(0)
@@ -308,7 +308,7 @@ class RoomCount(EngineModel):
 
 
 class ReductionRight(EngineModel):
-    """The group may reduce the block by up to ``max_pct`` until a date (domain.md §3.1)."""
+    """The group may reduce the block by up to ``max_pct`` until a date (docs/rules.md §3.1)."""
 
     name: OneLine = Field(default="", max_length=120)
     until_date: IsoDate | None = None
@@ -344,7 +344,7 @@ class Reduction(EngineModel):
 
 
 class CreditedSources(EngineModel):
-    """Which pickup counts toward the minimum (domain.md §3.2)."""
+    """Which pickup counts toward the minimum (docs/rules.md §3.2)."""
 
     in_block: bool = True
     outside_block: bool = True
@@ -386,7 +386,7 @@ class RebookingTerm(EngineModel):
 
 
 class AttritionClause(EngineModel):
-    """Room-block attrition terms (domain.md §3). Every default is the one domain.md documents."""
+    """Room-block attrition terms (docs/rules.md §3). Every default is the one docs/rules.md documents."""
 
     performance_pct: Pct
     damages_pct: Pct = Decimal(100)
@@ -430,7 +430,7 @@ class AttritionClause(EngineModel):
 
 
 class CompTerms(EngineModel):
-    """One complimentary room night per ``ratio`` paid room nights (domain.md §3.9)."""
+    """One complimentary room night per ``ratio`` paid room nights (docs/rules.md §3.9)."""
 
     ratio: Annotated[int, Field(ge=1, le=1000)]
     rounding: CompRounding = CompRounding.FLOOR
@@ -473,7 +473,7 @@ DEFAULT_FNB_CATEGORIES = frozenset({FnbCategory.BANQUET_FOOD, FnbCategory.BANQUE
 
 
 class FnbClause(EngineModel):
-    """Catering minimum, net of tax and service charge (domain.md §4)."""
+    """Catering minimum, net of tax and service charge (docs/rules.md §4)."""
 
     minimum: NonNegativeMoney
     allowance_pct: Pct = Decimal(0)
@@ -512,7 +512,7 @@ class ScaleStep(EngineModel):
 
 
 class RentalScale(EngineModel):
-    """Meeting-room rental as a step function of room pickup % or F&B spend (domain.md §4)."""
+    """Meeting-room rental as a step function of room pickup % or F&B spend (docs/rules.md §4)."""
 
     basis: ScaleBasis
     steps: Annotated[tuple[ScaleStep, ...], AtMost(MAX_TABLE_STEPS, "steps"), AT_LEAST_ONE]
@@ -538,7 +538,7 @@ class CancellationComponent(EngineModel):
 
 
 class CancellationClause(EngineModel):
-    """Cancellation scale by days before arrival (domain.md §5)."""
+    """Cancellation scale by days before arrival (docs/rules.md §5)."""
 
     tiers: Annotated[tuple[DayTier, ...], AtMost(MAX_TABLE_STEPS, "tiers"), AT_LEAST_ONE]
     base: Annotated[tuple[CancellationComponent, ...], AtMost(MAX_CLAUSE_ITEMS, "components")] = (
@@ -618,7 +618,7 @@ def day_tier(tiers: Sequence[DayTier], days: int) -> DayTier:
 
 
 def check_day_tiers(errors: RuleErrors, loc: Loc, tiers: Sequence[DayTier]) -> None:
-    """Inclusive whole-day ranges must cover 0 to infinity without gaps or overlaps (domain.md §5)."""
+    """Inclusive whole-day ranges must cover 0 to infinity without gaps or overlaps (docs/rules.md §5)."""
     order = sorted(range(len(tiers)), key=lambda i: tiers[i].min_days)
     expected = 0
     for position, index in enumerate(order):
@@ -653,7 +653,7 @@ def check_day_tiers(errors: RuleErrors, loc: Loc, tiers: Sequence[DayTier]) -> N
 
 
 class Contract(EngineModel):
-    """A group contract: block, rates and every clause that prices under-use (domain.md §2-§5)."""
+    """A group contract: block, rates and every clause that prices under-use (docs/rules.md §2-§5)."""
 
     id: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: OneLine = Field(default="", max_length=MAX_NAME_CHARS)

@@ -1,4 +1,4 @@
-"""Engine errors: one root, each naming what could not be computed and where (style.md)."""
+"""Engine errors: one root, each naming what could not be computed and where (docs/style.md)."""
 
 from __future__ import annotations
 

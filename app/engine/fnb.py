@@ -1,4 +1,4 @@
-"""Food & beverage minimum and the meeting-room rental sliding scale (domain.md §4)."""
+"""Food & beverage minimum and the meeting-room rental sliding scale (docs/rules.md §4)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def credited_fnb_spend(contract: Contract, actuals: Actuals) -> Decimal:
 
 
 def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[str]) -> list[LineItem]:
-    """F&B attrition: ``max(0, (1 − allowance) · minimum − spend) · damages %`` (domain.md §4)."""
+    """F&B attrition: ``max(0, (1 − allowance) · minimum − spend) · damages %`` (docs/rules.md §4)."""
     clause = contract.fnb
     if clause is None:
         return []
@@ -70,7 +70,7 @@ def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[str]) -> lis
         LineItem(
             kind=LineKind.FNB_ATTRITION,
             label="F&B minimum shortfall",
-            clause="F&B minimum (domain.md §4)",
+            clause="F&B minimum",
             formula="max(0, (1 − allowance) × minimum − credited spend) × damages %",
             inputs=(
                 ("minimum", str(clause.minimum.amount)),
@@ -102,7 +102,7 @@ def _surcharge_line(label: str, pct: Decimal, base: Money, amount: Money) -> Lin
     return LineItem(
         kind=LineKind.FNB_ATTRITION,
         label=label,
-        clause="F&B minimum (domain.md §4): the contract adds it to the shortfall",
+        clause="F&B minimum: the contract adds it to the shortfall",
         formula="base × rate",
         inputs=(("base", str(base.amount)), ("rate_pct", quantity_text(pct))),
         steps=(f"{base} × {pct_text(pct)} = {amount}.",),
@@ -112,7 +112,7 @@ def _surcharge_line(label: str, pct: Decimal, base: Money, amount: Money) -> Lin
 
 
 def assess_rental_scale(contract: Contract, actuals: Actuals, pickup_pct: Decimal) -> list[LineItem]:
-    """Meeting-room rental from the sliding scale (domain.md §4)."""
+    """Meeting-room rental from the sliding scale (docs/rules.md §4)."""
     scale = contract.rental_scale
     if scale is None:
         return []
@@ -132,7 +132,7 @@ def assess_rental_scale(contract: Contract, actuals: Actuals, pickup_pct: Decima
         LineItem(
             kind=LineKind.MEETING_ROOM_RENTAL,
             label="Meeting-room rental (sliding scale)",
-            clause="Meeting-room rental sliding scale (domain.md §4)",
+            clause="Meeting-room rental sliding scale",
             formula="rental of the scale step that the basis falls in",
             inputs=(("basis", scale.basis.value), ("value", str(value))),
             steps=(

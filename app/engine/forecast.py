@@ -1,4 +1,4 @@
-"""Forecasting exposure before the event (domain.md §6).
+"""Forecasting exposure before the event (docs/rules.md §6).
 
 The pickup projection (methods, method choice, band) is in :mod:`app.engine.projection`; this module
 prices its scenarios with the settlement engine: the whole total the contract would charge (room
@@ -41,7 +41,7 @@ from app.engine.projection import HUNDRED, ONE, ZERO, History, PickupProjection,
 
 
 def pickup_after_wash(block_room_nights: int, wash_pcts: Iterable[Decimal]) -> Decimal:
-    """Historical wash: ``F = B · (1 − wash)`` (domain.md §6).
+    """Historical wash: ``F = B · (1 − wash)`` (docs/rules.md §6).
 
     ``wash_pcts`` are the washes expected at the remaining lead times, each written 0-100 and each a
     share of the **original** block, so they add up: a block of 40 with washes of 25 %, 10 % and 2 %
@@ -64,7 +64,7 @@ def pickup_after_wash(block_room_nights: int, wash_pcts: Iterable[Decimal]) -> D
     return block_room_nights * (1 - fraction(total))
 
 
-# --- exposure before the event (domain.md §6) ----------------------------------------------------
+# --- exposure before the event (docs/rules.md §6) ----------------------------------------------------
 
 
 class NightCount(EngineModel):
@@ -106,7 +106,7 @@ class NightBreakEven:
 
 @dataclass(frozen=True, slots=True)
 class BreakEven:
-    """The pickup at which room attrition owes nothing (domain.md §6).
+    """The pickup at which room attrition owes nothing (docs/rules.md §6).
 
     ``is_over_stay``: the clause tests the whole stay (cumulative, revenue, greater-of, tiered), so the
     figure is one total and ``nights`` only shows one way to split it (in proportion to what is still
@@ -146,7 +146,7 @@ class ReductionOption:
 
 @dataclass(frozen=True, slots=True)
 class Exposure:
-    """The forecast exposure of a contract ``days_before_arrival`` out (domain.md §6)."""
+    """The forecast exposure of a contract ``days_before_arrival`` out (docs/rules.md §6)."""
 
     contract_id: str
     as_of: date
@@ -453,7 +453,7 @@ def forecast_exposure(
     recorded: Actuals | None = None,
     with_break_even: bool = True,
 ) -> Exposure:
-    """Forecast exposure before the event (domain.md §6).
+    """Forecast exposure before the event (docs/rules.md §6).
 
     Projects final pickup (low / expected / high per night) from ``snapshot`` and ``history`` and
     prices every scenario of the projection with the settlement engine (:func:`app.engine.assess`):
@@ -527,7 +527,7 @@ class PickupForecast:
 def forecast_pickup(
     contract: Contract, snapshot: PickupSnapshot, history: History, *, recorded: Actuals | None = None
 ) -> PickupForecast:
-    """Project final pickup and price its scenarios (domain.md §6), without the break-even search or
+    """Project final pickup and price its scenarios (docs/rules.md §6), without the break-even search or
     the reduction rights: the path for forecasting a whole portfolio."""
     settlement = _Settlement(
         contract,

@@ -1,8 +1,8 @@
-"""Projecting final pickup from on-the-books snapshots and comparable blocks (domain.md §6).
+"""Projecting final pickup from on-the-books snapshots and comparable blocks (docs/rules.md §6).
 
 Methods, each a share of the block or of the pickup so that blocks of different sizes pool:
 
-* **additive** ``F = OTB_t + B · mean((final − OTB_t) / B)``: domain.md's ``OTB_t + mean(final − OTB_t)``
+* **additive** ``F = OTB_t + B · mean((final − OTB_t) / B)``: docs/rules.md's ``OTB_t + mean(final − OTB_t)``
   with the pickup still to come measured as a share of each block;
 * **multiplicative** ``F = OTB_t · mean(final / OTB_t)``;
 * **historical wash** ``F = B · (1 − mean wash)``, the wash being ``1 − final / B``;
@@ -277,7 +277,7 @@ class NightBounds:
 
 
 def night_bounds(fit: LeadFit, on_the_books: Decimal, block: Decimal) -> NightBounds:
-    """Bound one night (domain.md §6): never below what is on the books less the segment's usual
+    """Bound one night: never below what is on the books less the segment's usual
     no-shows, never above the block plus the over-pickup the segment supports (or what is already on
     the books, if more)."""
     floor = on_the_books * fit.floor_share
@@ -339,7 +339,7 @@ def _trial(method: Method, rows: Sequence[tuple[Decimal, Decimal, Decimal]]) -> 
 def fit_lead(
     segment: Segment, days: int, blocks: Iterable[HistoricalBlock], priors: ForecastPriors
 ) -> LeadFit:
-    """Choose the method for ``segment`` at ``days`` before arrival (domain.md §6).
+    """Choose the method for ``segment`` at ``days`` before arrival (docs/rules.md §6).
 
     With at least ``min_history_blocks`` comparable blocks that have a snapshot at this lead time, the
     method with the lowest leave-one-out MAPE wins (ties go to the simpler method) and the band is
@@ -487,7 +487,7 @@ class PickupProjection:
 def project_pickup(
     block: Mapping[date, int], on_the_books: Mapping[date, int], fit: LeadFit
 ) -> PickupProjection:
-    """Project final pickup per night of ``block`` from ``on_the_books`` with ``fit`` (domain.md §6).
+    """Project final pickup per night of ``block`` from ``on_the_books`` with ``fit`` (docs/rules.md §6).
 
     The method's parameter applies to each night; the band is the history's residual quantiles times
     the night's block, or the prior band times the night's remaining pickup. Every figure is between

@@ -156,7 +156,7 @@ def build_invoice_document(
     """The damages invoice for ``assessment`` in ``language`` (default: the account's, else English).
 
     ``bill_to`` defaults to the group and its account; ``invoice_number`` and ``issue_date`` are inputs
-    (style.md, "PDF"); the due date is the issue date plus the contract's payment terms.
+    (docs/style.md, "PDF"); the due date is the issue date plus the contract's payment terms.
     """
     account_locale = contract.property.locale
     language = invoice_language(language, account_locale)
@@ -1017,7 +1017,7 @@ class _LineWorking:
 
 
 def _pooled_credit(clause: AttritionClause, night: NightResult) -> Decimal:
-    """Pooled pickup the engine credited to ``night`` (per_night_with_credit, domain.md §3.3).
+    """Pooled pickup the engine credited to ``night`` (per_night_with_credit, docs/rules.md §3.3).
 
     The night result keeps the pickup before the credit and the shortfall after it, so the credit is
     their difference from the test's threshold: the minimum (deductible) or the baseline (cliff). A

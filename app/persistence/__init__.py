@@ -1,1 +1,1 @@
-"""SQLModel tables, repositories (all SQL lives here) and Alembic migrations (style.md, Persistence)."""
+"""SQLModel tables, repositories (all SQL lives here) and Alembic migrations (docs/style.md, Persistence)."""

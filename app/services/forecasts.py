@@ -1,4 +1,4 @@
-"""Forecasts of stored contracts (domain.md §6): exposure, what-if, the portfolio, and the history of
+"""Forecasts of stored contracts: exposure, what-if, the portfolio, and the history of
 finished blocks that feeds them. The engine (``app.engine.forecast``) does the arithmetic; this module
 reads its inputs from the database. Choices made here, each kept in one place:
 
@@ -34,7 +34,7 @@ from typing import Annotated, Any, Protocol, Self
 
 from babel.dates import format_date
 from babel.numbers import format_percent
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -51,7 +51,6 @@ from app.engine.contract import (
     Segment,
 )
 from app.engine.forecast import Exposure, NightCount, PickupSnapshot, allocate, forecast_exposure
-from app.engine.money import Money, NonNegativeMoney
 from app.engine.limits import (
     MAX_BLOCK_CELLS,
     MAX_HISTORY_BLOCKS,
@@ -60,6 +59,7 @@ from app.engine.limits import (
     AtMost,
     IsoDate,
 )
+from app.engine.money import Money, NonNegativeMoney
 from app.engine.projection import ForecastPriors, HistoricalBlock, History
 from app.forecasting import DEFAULT_PRIORS_PATH, load_priors
 from app.persistence import history_repository as history_repo
@@ -214,7 +214,7 @@ def _engine(call: Any, *args: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class ContractForecast:
-    """The forecast exposure of a stored contract as of a date (domain.md §6)."""
+    """The forecast exposure of a stored contract as of a date (docs/rules.md §6)."""
 
     record: ContractRecord
     version: int

@@ -2,7 +2,7 @@
 
 Each sentence names the contract term behind it (``field``, the same name the engine gives the term in
 an assessment's ``terms``, e.g. ``attrition.performance_pct``) and says whether the contract set it or
-left it to the default ``domain.md`` documents, so a reader sees which parts were agreed and which were
+left it to the default ``docs/rules.md`` documents, so a reader sees which parts were agreed and which were
 assumed. Numbers, money and dates are written in the property's locale.
 """
 
@@ -332,7 +332,7 @@ def _attrition(contract: Contract, w: _Words) -> list[TermSentence]:
                 f"comparable event within {w.number(waiver.within_months)} months.",
             )
         )
-    # Not a contract term: the engine always applies it (domain.md §3.7).
+    # Not a contract term: the engine always applies it (docs/rules.md §3.7).
     out.append(
         TermSentence(
             topic,

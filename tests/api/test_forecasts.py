@@ -1,4 +1,4 @@
-"""Forecasts over the database (domain.md §6): a contract's exposure from its pickup snapshots and its
+"""Forecasts over the database: a contract's exposure from its pickup snapshots and its
 property's history, what-if assessments, the portfolio's exposure, and the history of finished blocks
 (recorded on completion, imported from files). Every test runs on SQLite and on PostgreSQL."""
 

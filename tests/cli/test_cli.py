@@ -17,7 +17,7 @@ from app.documents import ContractDocument
 
 REPO = Path(__file__).resolve().parents[2]
 
-# domain.md W2: 50 rooms × 2 nights at 189.00, 85 % performance, 80 % damages, per night, 38 picked up
+# docs/rules.md W2: 50 rooms × 2 nights at 189.00, 85 % performance, 80 % damages, per night, 38 picked up
 # each night. Minimum ceil(42.5) = 43, 5 short each night: 2 × 5 × 189.00 × 80 % = 1,512.00.
 W2_CONTRACT = """\
 contract:

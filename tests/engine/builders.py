@@ -13,7 +13,7 @@ from typing import Any
 
 from app.engine import Actuals, Assessment, Contract, LineKind, Money, assess
 
-#: A Monday; the constructed fixture of domain.md §7 runs Monday to Thursday.
+#: A Monday; the constructed fixture of docs/rules.md §7 runs Monday to Thursday.
 ARRIVAL = date(2025, 3, 10)
 
 

@@ -1,4 +1,4 @@
-"""Cancellation (domain.md §5): sliding scale by days before arrival, base components, credits."""
+"""Cancellation: sliding scale by days before arrival, base components, credits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F&B minimum, meeting-room rental sliding scale and stacking (domain.md §4)."""
+"""F&B minimum, meeting-room rental sliding scale and stacking (docs/rules.md §4)."""
 
 from __future__ import annotations
 

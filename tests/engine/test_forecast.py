@@ -1,4 +1,4 @@
-"""Historical-wash forecast (domain.md §6)."""
+"""Historical-wash forecast (docs/rules.md §6)."""
 
 from __future__ import annotations
 

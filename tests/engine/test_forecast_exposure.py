@@ -1,4 +1,4 @@
-"""Exposure before the event: scenarios, probability of damages, break-even, reductions (domain.md §6)."""
+"""Exposure before the event: scenarios, probability of damages, break-even, reductions (docs/rules.md §6)."""
 
 from __future__ import annotations
 

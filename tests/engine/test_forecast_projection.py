@@ -1,4 +1,4 @@
-"""Pickup projection: methods, method choice by backtest error, bands, backtest (domain.md §6)."""
+"""Pickup projection: methods, method choice by backtest error, bands, backtest (docs/rules.md §6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Forecasts a planner can trust: a bounded, blended projection, damages as an expectation, the whole
-exposure, and a break-even that the settlement engine agrees with in every evaluation mode (domain.md §6)."""
+exposure, and a break-even that the settlement engine agrees with in every evaluation mode
+(docs/rules.md §6)."""
 
 from __future__ import annotations
 
@@ -251,7 +252,7 @@ OVER_STAY = {
     "greater_of",
     "tiered",
 }
-#: The constructed fixture of domain.md §7, with two rates so that revenue differs from room nights.
+#: The constructed fixture of docs/rules.md §7, with two rates so that revenue differs from room nights.
 BLOCK = [*cells(50, 200, rate="150.00"), *cells(200, 50, rate="250.00", first=2)]
 BOOKED = (20, 190, 120, 45)
 

@@ -1,4 +1,4 @@
-"""Room-block attrition (domain.md §3): every mode and term, each figure worked out by hand."""
+"""Room-block attrition: every mode and term, each figure worked out by hand."""
 
 from __future__ import annotations
 

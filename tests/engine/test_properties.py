@@ -1,4 +1,4 @@
-"""Properties every assessment keeps, whatever the contract (style.md, "Tests")."""
+"""Properties every assessment keeps, whatever the contract (docs/style.md, "Tests")."""
 
 from __future__ import annotations
 

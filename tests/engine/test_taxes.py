@@ -1,4 +1,4 @@
-"""Tax and service charge on damages (domain.md §3.8), comps (§3.9), rebates and deposits (§3.7)."""
+"""Tax and service charge on damages (docs/rules.md §3.8), comps (§3.9), rebates and deposits (§3.7)."""
 
 from __future__ import annotations
 

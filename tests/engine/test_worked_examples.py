@@ -1,4 +1,4 @@
-"""Every worked example of domain.md §7, with its published figures, plus the constructed fixture."""
+"""Every worked example of docs/rules.md §7, with its published figures, plus the constructed fixture."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import pytest
 from app.contract_files import ContractFileError, FileProblem, load_actuals, load_document, problem_at
 from app.engine import Money
 
-# domain.md W2. Line numbers below refer to this text: block cells on 9 and 10, attrition on 11.
+# docs/rules.md W2. Line numbers below refer to this text: block cells on 9 and 10, attrition on 11.
 W2_YAML = """\
 contract:
   id: w2-sample

@@ -23,7 +23,7 @@ def test_the_default_priors_cover_every_segment_with_the_domain_band() -> None:
     assert priors.band_coverage_pct == 80
     for prior in priors.segments.values():
         band = {p.days_before_arrival: p.pct for p in prior.band}
-        assert band == {60: 40, 30: 30, 0: 12.5}  # domain.md §6
+        assert band == {60: 40, 30: 30, 0: 12.5}  # docs/rules.md §6
         assert prior.source
 
 

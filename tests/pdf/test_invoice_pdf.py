@@ -1,4 +1,4 @@
-"""Damages invoices as PDFs, checked through the text poppler extracts from them (style.md, "PDF")."""
+"""Damages invoices as PDFs, checked through the text poppler extracts from them (docs/style.md, "PDF")."""
 
 from __future__ import annotations
 
