@@ -151,6 +151,14 @@ def _parser() -> argparse.ArgumentParser:
     database_option(migrate)
     migrate.set_defaults(command=_migrate)
 
+    prune = commands.add_parser(
+        "prune",
+        help="delete idempotency keys over 24 hours old, expired sessions and day-old failed sign-ins",
+        epilog=EPILOG,
+    )
+    database_option(prune)
+    prune.set_defaults(command=_prune)
+
     store = commands.add_parser(
         "import",
         help="store contract files (and their actuals) in the database",
@@ -394,6 +402,24 @@ def _migrate(args: argparse.Namespace) -> int:
     _, engine = _database(args)
     engine.dispose()
     print(f"database at the latest migration: {engine.url.render_as_string()}")
+    return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    """Retention (app/services/retention.py): run it from a timer, for example hourly."""
+    from app.persistence.db import session_scope
+    from app.persistence.records import utc_now
+    from app.services.retention import prune
+
+    _, engine = _database(args)
+    with session_scope(engine) as session:
+        pruned = prune(session, utc_now())
+        session.commit()
+    engine.dispose()
+    print(
+        f"deleted {pruned.idempotency_records} idempotency records, {pruned.staff_sessions} expired "
+        f"sessions and {pruned.login_attempts} old failed sign-ins"
+    )
     return EXIT_OK
 
 

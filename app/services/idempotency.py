@@ -2,7 +2,8 @@
 
 The write and the key are saved in one transaction. Two requests racing with the same key both try to
 save it; the unique constraint lets one commit, and the other rolls back its write and replays the
-winner's answer (on PostgreSQL the loser waits for the winner's commit).
+winner's answer (on PostgreSQL the loser waits for the winner's commit). A key is honoured for 24
+hours; ``attrition prune`` deletes older ones.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.persistence import repositories as repo
-from app.persistence.records import IngestionRecord
+from app.persistence.records import IngestionRecord, utc_now
 from app.services.auth import Principal
 from app.services.errors import InvalidInputError, Problem
+from app.services.retention import IDEMPOTENCY_KEY_LIFETIME
 
 MAX_KEY_LENGTH = 200
 
@@ -63,6 +65,11 @@ def run_once(
             "bad Idempotency-Key", [Problem("Idempotency-Key", f"1 to {MAX_KEY_LENGTH} printable characters")]
         )
     earlier = repo.ingestion(session, principal.label, key)
+    if earlier is not None and earlier.created_at <= utc_now() - IDEMPOTENCY_KEY_LIFETIME:
+        # A key is honoured for 24 hours (app/services/retention.py); after that it is a new request.
+        session.delete(earlier)
+        session.flush()
+        earlier = None
     if earlier is not None:
         return _replay(earlier, print_)
     outcome = write()

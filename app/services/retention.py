@@ -1,0 +1,39 @@
+"""Retention: what the service keeps only while it is useful, and ``prune`` to delete the rest.
+
+| rows | kept for | why |
+|---|---|---|
+| idempotency records (``Idempotency-Key``) | 24 hours | long enough for any client's retries; a key is honoured for that long and no longer |
+| staff sign-in sessions | until they expire | an expired session signs no one in |
+| failed sign-in attempts | 1 day | the limits look back 15 minutes; a day leaves room to look into an attack |
+
+Everything else (contracts, versions, pickup history, assessments, invoices, share links) is the
+record of the business and is never pruned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from app.persistence import retention_repository as retention
+
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+LOGIN_ATTEMPT_RETENTION = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    idempotency_records: int
+    staff_sessions: int
+    login_attempts: int
+
+
+def prune(session: Session, now: datetime) -> Pruned:
+    """Delete what the retention rules no longer keep, as of ``now`` (aware UTC). The caller commits."""
+    return Pruned(
+        idempotency_records=retention.delete_ingestions_before(session, now - IDEMPOTENCY_KEY_LIFETIME),
+        staff_sessions=retention.delete_staff_sessions_expired(session, now),
+        login_attempts=retention.delete_login_attempts_before(session, now - LOGIN_ATTEMPT_RETENTION),
+    )
