@@ -32,7 +32,7 @@ _METHOD_NAMES: dict[Method, str] = {
     Method.ADDITIVE: N_("additive pickup"),
     Method.MULTIPLICATIVE: N_("multiplicative pickup"),
     Method.HISTORICAL_WASH: N_("historical wash"),
-    Method.BOOKING_CURVE: N_("the default booking curve"),
+    Method.BOOKING_CURVE: N_("the segment's booking pace"),
     Method.BLOCK: N_("the block (final pickup = block)"),
 }
 
