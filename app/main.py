@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
 from app.api.deps import BODY_SCHEMAS
+from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
 from app.persistence.db import make_engine
 from app.settings import Settings
@@ -51,6 +52,10 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
     for page in (login, editor, dashboard, contract_page, pickup_page, share):
         app.include_router(page.router)
+    # The last added runs first: a body is limited before anything reads it; a dropped read is retried
+    # whole, inside that limit.
+    app.add_middleware(RetryDroppedReads)
+    app.add_middleware(LimitBodySize)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
 
@@ -71,7 +76,9 @@ _PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (412, "Stale If-Match"),
         (415, "Unsupported media type"),
         (422, "Invalid input"),
+        (413, "Body too large"),
         (428, "If-Match required"),
+        (503, "Busy or unreachable database: retry after Retry-After seconds"),
     )
 }
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from app.api.deps import (
     IdempotencyKey,
@@ -24,6 +25,7 @@ from app.api.deps import (
     etag,
     expected_revision,
     read_json,
+    reads_first,
 )
 from app.api.schemas import (
     ContractAssessmentPublic,
@@ -153,6 +155,8 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
     if media == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=10)
+        except HTTPException:  # the upload passed its size limit (app.api.middleware): 413
+            raise
         except Exception as error:  # python-multipart's parse errors have no common base
             raise MalformedInputError(f"the upload cannot be read: {error}") from None
         upload = next((value for value in form.values() if isinstance(value, UploadFile)), None)
@@ -301,6 +305,7 @@ def _dump(assessment: Assessment) -> dict[str, Any]:
     summary="Assess a contract and actuals sent in the body (nothing is stored)",
     tags=["assessments"],
 )
+@reads_first
 def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
     return JSONResponse(_dump(assessment_service.assess_request(body)))
 
@@ -311,6 +316,7 @@ def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
     summary="Validate a contract and its actuals (the body of POST /assessments) without assessing them",
     tags=["assessments"],
 )
+@reads_first
 def validate_posted(principal: PrincipalDep, body: JsonBody) -> dict[str, bool]:
     assessment_service.validate_request(body)
     return {"valid": True}
