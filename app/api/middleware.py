@@ -62,7 +62,12 @@ class BodyTooLargeError(HTTPException):
 
     def __init__(self, limit: BodyLimit) -> None:
         megabytes = f"{limit.max_bytes / MB:g} MB"
-        super().__init__(413, f"{limit.media} may be at most {megabytes} ({limit.max_bytes} bytes)")
+        super().__init__(413, f"{limit.media} may be at most {megabytes} ({limit.max_bytes} bytes)", _CLOSE)
+
+
+# The rest of a refused body is never read: uvicorn closes the connection after the answer instead of
+# reading (and discarding) it to keep the connection alive.
+_CLOSE = {"Connection": "close"}
 
 
 class LimitBodySize:
@@ -81,7 +86,7 @@ class LimitBodySize:
         declared = headers.get(b"content-length", b"").strip()
         if declared.isdigit() and int(declared) > limit.max_bytes:
             error = BodyTooLargeError(limit)
-            await problem_response(413, error.detail)(scope, receive, send)
+            await problem_response(413, error.detail, headers=_CLOSE)(scope, receive, send)
             return
         received = 0
 
