@@ -27,6 +27,7 @@ from app.api.deps import (
     read_json,
     reads_first,
 )
+from app.api.middleware import CSV_LIMIT
 from app.api.schemas import (
     ContractAssessmentPublic,
     ContractPublic,
@@ -45,7 +46,7 @@ from app.services import actuals as actuals_service
 from app.services import assessments as assessment_service
 from app.services import contracts as service
 from app.services.auth import Principal
-from app.services.errors import MalformedInputError
+from app.services.errors import InvalidInputError, MalformedInputError, Problem
 from app.services.idempotency import Outcome, fingerprint, run_once
 
 router = APIRouter(tags=["contracts"])
@@ -164,6 +165,10 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
             raise MalformedInputError("attach the CSV file in a form field named 'file'")
         raw = await upload.read()
         await form.close()
+        if not raw.strip():
+            raise InvalidInputError(
+                "the uploaded file is empty", [Problem("file", "the file is empty: attach the pickup CSV")]
+            )
         return "csv", _csv_text(raw), raw
     if media in {"text/csv", "text/plain", "application/csv"}:
         raw = await request.body()
@@ -189,7 +194,7 @@ PICKUP_BODY = {
         "required": True,
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/PickupReport"}},
-            "text/csv": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string", "pattern": r"\S", "maxLength": CSV_LIMIT.max_bytes}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

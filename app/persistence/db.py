@@ -104,8 +104,9 @@ def migrate(engine: sa.Engine) -> None:
 
 @contextmanager
 def session_scope(engine: sa.Engine) -> Iterator[Session]:
-    """A session for a command: the caller commits; anything not committed is rolled back."""
-    with Session(engine, expire_on_commit=False) as session:
+    """A session for a command: the caller commits; anything not committed is rolled back. Commands
+    write, so their transactions take SQLite's write lock when they begin (``writing``)."""
+    with Session(writing(engine), expire_on_commit=False) as session:
         try:
             yield session
         finally:

@@ -50,6 +50,7 @@ ADMIN_KEY_ID = 1  # the key the run authenticates with; the run revokes only the
 SPARE_KEY_ID = 2
 PATH_IDS = ("property_id", "account_id", "contract_id", "version", "assessment_id", "key_id")
 SQLITE_MAX_INTEGER = 2**63 - 1
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429"]
 
 # The schema is loaded at import (schemathesis parametrizes at collection); the OpenAPI document does
 # not touch the database, so the app starts on an empty in-memory one; ``seeded_key`` swaps in the file.
@@ -73,13 +74,14 @@ schema = schemathesis.openapi.from_asgi(
                 }
             ],
             "checks": {
-                # Off: the document cannot say everything the service checks, so schema-valid requests
-                # are rightly refused (428 without If-Match, departure before arrival, unknown locales,
-                # a property_id that create requires and update forbids, CSV without the columns).
-                "positive_data_acceptance": {"enabled": False},
-                # Off: bodies and queries are validated leniently on purpose (``strict=False`` at the
-                # boundary, as contract files are: "0" for false, numbers for decimals), and unknown
-                # query parameters are ignored, as FastAPI does; both are "schema-violating" requests.
+                # A schema-valid request may still be refused for what the document cannot say: 412 and
+                # 428 (If-Match), 422 (departure before arrival, unknown locales, a property_id that
+                # create requires and update forbids, CSV without the columns). Anything else (400,
+                # 405, 413, 415) is a failure.
+                "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+                # Off: bodies are validated leniently on purpose (``strict=False`` at the boundary, as
+                # contract files are: 0 for false, numbers for decimals), and unknown query parameters
+                # are ignored, as FastAPI does; both are "schema-violating" requests it would flag.
                 "negative_data_rejection": {"enabled": False},
             },
         }
@@ -158,3 +160,33 @@ def test_an_id_beyond_the_database_integer_range_is_not_a_server_error(
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.request(method, url, json=body, headers=bearer(seeded_key))
     assert response.status_code < 500
+
+
+STATEFUL_EXAMPLES = 12
+STATEFUL_STEPS = 10
+
+
+def test_api_workflows_answer_as_documented(seeded_key: str) -> None:
+    """Sequences of calls joined by the links schemathesis infers from the document (an id a create
+    returned, then read, updated or deleted), with every check on each answer, including the stateful
+    ones: a created resource can be read (``ensure_resource_availability``), a deleted one cannot
+    (``use_after_free``)."""
+    base = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[valid-type,misc]
+        def before_call(self, case: Case) -> None:
+            if case.path == "/api/v1/api-keys/{key_id}" and case.path_parameters == {"key_id": ADMIN_KEY_ID}:
+                case.path_parameters = {"key_id": SPARE_KEY_ID}
+
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"headers": bearer(seeded_key), "timeout": REQUEST_TIMEOUT_SECONDS}
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
