@@ -1,6 +1,10 @@
 """Two pure ASGI middlewares: request bodies limited while they stream, and one retry of a read whose
 database connection dropped.
 
+Starlette's own ``RequestBodyLimitMiddleware`` has one limit for every body and answers ``text/plain``;
+ours limits by media type (an upload may be larger than a form) and answers problem+json, at once when
+``Content-Length`` is over the limit.
+
 Both wrap the app outside FastAPI's exception handlers, which answer what they raise (a 413 is a
 Starlette ``HTTPException``; a database error left after the retry is mapped to 503 by
 ``app.api.problems``).
