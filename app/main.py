@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from sqlmodel import Session
 
 from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
-from app.api.deps import BODY_SCHEMAS
+from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
 from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
 from app.persistence.db import make_engine
@@ -48,7 +48,12 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
     for api in (properties, contracts, invoices, forecasts, reports, admin):
-        app.include_router(api.router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)
+        app.include_router(
+            api.router,
+            prefix=API_PREFIX,
+            responses=_PROBLEM_RESPONSES,
+            dependencies=[Depends(refuse_nameless_query)],
+        )
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
     for page in (login, editor, dashboard, contract_page, pickup_page, share):
         app.include_router(page.router)

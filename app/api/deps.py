@@ -22,10 +22,12 @@ from app.persistence.db import writing
 from app.services.auth import Principal, authenticate_api_key, authenticate_staff_session
 from app.services.errors import (
     ForbiddenError,
+    InvalidInputError,
     MalformedInputError,
     NotAuthenticatedError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    Problem,
     ServiceError,
 )
 from app.services.inputs import parse_json
@@ -74,6 +76,15 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def refuse_nameless_query(request: Request) -> None:
+    """A query parameter with no name (``?=1``) names nothing a route reads; say so rather than ignore it."""
+    if any(not name for name, _ in request.query_params.multi_items()):
+        raise InvalidInputError(
+            "a query parameter has no name",
+            [Problem("query", "every query parameter needs a name, as in ?as_of=2027-03-29")],
+        )
 
 
 def get_principal(
