@@ -29,7 +29,8 @@ from app.api.middleware import CSV_LIMIT, FORM_LIMIT, JSON_LIMIT, UPLOAD_LIMIT, 
 from app.persistence.db import make_engine, migrate
 from app.services import auth
 
-HUNDRED_MB = 100 * 1024 * 1024
+MB = 1024 * 1024
+HUNDRED_MB = 100 * MB
 PIECE = 64 * 1024
 MAX_GROWTH_KB = 50 * 1024
 
@@ -168,8 +169,10 @@ def assert_refused(answer: Answer, limit: BodyLimit) -> None:
     problem = json.loads(answer.body)
     assert problem["status"] == 413
     assert f"{limit.max_bytes} bytes" in problem["detail"]
-    # What the client got out before the answer: the limit, plus what the sockets' buffers held.
-    assert answer.sent < limit.max_bytes + 8 * 1024 * 1024, answer.sent
+    # What the client got out before the answer: the limit, plus what the kernel's socket buffers took
+    # in without the server reading it (on loopback up to tcp_wmem's and tcp_rmem's maxima, 4 + 32 MB
+    # here; about 3 MB in practice), and far from the whole 100 MB.
+    assert answer.sent < limit.max_bytes + 40 * MB, answer.sent
 
 
 def test_a_100_mb_csv_pickup_is_refused_with_413_while_streaming_and_the_server_stays_flat(
