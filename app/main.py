@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -16,7 +16,8 @@ from pydantic import TypeAdapter
 from sqlmodel import Session
 
 from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
-from app.api.deps import BODY_SCHEMAS
+from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
+from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
 from app.observability import RequestContextMiddleware
 from app.persistence.db import make_engine
@@ -51,10 +52,19 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
     for api in (properties, contracts, invoices, forecasts, reports, admin):
-        app.include_router(api.router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)
+        app.include_router(
+            api.router,
+            prefix=API_PREFIX,
+            responses=_PROBLEM_RESPONSES,
+            dependencies=[Depends(refuse_nameless_query)],
+        )
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
     for page in (login, editor, dashboard, contract_page, pickup_page, share):
         app.include_router(page.router)
+    # The last added runs first: a body is limited before anything reads it; a dropped read is retried
+    # whole, inside that limit.
+    app.add_middleware(RetryDroppedReads)
+    app.add_middleware(LimitBodySize)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContextMiddleware, prefixes=(API_PREFIX,))
     return app
@@ -93,7 +103,9 @@ _PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (412, "Stale If-Match"),
         (415, "Unsupported media type"),
         (422, "Invalid input"),
+        (413, "Body too large"),
         (428, "If-Match required"),
+        (503, "Busy or unreachable database: retry after Retry-After seconds"),
     )
 }
 

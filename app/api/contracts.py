@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from app.api.deps import (
     IdempotencyKey,
@@ -23,7 +24,9 @@ from app.api.deps import (
     etag,
     expected_revision,
     read_json,
+    reads_first,
 )
+from app.api.middleware import CSV_LIMIT
 from app.api.schemas import (
     ContractAssessmentPublic,
     ContractPublic,
@@ -43,7 +46,7 @@ from app.services import actuals as actuals_service
 from app.services import assessments as assessment_service
 from app.services import contracts as service
 from app.services.auth import Principal
-from app.services.errors import MalformedInputError
+from app.services.errors import InvalidInputError, MalformedInputError, Problem
 from app.services.idempotency import Outcome, fingerprint, run_once
 
 router = APIRouter(tags=["contracts"])
@@ -154,6 +157,8 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
     if media == "multipart/form-data":
         try:
             form = await request.form(max_files=1, max_fields=10)
+        except HTTPException:  # the upload passed its size limit (app.api.middleware): 413
+            raise
         except Exception as error:  # python-multipart's parse errors have no common base
             raise MalformedInputError(f"the upload cannot be read: {error}") from None
         upload = next((value for value in form.values() if isinstance(value, UploadFile)), None)
@@ -161,6 +166,10 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
             raise MalformedInputError("attach the CSV file in a form field named 'file'")
         raw = await upload.read()
         await form.close()
+        if not raw.strip():
+            raise InvalidInputError(
+                "the uploaded file is empty", [Problem("file", "the file is empty: attach the pickup CSV")]
+            )
         return "csv", _csv_text(raw), raw
     if media in {"text/csv", "text/plain", "application/csv"}:
         raw = await request.body()
@@ -186,7 +195,7 @@ PICKUP_BODY = {
         "required": True,
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/PickupReport"}},
-            "text/csv": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string", "pattern": r"\S", "maxLength": CSV_LIMIT.max_bytes}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -302,6 +311,7 @@ def _dump(assessment: Assessment) -> dict[str, Any]:
     summary="Assess a contract and actuals sent in the body (nothing is stored)",
     tags=["assessments"],
 )
+@reads_first
 def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
     return JSONResponse(_dump(assessment_service.assess_request(body)))
 
@@ -312,6 +322,7 @@ def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
     summary="Validate a contract and its actuals (the body of POST /assessments) without assessing them",
     tags=["assessments"],
 )
+@reads_first
 def validate_posted(principal: PrincipalDep, body: JsonBody) -> dict[str, bool]:
     assessment_service.validate_request(body)
     return {"valid": True}

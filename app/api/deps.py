@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
+import sqlalchemy as sa
 from fastapi import Depends, Header, Query, Request
 from sqlmodel import Session
+from starlette.exceptions import HTTPException
 
+from app.persistence.db import writing
 from app.services.auth import Principal, authenticate_api_key, authenticate_staff_session
 from app.services.errors import (
     ForbiddenError,
+    InvalidInputError,
     MalformedInputError,
     NotAuthenticatedError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    Problem,
     ServiceError,
 )
 from app.services.inputs import parse_json
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 SESSION_COOKIE = "attrition_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -40,13 +47,44 @@ class UnsupportedMediaTypeError(ServiceError):
     title = "Unsupported media type"
 
 
+_READS_FIRST: set[Callable[..., Any]] = set()
+
+
+def reads_first(endpoint: Endpoint) -> Endpoint:
+    """Mark a non-GET route whose transactions begin as reads: one that writes nothing (a what-if, a
+    stateless assessment), or one that does its slow work first and then takes the write lock itself
+    for a short write (``app.persistence.db.begin_write``), as issuing an invoice does."""
+    _READS_FIRST.add(endpoint)
+    return endpoint
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits what it writes, anything else is rolled back."""
+    """A session per request; the route commits what it writes, anything else is rolled back.
+
+    A ``GET`` or ``HEAD`` reads in deferred transactions (on SQLite they never wait for a writer); any
+    other method starts its transactions as writes (``BEGIN IMMEDIATE`` on SQLite), lazily, at its first
+    statement, so that it never holds the write lock while its body is still arriving."""
     with request.app.state.sessions() as session:
+        route = request.scope.get("route")
+        if (
+            request.method not in _SAFE_METHODS
+            and getattr(route, "endpoint", None) not in _READS_FIRST
+            and isinstance(session.bind, sa.Engine)
+        ):
+            session.bind = writing(session.bind)
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def refuse_nameless_query(request: Request) -> None:
+    """A query parameter with no name (``?=1``) names nothing a route reads; say so rather than ignore it."""
+    if any(not name for name, _ in request.query_params.multi_items()):
+        raise InvalidInputError(
+            "a query parameter has no name",
+            [Problem("query", "every query parameter needs a name, as in ?as_of=2027-03-29")],
+        )
 
 
 def get_principal(
@@ -129,6 +167,8 @@ async def read_json_bytes(request: Request, what: str = "the body") -> bytes:
         raise UnsupportedMediaTypeError(f"send {what} as application/json")
     try:
         return await request.body()
+    except HTTPException:  # the body passed its size limit (app.api.middleware): 413
+        raise
     except Exception as error:  # a client that hangs up mid-body
         raise MalformedInputError(f"the body could not be read: {error}") from None
 

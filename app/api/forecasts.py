@@ -18,6 +18,7 @@ from app.api.deps import (
     SessionDep,
     body_schema,
     read_json_bytes,
+    reads_first,
 )
 from app.api.schemas import ContractAssessmentPublic, Page
 from app.engine.contract import Segment
@@ -410,6 +411,7 @@ def read_forecast(
     ),
     tags=["forecasts", "assessments"],
 )
+@reads_first
 def what_if(
     contract_id: int, session: SessionDep, principal: PrincipalDep, body: JsonBody
 ) -> ContractAssessmentPublic:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from app.api.deps import JsonBody, PrincipalDep, SessionDep, body_schema, read_json
+from app.api.deps import JsonBody, PrincipalDep, SessionDep, body_schema, read_json, reads_first
 from app.persistence.records import InvoiceRecord
 from app.services import invoices as service
 from app.services.inputs import parse_input
@@ -104,6 +104,7 @@ _ISSUE_BODY["requestBody"]["required"] = False
         "contract (409: credit it first)."
     ),
 )
+@reads_first
 def issue_invoice(
     contract_id: int,
     response: Response,
@@ -182,6 +183,7 @@ def read_invoice(number: str, session: SessionDep, principal: PrincipalDep) -> I
     openapi_extra=body_schema(service.CreditNoteIssue, "CreditNoteIssue"),
     summary="Credit the whole of an invoice (once); the credit note references it",
 )
+@reads_first
 def credit_invoice(
     number: str, response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
 ) -> InvoicePublic:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -112,7 +114,33 @@ def _allowed_methods(request: Request) -> str:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
+#: Seconds a client is told to wait before retrying a request the database could not take (503).
+RETRY_AFTER_SECONDS = 2
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not take the request now, though it may a moment later: a SQLite writer that
+    waited its busy timeout for another ("database is locked"), a dropped connection, or a PostgreSQL
+    lock, serialization or statement timeout (all its operational errors)."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.OperationalError):
+        text = str(error.orig).lower()
+        return "locked" in text or "busy" in text
+    return isinstance(error, sa.exc.OperationalError)
+
+
 def _unexpected(request: Request, error: Exception) -> Response:
+    if is_unavailable(error):
+        log.warning("database busy or unreachable on %s %s: %s", request.method, request.url.path, error)
+        return _respond(
+            request,
+            503,
+            "the service is busy; try again in a moment",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     # Not log.exception: a sync handler runs in a worker thread, where sys.exc_info() is empty.
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return _respond(request, 500, "an unexpected error occurred; it has been logged")

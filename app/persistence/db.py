@@ -15,6 +15,12 @@ from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+#: How long a SQLite writer waits for another writer before giving up ("database is locked"), which
+#: the service answers with 503 and ``Retry-After`` (``app.api.problems``). Readers never wait: WAL.
+BUSY_TIMEOUT_SECONDS = 5
+#: The execution option that makes a SQLite transaction ``BEGIN IMMEDIATE`` (see ``begin_write``).
+WRITE = "attrition_write"
+
 
 def make_engine(url: str) -> sa.Engine:
     """An engine for ``url``; a SQLite file's folder is created on first use (no set-up)."""
@@ -23,7 +29,7 @@ def make_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS}
     else:
         kwargs["pool_pre_ping"] = True
     engine = sa.create_engine(parsed, **kwargs)
@@ -35,18 +41,51 @@ def make_engine(url: str) -> sa.Engine:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # pysqlite starts transactions lazily and breaks SAVEPOINT; let SQLAlchemy's "begin" event start
-    # them instead (the documented recipe), as IMMEDIATE so that two writers queue on busy_timeout
-    # rather than fail when one upgrades a read lock.
+    # them instead (the documented recipe).
     connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read is a deferred transaction: under WAL it reads its snapshot and never waits for a writer.
+    # A transaction that will write starts IMMEDIATE (it takes the write lock first, queueing on
+    # busy_timeout), because a deferred one that upgrades after another writer committed fails at once
+    # with SQLITE_BUSY instead of waiting.
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writing(bind: sa.Engine) -> sa.Engine:
+    """``bind`` whose transactions all take SQLite's write lock when they begin (a request that writes);
+    on PostgreSQL the option changes nothing."""
+    return bind.execution_options(**{WRITE: True})
+
+
+def begin_read(session: Session) -> None:
+    """Start the session's next transaction as a read (deferred on SQLite); none may be open."""
+    _begin(session, write=False)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a write (``BEGIN IMMEDIATE`` on SQLite); none may be
+    open. On PostgreSQL a write takes its row locks as it goes, so this changes nothing there."""
+    _begin(session, write=True)
+
+
+def _begin(session: Session, *, write: bool) -> None:
+    assert not session.in_transaction(), "a transaction is already open"
+    session.connection(execution_options={WRITE: write})
+
+
+def end_reads(session: Session) -> None:
+    """End a transaction that wrote nothing (so that slow work after it holds no lock or snapshot)."""
+    pending = bool(session.new) or bool(session.dirty) or bool(session.deleted)
+    assert not pending, "unsaved changes would be committed"
+    session.commit()
 
 
 def alembic_config(url: str) -> Config:
@@ -108,8 +147,9 @@ def schema_is_current(engine: sa.Engine) -> bool:
 
 @contextmanager
 def session_scope(engine: sa.Engine) -> Iterator[Session]:
-    """A session for a command: the caller commits; anything not committed is rolled back."""
-    with Session(engine, expire_on_commit=False) as session:
+    """A session for a command: the caller commits; anything not committed is rolled back. Commands
+    write, so their transactions take SQLite's write lock when they begin (``writing``)."""
+    with Session(writing(engine), expire_on_commit=False) as session:
         try:
             yield session
         finally:

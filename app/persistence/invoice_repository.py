@@ -39,9 +39,10 @@ def take_invoice_number(session: Session, property_id: int) -> int:
 
     The ``UPDATE ... RETURNING`` locks the row as ``SELECT ... FOR UPDATE`` would, and advances it in
     the same statement: a concurrent issuer on PostgreSQL waits on the row and then reads the committed
-    value (READ COMMITTED re-checks an updated row). On SQLite every transaction is ``BEGIN IMMEDIATE``
-    (``app.persistence.db``), so writers are already serialised. A property's first number creates the
-    row with ``INSERT ... ON CONFLICT DO NOTHING``, so two first issuers do not collide either.
+    value (READ COMMITTED re-checks an updated row). On SQLite the caller's transaction is a write
+    (``BEGIN IMMEDIATE``, ``app.persistence.db.begin_write``), so writers are already serialised. A
+    property's first number creates the row with ``INSERT ... ON CONFLICT DO NOTHING``, so two first
+    issuers do not collide either.
     """
     taken = session.execute(_ADVANCE, {"sequence_of": property_id}).scalar_one_or_none()
     if taken is None:
@@ -53,6 +54,15 @@ def take_invoice_number(session: Session, property_id: int) -> int:
         )
         taken = session.execute(_ADVANCE, {"sequence_of": property_id}).scalar_one()
     return int(taken) - 1
+
+
+def next_invoice_number(session: Session, property_id: int) -> int:
+    """The number the property's next invoice would take now, read without a lock: a guess to render
+    with, which ``take_invoice_number`` confirms or corrects under the lock."""
+    value = session.execute(
+        sa.select(_SEQUENCES.c.next_number).where(_SEQUENCES.c.property_id == property_id)
+    ).scalar_one_or_none()
+    return 1 if value is None else int(value)
 
 
 def add_invoice(session: Session, record: InvoiceRecord) -> InvoiceRecord:

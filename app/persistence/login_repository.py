@@ -11,9 +11,31 @@ from sqlmodel import Session, col, select
 from app.persistence.records import LoginAttemptRecord
 
 
-def record_failed_login(session: Session, email: str, client: str, at: datetime) -> None:
-    session.add(LoginAttemptRecord(email=email[:320], client=client[:64], attempted_at=at))
+def lock_login_keys(session: Session, *keys: str) -> None:
+    """Serialise sign-ins that share any of ``keys`` until the transaction ends, so that counting their
+    recent failures and recording a new attempt is one atomic step.
+
+    PostgreSQL: a transaction-level advisory lock per key, taken in the order given (always the same
+    order, so two sign-ins cannot deadlock). SQLite: the caller's transaction is a write (``BEGIN
+    IMMEDIATE``), which already excludes every other writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+def record_failed_login(session: Session, email: str, client: str, at: datetime) -> int:
+    """Record an attempt as failed (the sign-in records it before checking the password, and forgets it
+    if the password was right); its id."""
+    record = LoginAttemptRecord(email=email[:320], client=client[:64], attempted_at=at)
+    session.add(record)
     session.flush()
+    assert record.id is not None
+    return record.id
+
+
+def forget_attempt(session: Session, attempt_id: int) -> None:
+    session.execute(sa.delete(LoginAttemptRecord).where(col(LoginAttemptRecord.id) == attempt_id))
 
 
 def recent_failures(

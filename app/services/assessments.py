@@ -96,10 +96,15 @@ def save_assessment(
     stored = load_contract(session, principal, contract_id)
     principal.require_write(stored.record.property_id, f"contract {contract_id}")
     result = _assess_stored(session, stored, as_of)
-    record = repo.add(
+    return keep_assessment(session, principal, result), result
+
+
+def keep_assessment(session: Session, principal: Principal, result: ContractAssessment) -> AssessmentRecord:
+    """Store an assessment already made (the caller checked the principal may write the contract)."""
+    return repo.add(
         session,
         AssessmentRecord(
-            contract_id=contract_id,
+            contract_id=result.contract_id,
             contract_version=result.contract_version,
             as_of=result.as_of,
             total_amount=str(result.assessment.total.amount),
@@ -108,7 +113,6 @@ def save_assessment(
             created_by=principal.label,
         ),
     )
-    return record, result
 
 
 def stored_assessments(

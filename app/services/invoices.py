@@ -14,7 +14,7 @@ series per property, as most tax authorities require).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,10 +30,10 @@ from app.engine.limits import MAX_NOTE_CHARS, IsoDate, MultiLine
 from app.observability import count_after_commit
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
 from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
-from app.persistence import invoice_repository
+from app.persistence import db, invoice_repository
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, AssessmentRecord, InvoiceRecord, PropertyRecord
-from app.services.assessments import ASSESSMENT, hotel_today, save_assessment
+from app.services.assessments import ASSESSMENT, assess_contract, hotel_today, keep_assessment
 from app.services.auth import Principal
 from app.services.contracts import get_contract, load_contract
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
@@ -101,7 +101,8 @@ def issue_invoice(
     issue_date: date | None = None,
 ) -> InvoiceRecord:
     """Assess the stored contract as of ``as_of`` (default: today at the hotel), keep the assessment, and
-    issue its damages invoice under the property's next number. The caller commits.
+    issue its damages invoice under the property's next number. The caller commits; this ends the
+    session's transaction before it (see ``_issue_numbered``), so the caller may not have written.
 
     - The language is ``language`` if given, else the account's, else the property's locale's, else
       English; numbers and dates follow that locale when it is in the chosen language.
@@ -112,20 +113,19 @@ def issue_invoice(
       refund is a credit note's job); an issue date before ``as_of`` (an invoice cannot state figures it
       could not know); and, 409, a second invoice for a contract while one is outstanding (it would
       bill the same damages twice: credit the first, then issue again).
-    - The number is taken under a lock on the property's sequence row, held until the caller's commit,
-      and the invoice is inserted in the same transaction, so a failure anywhere rolls both back and the
-      numbers have no gap. The PDF carries the number, so it is rendered inside the lock (a few hundred
-      milliseconds that concurrent issuers of the same property wait); everything else is done first.
     """
+    db.end_reads(session)  # the caller's authentication; what follows reads in a transaction of its own
+    db.begin_read(session)
     record = get_contract(session, principal, contract_id)
     principal.require_write(record.property_id, f"contract {contract_id}")
     prop = repo.get(session, PropertyRecord, record.property_id)
     assert prop is not None
     assert prop.id is not None
+    property_id = prop.id
     account = None if record.account_id is None else repo.get(session, AccountRecord, record.account_id)
     chosen, locale = _language(language, account, prop)
     today = hotel_today(prop.timezone)
-    saved, result = save_assessment(session, principal, contract_id, as_of or today)
+    result = assess_contract(session, principal, contract_id, as_of or today)
     terms = load_contract(session, principal, contract_id, result.contract_version).terms
     issued_on = issue_date or today
     due_date = _due_date(issued_on, result.as_of, "the date it assesses", terms.payment_terms_days)
@@ -142,39 +142,46 @@ def issue_invoice(
     contract = _with_letterhead(terms, prop.name, prop.address, locale or prop.locale)
     bill_to = None if account is None else [account.name, account.contact_name, account.contact_email]
 
-    sequence = invoice_repository.take_invoice_number(session, prop.id)
-    outstanding = invoice_repository.open_invoice_of_contract(session, contract_id)
-    if outstanding is not None:
-        raise ConflictError(
-            f"invoice {outstanding} of this contract is outstanding: credit it before issuing another",
-            [Problem("contract_id", f"invoice {outstanding} already bills this contract")],
+    def draft(number: str) -> InvoiceDocument:
+        return build_invoice_document(
+            assessment=assessment,
+            contract=contract,
+            invoice_number=number,
+            issue_date=issued_on,
+            bill_to=bill_to,
+            language=chosen,
         )
-    number = invoice_number(prop.id, sequence)
-    document = build_invoice_document(
-        assessment=assessment,
-        contract=contract,
-        invoice_number=number,
-        issue_date=issued_on,
-        bill_to=bill_to,
-        language=chosen,
-    )
-    assert saved.id is not None
-    return _insert(
-        session,
-        principal,
-        document,
-        kind=InvoiceKind.INVOICE,
-        property_id=prop.id,
-        sequence_number=sequence,
-        contract_id=contract_id,
-        contract_version=result.contract_version,
-        assessment_id=saved.id,
-        issue_date=issued_on,
-        due_date=due_date,
-        as_of=result.as_of,
-        total=assessment.total.amount,
-        currency=assessment.currency,
-    )
+
+    def refuse_if_billed() -> None:
+        outstanding = invoice_repository.open_invoice_of_contract(session, contract_id)
+        if outstanding is not None:
+            raise ConflictError(
+                f"invoice {outstanding} of this contract is outstanding: credit it before issuing another",
+                [Problem("contract_id", f"invoice {outstanding} already bills this contract")],
+            )
+
+    def store(document: InvoiceDocument, pdf: bytes, sequence: int) -> InvoiceRecord:
+        saved = keep_assessment(session, principal, result)
+        assert saved.id is not None
+        return _insert(
+            session,
+            principal,
+            document,
+            pdf,
+            kind=InvoiceKind.INVOICE,
+            property_id=property_id,
+            sequence_number=sequence,
+            contract_id=contract_id,
+            contract_version=result.contract_version,
+            assessment_id=saved.id,
+            issue_date=issued_on,
+            due_date=due_date,
+            as_of=result.as_of,
+            total=assessment.total.amount,
+            currency=assessment.currency,
+        )
+
+    return _issue_numbered(session, property_id, draft, refuse_if_billed, store)
 
 
 def credit_invoice(
@@ -183,7 +190,10 @@ def credit_invoice(
     """Issue a credit note for the whole of invoice ``number``: its lines and total with the opposite
     sign, in the invoice's language, to the same bill-to under the same letterhead as issued, with the
     reason. An invoice is credited once (409 after); a credit note is not credited (409). The credit
-    note takes the property's next number, under the same lock as an invoice. The caller commits."""
+    note takes the property's next number as an invoice does (``_issue_numbered``). The caller commits;
+    this ends the session's transaction before it, so the caller may not have written."""
+    db.end_reads(session)
+    db.begin_read(session)
     original = get_invoice(session, principal, number, with_pdf=False)
     principal.require_write(original.property_id, f"invoice {number}")
     reason = reason.strip()
@@ -197,48 +207,107 @@ def credit_invoice(
     prop = repo.get(session, PropertyRecord, original.property_id)
     assert prop is not None
     assert original.id is not None
+    original_id = original.id
+    property_id = original.property_id
     terms = load_contract(session, principal, original.contract_id, original.contract_version).terms
     issued_on = issue_date or hotel_today(prop.timezone)
     _due_date(issued_on, original.issue_date, "the invoice it credits", terms.payment_terms_days)
     billed = repo.get(session, AssessmentRecord, original.assessment_id)
     assert billed is not None
+    billed_assessment = stored_assessment(billed)
     shown = original.document
     contract = _with_letterhead(
         terms, shown["property_name"], "\n".join(shown["property_address"]), shown["locale"]
     )
+    columns: dict[str, Any] = {
+        "contract_id": original.contract_id,
+        "contract_version": original.contract_version,
+        "assessment_id": original.assessment_id,
+        "credits_invoice_id": original_id,
+        "issue_date": issued_on,
+        "due_date": issued_on,
+        "as_of": original.as_of,
+        "currency": original.currency,
+    }
+    credited = (original.number, original.issue_date, original.language, -Decimal(original.total_amount))
 
-    sequence = invoice_repository.take_invoice_number(session, original.property_id)
-    credited_by = invoice_repository.credit_note_of(session, original.id)
-    if credited_by is not None:
-        raise ConflictError(f"invoice {number} has already been credited by {credited_by}")
-    document = build_credit_note_document(
-        assessment=stored_assessment(billed),
-        contract=contract,
-        credit_note_number=invoice_number(original.property_id, sequence),
-        issue_date=issued_on,
-        credited_number=original.number,
-        credited_issue_date=original.issue_date,
-        reason=reason,
-        bill_to=shown["bill_to"],
-        language=original.language,
-    )
-    return _insert(
-        session,
-        principal,
-        document,
-        kind=InvoiceKind.CREDIT_NOTE,
-        property_id=original.property_id,
-        sequence_number=sequence,
-        contract_id=original.contract_id,
-        contract_version=original.contract_version,
-        assessment_id=original.assessment_id,
-        credits_invoice_id=original.id,
-        issue_date=issued_on,
-        due_date=issued_on,
-        as_of=original.as_of,
-        total=-Decimal(original.total_amount),
-        currency=original.currency,
-    )
+    def draft(credit_note_number: str) -> InvoiceDocument:
+        return build_credit_note_document(
+            assessment=billed_assessment,
+            contract=contract,
+            credit_note_number=credit_note_number,
+            issue_date=issued_on,
+            credited_number=credited[0],
+            credited_issue_date=credited[1],
+            reason=reason,
+            bill_to=shown["bill_to"],
+            language=credited[2],
+        )
+
+    def refuse_if_credited() -> None:
+        credited_by = invoice_repository.credit_note_of(session, original_id)
+        if credited_by is not None:
+            raise ConflictError(f"invoice {number} has already been credited by {credited_by}")
+
+    def store(document: InvoiceDocument, pdf: bytes, sequence: int) -> InvoiceRecord:
+        return _insert(
+            session,
+            principal,
+            document,
+            pdf,
+            kind=InvoiceKind.CREDIT_NOTE,
+            property_id=property_id,
+            sequence_number=sequence,
+            total=credited[3],
+            **columns,
+        )
+
+    return _issue_numbered(session, property_id, draft, refuse_if_credited, store)
+
+
+#: How often an issuer renders again with a number corrected under the lock before it renders once
+#: more while holding the lock (see ``_issue_numbered``).
+OPTIMISTIC_RENDERS = 3
+
+
+def _issue_numbered(
+    session: Session,
+    property_id: int,
+    draft: Callable[[str], InvoiceDocument],
+    refuse: Callable[[], None],
+    store: Callable[[InvoiceDocument, bytes, int], InvoiceRecord],
+) -> InvoiceRecord:
+    """Number, render and store a document with a short write transaction and no gap in the numbers.
+
+    The number is printed in the PDF, and gap-free numbering needs the number taken in the same
+    transaction as the row that uses it, so it cannot be taken first and committed. Rendering (hundreds
+    of milliseconds, the slow part) under the number's lock would make every other writer wait, and on
+    SQLite that lock is the whole database's. So the PDF is rendered outside any transaction with the
+    number the property's sequence says comes next; then one short write transaction takes the number
+    under the lock (``take_invoice_number``), runs ``refuse`` (the checks that must see every committed
+    document), and stores the row when the guess was right. When another issuer took that number in
+    the meantime, the transaction is rolled back (the number is given back) and the document rendered
+    again with the number just seen, up to ``OPTIMISTIC_RENDERS`` times; after that it is rendered
+    inside the lock, as before, which always ends. Measured by ``tests/api/test_invoice_concurrency``:
+    twenty parallel issuers of one property all end with consecutive numbers.
+    """
+    guess = invoice_repository.next_invoice_number(session, property_id)
+    db.end_reads(session)  # no snapshot or lock is held while rendering
+    for _ in range(OPTIMISTIC_RENDERS):
+        document = draft(invoice_number(property_id, guess))
+        pdf = render_pdf(render_invoice_html(document))
+        db.begin_write(session)
+        sequence = invoice_repository.take_invoice_number(session, property_id)
+        refuse()
+        if sequence == guess:
+            return store(document, pdf, sequence)
+        session.rollback()
+        guess = sequence
+    db.begin_write(session)
+    sequence = invoice_repository.take_invoice_number(session, property_id)
+    refuse()
+    document = draft(invoice_number(property_id, sequence))
+    return store(document, render_pdf(render_invoice_html(document)), sequence)
 
 
 def get_invoice(
@@ -329,12 +398,12 @@ def _insert(
     session: Session,
     principal: Principal,
     document: InvoiceDocument,
+    pdf: bytes,
     *,
     kind: InvoiceKind,
     total: Decimal,
     **columns: Any,
 ) -> InvoiceRecord:
-    pdf = render_pdf(render_invoice_html(document))
     count_after_commit(session, "invoices", kind=str(kind))
     return invoice_repository.add_invoice(
         session,

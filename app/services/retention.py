@@ -1,10 +1,10 @@
 """Retention: what the service keeps only while it is useful, and ``prune`` to delete the rest.
 
-| rows | kept for | why |
-|---|---|---|
-| idempotency records (``Idempotency-Key``) | 24 hours | long enough for any client's retries; a key is honoured for that long and no longer |
-| staff sign-in sessions | until they expire | an expired session signs no one in |
-| failed sign-in attempts | 1 day | the limits look back 15 minutes; a day leaves room to look into an attack |
+- idempotency records (``Idempotency-Key``): 24 hours, long enough for any client's retries; a key is
+  honoured for that long and no longer;
+- staff sign-in sessions: until they expire, since an expired session signs no one in;
+- failed sign-in attempts: 1 day; the limits look back 15 minutes, and a day leaves room to look into
+  an attack.
 
 Everything else (contracts, versions, pickup history, assessments, invoices, share links) is the
 record of the business and is never pruned.

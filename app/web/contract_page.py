@@ -20,7 +20,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, reads_first
 from app.charts import NIGHTS_SHOWN_SINGLY, ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Actuals, Assessment
 from app.engine.money import Money
@@ -465,6 +465,7 @@ def contract_page(
 
 
 @router.post("/contracts/{contract_id:int}/invoices", response_model=None)
+@reads_first
 def issue_invoice_form(
     request: Request,
     session: SessionDep,

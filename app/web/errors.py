@@ -24,6 +24,7 @@ _TITLES = {
     422: "Please check what you entered",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Busy: please try again in a moment",
 }
 
 

@@ -4,8 +4,10 @@
   cookie set with the form (double submit), so another site cannot sign a browser into its own account.
 - Rate limiting: at most ``EMAIL_LIMIT`` failures per email and ``CLIENT_LIMIT`` per client address in
   ``WINDOW``; past that the answer is 429 with ``Retry-After``, decided *before* the password is checked
-  (so a locked-out guesser learns nothing, and spends none of our argon2 time). Refused and successful
-  attempts are not counted; a success does not clear earlier failures.
+  (so a locked-out guesser learns nothing, and spends none of our argon2 time). Counting and recording
+  an attempt is one atomic step under a lock per client and per email, so parallel guesses get exactly
+  the limit of password checks. Refused and successful attempts are not counted; a success does not
+  clear earlier failures.
 - After signing in, the browser goes to ``next`` if it is a path on this site, else to the dashboard.
 """
 
@@ -23,7 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app.api.deps import CSRF_HEADER, SESSION_COOKIE, SessionDep
-from app.persistence import login_repository
+from app.persistence import db, login_repository
 from app.persistence.records import utc_now
 from app.services import auth
 from app.services.errors import ForbiddenError, NotAuthenticatedError
@@ -152,8 +154,15 @@ def login(
     key = email.strip().lower()
     client = _client(request)
     now = utc_now()
+    # One atomic step, before the password is checked: under the locks of this client and this email,
+    # count their recent failures and, below both limits, record this attempt as a failure. Committed
+    # at once, so the slow password check holds no lock; a right password then forgets the attempt.
+    # Parallel guesses therefore get exactly the limit of checks, however they interleave.
+    db.begin_write(session)
+    login_repository.lock_login_keys(session, f"login client {client}", f"login email {key}")
     wait = _locked_for(session, key, client, now)
     if wait is not None:
+        session.rollback()
         minutes = math.ceil(wait / 60)
         return _form(
             request,
@@ -163,13 +172,18 @@ def login(
             status=429,
             headers={"Retry-After": str(wait)},
         )
+    login_repository.prune_failures(session, now - WINDOW)
+    attempt = login_repository.record_failed_login(session, key, client, now)
+    session.commit()
+    db.begin_read(session)
     try:
         user = auth.verify_password(session, email, password)
     except NotAuthenticatedError as error:
-        login_repository.prune_failures(session, now - WINDOW)
-        login_repository.record_failed_login(session, key, client, now)
-        session.commit()
+        session.rollback()
         return _form(request, email=email, next_path=next, error=error.detail, status=401)
+    session.commit()  # a password hash upgraded to the current parameters, if it was
+    db.begin_write(session)
+    login_repository.forget_attempt(session, attempt)
     token = auth.open_staff_session(session, user)
     session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 
-from app.api.deps import SessionDep
+from app.api.deps import SessionDep, reads_first
 from app.charts import ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Assessment
 from app.engine.contract import Contract, EvaluationMode
@@ -499,6 +499,7 @@ async def what_if_form(request: Request) -> dict[str, str]:
 
 
 @router.post("/share/{token}/what-if", response_class=HTMLResponse)
+@reads_first
 def planner_what_if(
     token: str,
     request: Request,

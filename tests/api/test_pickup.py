@@ -943,3 +943,18 @@ def test_csv_source_written_as_words_is_read_as_the_source_it_names(
 
     assert response.status_code == 201, response.text
     assert [row[3] for row in stored_pickup(session, wedding)] == ["outside_block", "billed_no_show"]
+
+
+def test_an_empty_uploaded_file_is_refused_naming_the_file_field(
+    client: TestClient, admin_key: str, wedding: int, session: Session
+) -> None:
+    response = client.post(
+        pickup_url(wedding),
+        params={"as_of": "2027-09-01"},
+        headers=bearer(admin_key),
+        files={"file": ("pickup.csv", b"", "text/csv")},
+    )
+
+    assert response.status_code == 422, response.text
+    assert [problem["field"] for problem in response.json()["errors"]] == ["file"]
+    assert stored_pickup(session, wedding) == []

@@ -12,8 +12,11 @@ exercised too.
 
 Each operation gets a bounded, derandomized run (``MAX_EXAMPLES`` fuzzed cases plus schemathesis's
 coverage cases: boundary and invalid values for each parameter, and methods the path does not allow),
-without deadline. The checks are schemathesis's defaults but two (see ``checks`` below): no 5xx, status
-codes, content types, headers and bodies as documented, ``Allow`` on 405, and credentials enforced.
+without deadline. Every schemathesis check runs (see ``checks`` below): no 5xx, status codes, content
+types, headers and bodies as documented, ``Allow`` on 405, credentials enforced and not ignored,
+schema-valid requests accepted and schema-violating ones refused (but where the boundary is lenient on
+purpose, ``LENIENT``). ``test_api_workflows_answer_as_documented`` adds the stateful checks on call
+sequences.
 """
 
 from __future__ import annotations
@@ -50,6 +53,33 @@ ADMIN_KEY_ID = 1  # the key the run authenticates with; the run revokes only the
 SPARE_KEY_ID = 2
 PATH_IDS = ("property_id", "account_id", "contract_id", "version", "assessment_id", "key_id")
 SQLITE_MAX_INTEGER = 2**63 - 1
+# Operations whose schema-violating requests are accepted on purpose, so negative-data rejection is off
+# for them: property bodies are validated leniently (``strict=False`` at the boundary, as contract files
+# are: 0 for false in a tax profile); and, until query dates are read as ISO dates only, a number there
+# is read as a date.
+LENIENT = [
+    {"include-name-regex": regex, "checks": {"negative_data_rejection": {"enabled": False}}}
+    for regex in (
+        r"^(POST|PUT) /api/v1/properties",
+        r"^GET /api/v1/(contracts|exposure)$",
+    )
+]
+NEGATIVE_STATUSES = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "412",
+    "413",
+    "415",
+    "422",
+    "428",
+    "429",
+]
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "428", "429"]
 
 # The schema is loaded at import (schemathesis parametrizes at collection); the OpenAPI document does
 # not touch the database, so the app starts on an empty in-memory one; ``seeded_key`` swaps in the file.
@@ -65,22 +95,23 @@ schema = schemathesis.openapi.from_asgi(
             "dictionaries": {"seeded": {"values": [SEEDED_ID]}, "scratch": {"values": [SCRATCH_CONTRACT_ID]}},
             "parameters": {f"path.{name}": {"dictionary": "seeded", "probability": 0.7} for name in PATH_IDS},
             "operations": [
+                *LENIENT,
                 {
                     # Actuals go to a second contract, so that contract 1 keeps the pickup it was
                     # seeded with and the assessments' 200 answers are checked against it.
                     "include-name-regex": "^POST .*/(pickup|actuals)$",
                     "parameters": {"path.contract_id": {"dictionary": "scratch", "probability": 0.7}},
-                }
+                },
             ],
             "checks": {
-                # Off: the document cannot say everything the service checks, so schema-valid requests
-                # are rightly refused (428 without If-Match, departure before arrival, unknown locales,
-                # a property_id that create requires and update forbids, CSV without the columns).
-                "positive_data_acceptance": {"enabled": False},
-                # Off: bodies and queries are validated leniently on purpose (``strict=False`` at the
-                # boundary, as contract files are: "0" for false, numbers for decimals), and unknown
-                # query parameters are ignored, as FastAPI does; both are "schema-violating" requests.
-                "negative_data_rejection": {"enabled": False},
+                # A schema-valid request may still be refused for what the document cannot say: 412 and
+                # 428 (If-Match), 422 (departure before arrival, unknown locales, a property_id that
+                # create requires and update forbids, CSV without the columns). Anything else (400,
+                # 405, 413, 415) is a failure.
+                "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+                # Schema-violating requests must be refused (412 too: If-Match is checked first), but
+                # for the operations in ``LENIENT``.
+                "negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES},
             },
         }
     ),
@@ -158,3 +189,48 @@ def test_an_id_beyond_the_database_integer_range_is_not_a_server_error(
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.request(method, url, json=body, headers=bearer(seeded_key))
     assert response.status_code < 500
+
+
+STATEFUL_EXAMPLES = 12
+STATEFUL_STEPS = 10
+
+
+def test_api_workflows_answer_as_documented(seeded_key: str) -> None:
+    """Sequences of calls joined by the links schemathesis infers from the document (an id a create
+    returned, then read, updated or deleted), with every check on each answer, including the stateful
+    ones: a created resource can be read (``ensure_resource_availability``), a deleted one cannot
+    (``use_after_free``)."""
+    base = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[valid-type,misc]
+        def before_call(self, case: Case) -> None:
+            if case.path == "/api/v1/api-keys/{key_id}" and case.path_parameters == {"key_id": ADMIN_KEY_ID}:
+                case.path_parameters = {"key_id": SPARE_KEY_ID}
+
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"headers": bearer(seeded_key), "timeout": REQUEST_TIMEOUT_SECONDS}
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
+# Found by schemathesis: a query parameter with no name was ignored, so a request that meant something
+# else (``?=2027-01-05``) was answered as if it had not been sent.
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("POST", "/api/v1/contracts/1/assessments?=1"), ("GET", "/api/v1/contracts/1/report.pdf?as_of=&=null")],
+)
+def test_a_query_parameter_with_no_name_is_refused_naming_the_query(
+    method: str, url: str, seeded_key: str
+) -> None:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.request(method, url, headers=bearer(seeded_key))
+    assert response.status_code == 422, response.text
+    assert [problem["field"] for problem in response.json()["errors"]] == ["query"]

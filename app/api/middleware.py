@@ -1,0 +1,151 @@
+"""Two pure ASGI middlewares: request bodies limited while they stream, and one retry of a read whose
+database connection dropped.
+
+Starlette's own ``RequestBodyLimitMiddleware`` has one limit for every body and answers ``text/plain``;
+ours limits by media type (an upload may be larger than a form) and answers problem+json, at once when
+``Content-Length`` is over the limit.
+
+Both wrap the app outside FastAPI's exception handlers, which answer what they raise (a 413 is a
+Starlette ``HTTPException``; a database error left after the retry is mapped to 503 by
+``app.api.problems``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.exceptions import HTTPException
+
+from app.api.problems import problem_response
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("attrition")
+
+MB = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    media: str
+    max_bytes: int
+
+
+#: The most a request body may carry, by its media type (documented in README, "Body sizes").
+JSON_LIMIT = BodyLimit("JSON", 5 * MB)
+CSV_LIMIT = BodyLimit("a CSV body", 10 * MB)
+UPLOAD_LIMIT = BodyLimit("an upload", 10 * MB)
+FORM_LIMIT = BodyLimit("a form", 1 * MB)
+OTHER_LIMIT = BodyLimit("a body", 1 * MB)
+
+
+def body_limit(content_type: str) -> BodyLimit:
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return JSON_LIMIT
+    if media in {"text/csv", "text/plain", "application/csv"}:
+        return CSV_LIMIT
+    if media == "multipart/form-data":
+        return UPLOAD_LIMIT
+    if media == "application/x-www-form-urlencoded":
+        return FORM_LIMIT
+    return OTHER_LIMIT
+
+
+class BodyTooLargeError(HTTPException):
+    """Raised from ``receive`` as soon as a body passes its limit. An ``HTTPException``, because FastAPI
+    turns any other error raised while it parses a form into a 400, and lets this one through."""
+
+    def __init__(self, limit: BodyLimit) -> None:
+        megabytes = f"{limit.max_bytes / MB:g} MB"
+        super().__init__(413, f"{limit.media} may be at most {megabytes} ({limit.max_bytes} bytes)", _CLOSE)
+
+
+# The rest of a refused body is never read: uvicorn closes the connection after the answer instead of
+# reading (and discarding) it to keep the connection alive.
+_CLOSE = {"Connection": "close"}
+
+
+class LimitBodySize:
+    """Refuses a request body larger than its limit with 413, reading no more than the limit: at once
+    when ``Content-Length`` says so, else as soon as the bytes received pass it (a chunked body)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {key.lower(): value for key, value in scope["headers"]}
+        limit = body_limit(headers.get(b"content-type", b"").decode("latin-1"))
+        declared = headers.get(b"content-length", b"").strip()
+        if declared.isdigit() and int(declared) > limit.max_bytes:
+            error = BodyTooLargeError(limit)
+            await problem_response(413, error.detail, headers=_CLOSE)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            if received > limit.max_bytes:
+                raise BodyTooLargeError(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit.max_bytes:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+_IDEMPOTENT = {"GET", "HEAD"}
+
+
+class RetryDroppedReads:
+    """Runs a ``GET`` or ``HEAD`` once more when its database connection dropped before it answered
+    (the pool has thrown the dead connection away, and pre-ping checks the others). Anything else that
+    loses its connection is answered 503 by the error mapping: a write is never replayed, since it may
+    have committed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _IDEMPOTENT:
+            await self.app(scope, receive, send)
+            return
+        started = False
+        messages: list[Message] = []
+
+        async def recording() -> Message:
+            message = await receive()
+            messages.append(message)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, recording, watched)
+        except sa.exc.DBAPIError as error:
+            if started or not error.connection_invalidated:
+                raise
+            log.warning("database connection dropped on %s %s; retrying once", scope["method"], scope["path"])
+            replay = list(messages)
+
+            async def replaying() -> Message:
+                return replay.pop(0) if replay else await receive()
+
+            await self.app(scope, replaying, send)
