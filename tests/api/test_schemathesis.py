@@ -55,13 +55,11 @@ PATH_IDS = ("property_id", "account_id", "contract_id", "version", "assessment_i
 SQLITE_MAX_INTEGER = 2**63 - 1
 # Operations whose schema-violating requests are accepted on purpose, so negative-data rejection is off
 # for them: property bodies are validated leniently (``strict=False`` at the boundary, as contract files
-# are: 0 for false in a tax profile); and, until query dates are read as ISO dates only, a number there
-# is read as a date.
+# are: 0 for false in a tax profile).
 LENIENT = [
     {"include-name-regex": regex, "checks": {"negative_data_rejection": {"enabled": False}}}
     for regex in (
         r"^(POST|PUT) /api/v1/properties",
-        r"^GET /api/v1/(contracts|exposure)$",
     )
 ]
 NEGATIVE_STATUSES = [
