@@ -50,7 +50,7 @@ MAX_NOTE_CHARS = 500
 # --- text ------------------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 #: The JSON Schema forms of the two checks.
 ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 MULTI_LINE_PATTERN = r"^[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -62,7 +62,7 @@ class _NoControlCharacters:
 
     def __init__(self, *, newlines: bool) -> None:
         self.newlines = newlines
-        self.regex = _CONTROL_EXCEPT_NEWLINES if newlines else _CONTROL
+        self.regex = CONTROL_EXCEPT_NEWLINES if newlines else _CONTROL
         self.pattern = MULTI_LINE_PATTERN if newlines else ONE_LINE_PATTERN
         self.message = "must not contain control characters such as NUL or tabs" + (
             "" if newlines else " or line breaks"

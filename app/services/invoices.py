@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from app.engine import Assessment
 from app.engine.contract import Contract
-from app.engine.limits import MAX_NOTE_CHARS, IsoDate, MultiLine
+from app.engine.limits import CONTROL_EXCEPT_NEWLINES, MAX_NOTE_CHARS, IsoDate, MultiLine
 from app.observability import count_after_commit
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
 from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
@@ -201,6 +201,11 @@ def credit_invoice(
         raise InvalidInputError(
             "give the reason for the credit",
             [Problem("reason", f"give the reason for the credit, at most {REASON_MAX_LENGTH} characters")],
+        )
+    if CONTROL_EXCEPT_NEWLINES.search(reason):  # whatever the caller (API, page, command) checked
+        raise InvalidInputError(
+            "the reason has a control character",
+            [Problem("reason", "write the reason without control characters (line breaks are fine)")],
         )
     if original.kind != InvoiceKind.INVOICE:
         raise ConflictError(f"{number} is a credit note: only an invoice can be credited")

@@ -21,8 +21,10 @@ from app.contract_files import load_document
 from app.pdf import LANGUAGES
 from app.pdf.i18n import translations
 from app.persistence.records import AccountRecord, PropertyRecord
-from app.services import auth
+from app.services import auth, invoices
 from app.services.assessments import hotel_today
+from app.services.auth import Principal
+from app.services.errors import InvalidInputError
 from app.services.imports import Imported, import_document
 from tests.api.conftest import CONTRACTS, bearer
 from tests.pdf.rendering import flat, pdf_text
@@ -527,3 +529,17 @@ def test_a_credit_note_needs_a_body(client: TestClient, session: Session, admin_
     response = client.post(f"/api/v1/invoices/{invoice['number']}/credit-note", headers=bearer(admin_key))
 
     assert response.status_code in {400, 415}, response.text
+
+
+def test_the_credit_service_refuses_a_control_character_whoever_calls_it(
+    client: TestClient, session: Session, admin_key: str
+) -> None:
+    sample = import_sample(session)
+    invoice = issue(client, admin_key, sample.contract_id).json()
+    principal = Principal("test", None, can_write=True, is_admin=True)
+
+    with pytest.raises(InvalidInputError) as refused:
+        invoices.credit_invoice(session, principal, invoice["number"], reason="Reduced\x00 in writing")
+
+    assert [problem.field for problem in refused.value.problems] == ["reason"]
+    assert client.get(invoice["links"]["self"], headers=bearer(admin_key)).json()["credited_by"] is None

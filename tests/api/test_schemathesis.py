@@ -58,9 +58,7 @@ SQLITE_MAX_INTEGER = 2**63 - 1
 # are: 0 for false in a tax profile).
 LENIENT = [
     {"include-name-regex": regex, "checks": {"negative_data_rejection": {"enabled": False}}}
-    for regex in (
-        r"^(POST|PUT) /api/v1/properties",
-    )
+    for regex in (r"^(POST|PUT) /api/v1/properties",)
 ]
 NEGATIVE_STATUSES = [
     "400",
