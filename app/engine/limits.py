@@ -36,6 +36,9 @@ MAX_ROOMS = 100_000
 MAX_ACTUALS_ROWS = 1_000
 #: Finished blocks in one history import (a large hotel's decade of groups).
 MAX_HISTORY_BLOCKS = 10_000
+#: Shoulder pickup is for the nights just before arrival and after departure: at most this many either
+#: side, so that the cells a contract's pickup history can name stay bounded by its stay.
+MAX_SHOULDER_NIGHTS = 7
 #: The largest amount, in any currency: enough for any group's revenue, and small enough that every
 #: sum and product the engine forms (at most 4,000 cells of 100,000 rooms) stays within Decimal's 28
 #: digits, so that rounding to the minor unit never overflows.

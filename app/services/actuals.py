@@ -7,7 +7,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,7 +15,14 @@ from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
 from app.engine.contract import PickupSource
-from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, AtMost, IsoDate, parse_iso_date
+from app.engine.limits import (
+    MAX_ACTUALS_ROWS,
+    MAX_PICKUP_ROWS,
+    MAX_SHOULDER_NIGHTS,
+    AtMost,
+    IsoDate,
+    parse_iso_date,
+)
 from app.engine.money import NonNegativeMoney, currency_scope
 from app.persistence import repositories as repo
 from app.persistence.records import (
@@ -99,6 +106,19 @@ def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
     if outside:
         # The engine refuses such pickup; stored, it would make every later assessment fail.
         raise InvalidInputError("pickup outside the block must be shoulder pickup", outside)
+    first = stored.terms.arrival_date - timedelta(days=MAX_SHOULDER_NIGHTS)
+    last = stored.terms.departure_date + timedelta(days=MAX_SHOULDER_NIGHTS - 1)
+    far = [
+        Problem(
+            f"entries[{index}].night",
+            f"{entry.night} is more than {MAX_SHOULDER_NIGHTS} nights from the stay; shoulder pickup is "
+            f"for the nights just before arrival or after departure ({first} to {last})",
+        )
+        for index, entry in enumerate(report.entries)
+        if not first <= entry.night <= last
+    ]
+    if far:
+        raise InvalidInputError("shoulder pickup is for the nights next to the stay", far)
     _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
     return report
 

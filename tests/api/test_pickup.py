@@ -958,3 +958,27 @@ def test_an_empty_uploaded_file_is_refused_naming_the_file_field(
     assert response.status_code == 422, response.text
     assert [problem["field"] for problem in response.json()["errors"]] == ["file"]
     assert stored_pickup(session, wedding) == []
+
+
+@pytest.mark.parametrize(
+    ("night", "refused"),
+    [("2027-10-01", False), ("2027-09-30", True), ("2027-10-16", False), ("2027-10-17", True)],
+)
+def test_shoulder_pickup_is_for_the_seven_nights_either_side_of_the_stay(
+    client: TestClient, admin_key: str, wedding: int, session: Session, night: str, refused: bool
+) -> None:
+    # The wedding block's nights are Oct 8 and 9 (departure Oct 10): shoulder nights run Oct 1 to Oct 16.
+    body = {
+        "as_of": "2027-09-01",
+        "entries": [{"night": night, "room_type": "king", "room_nights": 2, "source": "shoulder"}],
+    }
+
+    response = client.post(pickup_url(wedding), headers=bearer(admin_key), json=body)
+
+    if refused:
+        assert response.status_code == 422, response.text
+        assert [field for field, _ in errors(response)] == ["entries[0].night"]
+        assert "more than 7 nights from the stay" in response.text
+        assert stored_pickup(session, wedding) == []
+    else:
+        assert response.status_code == 201, response.text
