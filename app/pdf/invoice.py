@@ -56,6 +56,9 @@ def N_(message: str) -> str:
     return message
 
 
+#: The number an invoice shows when it is previewed before it is issued (translated where it is used).
+DRAFT_NUMBER = N_("DRAFT")
+
 _DAMAGES_KIND_NAMES: dict[DamagesKind, str] = {
     DamagesKind.ROOM_ATTRITION: N_("room attrition"),
     DamagesKind.FNB_ATTRITION: N_("F&B attrition"),

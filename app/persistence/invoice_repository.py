@@ -94,6 +94,24 @@ def invoices_of_contract(session: Session, contract_id: int) -> Sequence[Invoice
     ).all()
 
 
+def invoices_of_properties(
+    session: Session, property_ids: frozenset[int] | None, *, limit: int, offset: int
+) -> tuple[Sequence[InvoiceRecord], int]:
+    """Invoices and credit notes of the properties (every property when ``None``), newest first, a page
+    of them without their PDF bytes or render model, and how many there are in all."""
+    where = [] if property_ids is None else [col(InvoiceRecord.property_id).in_(property_ids)]
+    total = session.exec(select(sa.func.count()).select_from(InvoiceRecord).where(*where)).one()
+    records = session.exec(
+        select(InvoiceRecord)
+        .where(*where)
+        .options(_WITHOUT_PDF, _WITHOUT_DOCUMENT)
+        .order_by(col(InvoiceRecord.created_at).desc(), col(InvoiceRecord.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return records, int(total)
+
+
 def open_invoice_of_contract(session: Session, contract_id: int) -> str | None:
     """The number of the contract's invoice that no credit note has credited, if there is one."""
     credit_notes = sa.select(col(InvoiceRecord.credits_invoice_id)).where(

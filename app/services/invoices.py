@@ -29,11 +29,23 @@ from app.engine.contract import Contract
 from app.engine.limits import CONTROL_EXCEPT_NEWLINES, MAX_NOTE_CHARS, IsoDate, MultiLine
 from app.observability import count_after_commit
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
-from app.pdf.invoice import InvoiceDocument, build_credit_note_document, build_invoice_document
+from app.pdf.i18n import translations
+from app.pdf.invoice import (
+    DRAFT_NUMBER,
+    InvoiceDocument,
+    build_credit_note_document,
+    build_invoice_document,
+)
 from app.persistence import db, invoice_repository
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, AssessmentRecord, InvoiceRecord, PropertyRecord
-from app.services.assessments import ASSESSMENT, assess_contract, hotel_today, keep_assessment
+from app.services.assessments import (
+    ASSESSMENT,
+    ContractAssessment,
+    assess_contract,
+    hotel_today,
+    keep_assessment,
+)
 from app.services.auth import Principal
 from app.services.contracts import get_contract, load_contract
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
@@ -99,6 +111,7 @@ def issue_invoice(
     as_of: date | None = None,
     language: str | None = None,
     issue_date: date | None = None,
+    interim_confirmed: bool = True,
 ) -> InvoiceRecord:
     """Assess the stored contract as of ``as_of`` (default: today at the hotel), keep the assessment, and
     issue its damages invoice under the property's next number. The caller commits; this ends the
@@ -114,6 +127,75 @@ def issue_invoice(
       could not know); and, 409, a second invoice for a contract while one is outstanding (it would
       bill the same damages twice: credit the first, then issue again).
     """
+    prepared = _prepare_invoice(session, principal, contract_id, as_of, language, issue_date)
+    result, assessment, property_id = prepared.result, prepared.assessment, prepared.property_id
+    if not assessment.is_final and not interim_confirmed:
+        raise InvalidInputError(
+            "an interim invoice needs confirming",
+            [Problem("interim", INTERIM_REFUSAL)],
+        )
+    issued_on, due_date, draft = prepared.issue_date, prepared.due_date, prepared.draft
+
+    def refuse_if_billed() -> None:
+        outstanding = invoice_repository.open_invoice_of_contract(session, contract_id)
+        if outstanding is not None:
+            raise ConflictError(
+                f"invoice {outstanding} of this contract is outstanding: credit it before issuing another",
+                [Problem("contract_id", f"invoice {outstanding} already bills this contract")],
+            )
+
+    def store(document: InvoiceDocument, pdf: bytes, sequence: int) -> InvoiceRecord:
+        saved = keep_assessment(session, principal, result)
+        assert saved.id is not None
+        return _insert(
+            session,
+            principal,
+            document,
+            pdf,
+            kind=InvoiceKind.INVOICE,
+            property_id=property_id,
+            sequence_number=sequence,
+            contract_id=contract_id,
+            contract_version=result.contract_version,
+            assessment_id=saved.id,
+            issue_date=issued_on,
+            due_date=due_date,
+            as_of=result.as_of,
+            total=assessment.total.amount,
+            currency=assessment.currency,
+        )
+
+    return _issue_numbered(session, property_id, draft, refuse_if_billed, store)
+
+
+#: Why a provisional assessment is not invoiced without an explicit choice (the staff pages ask).
+INTERIM_REFUSAL = (
+    "the stay is not over and no cancellation notice has come, so pickup to date is taken as final: "
+    "confirm that this is an interim invoice"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    property_id: int
+    result: ContractAssessment
+    assessment: Assessment
+    issue_date: date
+    due_date: date
+    language: str
+    draft: Callable[[str], InvoiceDocument]
+
+
+def _prepare_invoice(
+    session: Session,
+    principal: Principal,
+    contract_id: int,
+    as_of: date | None,
+    language: str | None,
+    issue_date: date | None,
+) -> _Prepared:
+    """Everything an invoice of the contract needs but its number: the assessment, dates, language,
+    and a builder of its document for a number. Refuses a total of zero (see ``issue_invoice``)."""
     db.end_reads(session)  # the caller's authentication; what follows reads in a transaction of its own
     db.begin_read(session)
     record = get_contract(session, principal, contract_id)
@@ -152,36 +234,51 @@ def issue_invoice(
             language=chosen,
         )
 
-    def refuse_if_billed() -> None:
-        outstanding = invoice_repository.open_invoice_of_contract(session, contract_id)
-        if outstanding is not None:
-            raise ConflictError(
-                f"invoice {outstanding} of this contract is outstanding: credit it before issuing another",
-                [Problem("contract_id", f"invoice {outstanding} already bills this contract")],
-            )
+    return _Prepared(property_id, result, assessment, issued_on, due_date, chosen, draft)
 
-    def store(document: InvoiceDocument, pdf: bytes, sequence: int) -> InvoiceRecord:
-        saved = keep_assessment(session, principal, result)
-        assert saved.id is not None
-        return _insert(
-            session,
-            principal,
-            document,
-            pdf,
-            kind=InvoiceKind.INVOICE,
-            property_id=property_id,
-            sequence_number=sequence,
-            contract_id=contract_id,
-            contract_version=result.contract_version,
-            assessment_id=saved.id,
-            issue_date=issued_on,
-            due_date=due_date,
-            as_of=result.as_of,
-            total=assessment.total.amount,
-            currency=assessment.currency,
-        )
 
-    return _issue_numbered(session, property_id, draft, refuse_if_billed, store)
+@dataclass(frozen=True, slots=True)
+class InvoicePreview:
+    """An invoice as it would be issued now, marked as a draft: nothing is stored and no number taken."""
+
+    document: InvoiceDocument
+    is_final: bool
+    outstanding: str | None
+
+    def pdf(self) -> bytes:
+        return render_pdf(render_invoice_html(self.document))
+
+
+def preview_invoice(
+    session: Session,
+    principal: Principal,
+    contract_id: int,
+    *,
+    as_of: date | None = None,
+    language: str | None = None,
+) -> InvoicePreview:
+    """The invoice ``issue_invoice`` would issue with the same inputs, numbered as a draft (in its
+    language), with whether its assessment is final and the number of an outstanding invoice that would
+    refuse it. Refused as ``issue_invoice`` refuses a total of zero."""
+    prepared = _prepare_invoice(session, principal, contract_id, as_of, language, None)
+    draft_word = translations(prepared.language).gettext(DRAFT_NUMBER)
+    return InvoicePreview(
+        document=prepared.draft(draft_word),
+        is_final=prepared.assessment.is_final,
+        outstanding=invoice_repository.open_invoice_of_contract(session, contract_id),
+    )
+
+
+def invoices_of_hotels(
+    session: Session, principal: Principal, property_id: int | None, *, limit: int, offset: int
+) -> tuple[Sequence[InvoiceRecord], int]:
+    """A page of the invoices and credit notes the principal may see (of one property, if given)."""
+    if property_id is not None:
+        principal.require_read(property_id, f"property {property_id}")
+        scope: frozenset[int] | None = frozenset({property_id})
+    else:
+        scope = principal.property_ids
+    return invoice_repository.invoices_of_properties(session, scope, limit=limit, offset=offset)
 
 
 def credit_invoice(

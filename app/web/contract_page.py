@@ -16,11 +16,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from sqlmodel import Session
 
-from app.api.deps import SessionDep, reads_first
+from app.api.deps import SessionDep
 from app.charts import NIGHTS_SHOWN_SINGLY, ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Actuals, Assessment
 from app.engine.money import Money
@@ -33,7 +33,7 @@ from app.services.contracts import StoredContract, list_versions, load_contract
 from app.services.errors import ServiceError
 from app.services.forecasts import credited_sources, on_the_books
 from app.services.properties import get_account, get_property
-from app.web.deps import CheckedStaffDep, Staff, StaffDep
+from app.web.deps import Staff, StaffDep
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
 from app.web.views import (
@@ -150,6 +150,8 @@ class InvoiceView:
     total: str
     language: str
     pdf_url: str
+    status: str
+    can_credit: bool
 
 
 # --- building the view models -------------------------------------------------------------------
@@ -362,6 +364,7 @@ def contract_context(
     *,
     invoice_errors: Sequence[FieldError] = (),
     invoice_form: dict[str, str] | None = None,
+    credit_errors: Sequence[FieldError] = (),
 ) -> dict[str, Any]:
     principal = staff.principal
     stored = load_contract(session, principal, contract_id)
@@ -419,27 +422,52 @@ def contract_context(
         forecast=forecast,
         forecast_note=forecast_note,
         versions=_versions(list_versions(session, principal, contract_id), fmt),
-        invoices=tuple(
+        invoices=invoice_views(session, invoice_records, fmt),
+        credit_errors={error.field: error.message for error in credit_errors},
+        languages=LANGUAGES,
+        # The invoice is assessed as of the date the page shows, unless the form says otherwise.
+        invoice_form=invoice_form or {"language": _language(account, prop), "as_of": day.isoformat()},
+        invoice_errors={error.field: error.message for error in invoice_errors},
+        notice=_notice(issued, request.query_params.get("credited", ""), saved),
+    )
+
+
+def _notice(issued: str, credited: str, saved: str) -> str:
+    if issued:
+        return f"Invoice {issued} was issued."
+    if credited:
+        return f"Credit note {credited} was issued."
+    return f"Pickup saved ({saved} rows)." if saved.isdigit() else ""
+
+
+def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tuple[InvoiceView, ...]:
+    """Invoices and credit notes with their status in words: outstanding, credited by which credit note,
+    or which invoice a credit note credits."""
+    links = invoices.related(session, records)
+    views = []
+    for invoice in records:
+        link = links[invoice.id]
+        is_credit_note = invoice.kind == "credit_note"
+        if is_credit_note:
+            status = f"Credits invoice {link.credits}" if link.credits else "Credit note"
+        elif link.credited_by:
+            status = f"Credited by {link.credited_by}"
+        else:
+            status = "Outstanding"
+        views.append(
             InvoiceView(
                 number=invoice.number,
-                kind="Credit note" if invoice.kind == "credit_note" else "Invoice",
+                kind="Credit note" if is_credit_note else "Invoice",
                 issue_date=fmt.day(invoice.issue_date),
                 as_of=fmt.day(invoice.as_of),
                 total=fmt.money(_money(invoice.total_amount, invoice.currency)),
                 language=LANGUAGES.get(invoice.language, invoice.language),
                 pdf_url=f"/api/v1/invoices/{invoice.number}.pdf",
+                status=status,
+                can_credit=not is_credit_note and link.credited_by is None,
             )
-            for invoice in invoice_records
-        ),
-        languages=LANGUAGES,
-        invoice_form=invoice_form or {"language": _language(account, prop), "as_of": today.isoformat()},
-        invoice_errors={error.field: error.message for error in invoice_errors},
-        notice=(
-            f"Invoice {issued} was issued."
-            if issued
-            else (f"Pickup saved ({saved} rows)." if saved.isdigit() else "")
-        ),
-    )
+        )
+    return tuple(views)
 
 
 def _money(amount: str, currency: str) -> Money:
@@ -461,52 +489,4 @@ def contract_page(
     status = 422 if context["as_of_errors"] else 200
     if "hx-request" in request.headers:
         return templates.TemplateResponse(request, "_contract_asof.html", context, status_code=status)
-    return templates.TemplateResponse(request, "contract.html", context, status_code=status)
-
-
-@router.post("/contracts/{contract_id:int}/invoices", response_model=None)
-@reads_first
-def issue_invoice_form(
-    request: Request,
-    session: SessionDep,
-    staff: CheckedStaffDep,
-    contract_id: int,
-    language: Annotated[str, Form(max_length=10)] = "",
-    as_of: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    errors: list[FieldError] = []
-    day = parse_day(as_of, "as_of", errors)
-    if language and language not in LANGUAGES:
-        errors.append(FieldError("language", "choose one of the languages listed"))
-    if not errors:
-        try:
-            invoice = invoices.issue_invoice(
-                session, staff.principal, contract_id, as_of=day, language=language or None
-            )
-        except ServiceError as error:
-            if error.status not in (409, 422):
-                raise
-            session.rollback()
-            errors = [FieldError("invoice", error.detail)] + [
-                FieldError(problem.field, problem.message)
-                for problem in error.problems
-                if problem.field in ("language", "as_of", "issue_date")
-            ]
-            status = error.status
-        else:
-            session.commit()
-            return RedirectResponse(
-                f"/contracts/{contract_id}?issued={invoice.number}#invoices", status_code=303
-            )
-    else:
-        status = 422
-    context = contract_context(
-        request,
-        session,
-        staff,
-        contract_id,
-        None,
-        invoice_errors=errors,
-        invoice_form={"language": language, "as_of": as_of},
-    )
     return templates.TemplateResponse(request, "contract.html", context, status_code=status)

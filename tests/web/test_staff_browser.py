@@ -151,12 +151,29 @@ def test_csv_preview_shows_the_rejected_row_and_confirming_saves_the_good_ones(
 
 
 def test_issue_an_invoice_from_the_page_and_open_its_pdf(signed_in: Page, live_server: LiveServer) -> None:
+    """Preview → interim choice → issue → open the PDF → credit it with a reason → issue again."""
     page = signed_in
     identifier = contract_id(page, live_server, INVOICE_SAMPLE)
     page.goto(f"{live_server.url}/contracts/{identifier}")
 
     page.get_by_label("Invoice language").select_option("fr")
-    page.get_by_role("button", name="Issue invoice").click()
+    page.get_by_role("button", name="Preview the invoice").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Invoice preview")
+    expect(page.locator("dl.facts")).to_contain_text("BROUILLON")
+    screenshot(page, "invoice-preview-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "invoice-preview-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    draft_href = page.get_by_role("link", name="Open the draft PDF").get_attribute("href") or ""
+    draft = page.request.get(f"{live_server.url}{draft_href}")
+    assert draft.headers["content-type"] == "application/pdf"
+
+    page.get_by_role("button", name="Issue this invoice").click()  # without the interim choice
+    expect(page.locator("#interim-error")).to_contain_text("interim invoice")
+    screenshot(page, "invoice-preview-interim-refused")
+    page.get_by_label("Issue an interim invoice").check()
+    page.get_by_role("button", name="Issue this invoice").click()
 
     expect(page.get_by_role("status")).to_contain_text("was issued")
     link = page.locator("#invoices a", has_text="(PDF)").first
@@ -168,6 +185,24 @@ def test_issue_an_invoice_from_the_page_and_open_its_pdf(signed_in: Page, live_s
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     screenshot(page, "contract-invoice-issued")
+
+    page.locator("#invoices summary", has_text="Credit invoice").first.click()
+    page.get_by_label("Reason for the credit note").fill("Pickup report corrected by the hotel")
+    page.get_by_role("button", name="Issue the credit note").click()
+    expect(page.get_by_role("status")).to_contain_text("Credit note")
+    expect(page.locator("#invoices")).to_contain_text("Credited by")
+    screenshot(page, "contract-invoice-credited")
+
+    page.get_by_role("button", name="Preview the invoice").click()
+    page.get_by_label("Issue an interim invoice").check()
+    page.get_by_role("button", name="Issue this invoice").click()
+    expect(page.get_by_role("status")).to_contain_text("was issued")
+    page.goto(f"{live_server.url}/invoices")
+    expect(page.locator("table")).to_contain_text("Outstanding")
+    expect(page.locator("table")).to_contain_text("Credits invoice")
+    screenshot(page, "hotel-invoices-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "hotel-invoices-390")
 
 
 def test_the_pickup_grid_works_with_javascript_disabled(browser: Browser, live_server: LiveServer) -> None:

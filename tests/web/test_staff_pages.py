@@ -273,7 +273,7 @@ def test_contract_page_shows_terms_grid_chart_assessment_and_actions(
         f"/api/v1/contracts/{contract_id}/report.pdf",
     ):
         assert f'href="{link}"' in html, link
-    assert f'action="/contracts/{contract_id}/invoices"' in html
+    assert f'action="/contracts/{contract_id}/invoices/preview"' in html
 
 
 def test_the_as_of_form_answers_htmx_with_the_fragment_only(
@@ -342,11 +342,8 @@ def test_terms_diff_names_added_removed_and_changed_paths() -> None:
 def test_issuing_an_invoice_redirects_back_with_a_notice_and_lists_its_pdf(
     client: TestClient, session: Session, hotel: Hotel
 ) -> None:
-    response = client.post(
-        f"/contracts/{hotel.contract_id}/invoices",
-        data={"csrf_token": hotel.csrf, "language": "fr"},
-        follow_redirects=False,
-    )
+    confirmed = {"csrf_token": hotel.csrf, "language": "fr", "confirm": "yes", "interim": "yes"}
+    response = client.post(f"/contracts/{hotel.contract_id}/invoices", data=confirmed, follow_redirects=False)
 
     assert response.status_code == 303, response.text
     assert response.headers["location"].startswith(f"/contracts/{hotel.contract_id}?issued=")
@@ -356,14 +353,15 @@ def test_issuing_an_invoice_redirects_back_with_a_notice_and_lists_its_pdf(
     assert invoice.language == "fr"
     assert f"Invoice {invoice.number} was issued." in page.text
     assert f'href="/api/v1/invoices/{invoice.number}.pdf"' in page.text
-    again = client.post(f"/contracts/{hotel.contract_id}/invoices", data={"csrf_token": hotel.csrf})
+    again = client.post(f"/contracts/{hotel.contract_id}/invoices", data=confirmed)
     assert again.status_code == 409  # one is outstanding: shown on the page, beside the form
     assert "outstanding" in again.text
 
 
 def test_an_invoice_in_an_unknown_language_is_422_beside_the_field(client: TestClient, hotel: Hotel) -> None:
     response = client.post(
-        f"/contracts/{hotel.contract_id}/invoices", data={"csrf_token": hotel.csrf, "language": "xx"}
+        f"/contracts/{hotel.contract_id}/invoices",
+        data={"csrf_token": hotel.csrf, "language": "xx", "confirm": "yes"},
     )
 
     assert response.status_code == 422
