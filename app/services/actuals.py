@@ -82,6 +82,10 @@ def _check_as_actuals(stored: StoredContract, data: dict[str, Any], prefix: str)
         ) from None
 
 
+def _entry_number(field: str) -> int:
+    return int(field[len("entries[") : field.index("]")])
+
+
 def unknown_room_type(stored: StoredContract, room_type: str) -> str:
     """Why ``room_type`` cannot take pickup (it is not one of the block's), or ``""``."""
     known = stored.terms.room_types
@@ -95,9 +99,6 @@ def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
         for index, entry in enumerate(report.entries)
         if (message := unknown_room_type(stored, entry.room_type))
     ]
-    if unknown:
-        # A PMS code (KNG) or a type the contract never held: counted, it would credit rooms the block lacks.
-        raise InvalidInputError("pickup names room types the block does not hold", unknown)
     nights = set(stored.terms.nights)
     outside = [
         Problem(
@@ -108,9 +109,14 @@ def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
         for index, entry in enumerate(report.entries)
         if entry.night not in nights and entry.source is not PickupSource.SHOULDER
     ]
-    if outside:
-        # The engine refuses such pickup; stored, it would make every later assessment fail.
-        raise InvalidInputError("pickup outside the block must be shoulder pickup", outside)
+    if unknown or outside:
+        # A PMS code (KNG) or a type the contract never held would credit rooms the block lacks; the engine
+        # refuses pickup outside the block that is not shoulder pickup. Stored, either would mislead or
+        # make every later assessment fail.
+        raise InvalidInputError(
+            "pickup names room types or nights the block does not hold",
+            sorted(unknown + outside, key=lambda problem: _entry_number(problem.field)),
+        )
     _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
     return report
 

@@ -348,6 +348,12 @@ def parse_pickup_table(
         except ValueError:
             problems.append(Problem("as_of", _not_a_date(values.get("as_of", ""), local_dates), line))
             continue
+        try:
+            # Each row alone first, so that one row's problems do not hide another's.
+            parse_pickup_report(stored, {"as_of": report_date.isoformat(), "entries": [entry]})
+        except InvalidInputError as error:
+            problems.extend(_with_lines(error.problems, [line]))
+            continue
         by_date[report_date].append((line, entry))
     reports: list[PickupReport] = []
     for report_date, entries in by_date.items():

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -83,6 +84,7 @@ class CsvPreview:
     as_of: str
     rows: tuple[PreviewRow, ...]
     rejected: tuple[RejectedRow, ...]
+    problems: int = 0  # all of them; ``rejected`` lists the first MAX_LISTED_PROBLEMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,13 +295,18 @@ def _entry_index(field: str) -> int | None:
 
 # --- files (CSV or .xlsx) -------------------------------------------------------------------------------
 
+MAX_LISTED_PROBLEMS = 100
 KEPT_MAX_CHARS = (MAX_FILE_BYTES + 2) // 3 * 4
 """A kept file travels back base64-encoded: at most this many characters for the largest file."""
 
 
-async def read_upload_form(request: Request) -> FormData:
+async def read_upload_form(request: Request) -> AsyncIterator[FormData]:
     # Starlette's default 1 MB cap on a form field would refuse a kept file the size of the upload limit.
-    return await request.form(max_files=1, max_fields=20, max_part_size=KEPT_MAX_CHARS + 1024)
+    form = await request.form(max_files=1, max_fields=20, max_part_size=KEPT_MAX_CHARS + 1024)
+    try:
+        yield form
+    finally:
+        await form.close()
 
 
 UploadFormDep = Annotated[FormData, Depends(read_upload_form)]
@@ -359,7 +366,7 @@ def _rejected(error: PickupFileError) -> tuple[RejectedRow, ...]:
             error.columns.get(problem.field, "—" if problem.field in {"", "row"} else problem.field),
             problem.message,
         )
-        for problem in sorted(error.problems, key=lambda problem: problem.line or 0)
+        for problem in sorted(error.problems, key=lambda problem: problem.line or 0)[:MAX_LISTED_PROBLEMS]
     )
 
 
@@ -370,7 +377,11 @@ def _fingerprint(data: bytes, as_of: str, order: str) -> str:
 
 @router.post("/contracts/{contract_id:int}/pickup/csv", response_model=None)
 def pickup_file_upload(
-    request: Request, session: SessionDep, staff: CheckedStaffDep, contract_id: int, form: UploadFormDep
+    request: Request,
+    form: UploadFormDep,  # before the CSRF check, which reads the form: the parse with our limits is kept
+    session: SessionDep,
+    staff: CheckedStaffDep,
+    contract_id: int,
 ) -> Response:
     """Preview an uploaded file (CSV or .xlsx, or the file kept from the last step); with ``confirm=yes``
     and the file, date and date order the preview showed, save it. A file with any bad row saves nothing:
@@ -390,6 +401,7 @@ def pickup_file_upload(
         errors.append(FieldError("file", "choose a CSV or Excel (.xlsx) file to upload"))
     report: PickupReport | None = None
     rejected: tuple[RejectedRow, ...] = ()
+    problem_count = 0
     ambiguous = False
     if not errors:
         try:
@@ -409,7 +421,7 @@ def pickup_file_upload(
             if ambiguous:
                 errors.append(FieldError("date_order", error.problems[0].message))
             elif all(problem.line is not None and problem.line > 1 for problem in error.problems):
-                rejected = _rejected(error)
+                rejected, problem_count = _rejected(error), len(error.problems)
             else:
                 errors += [FieldError("file", _file_message(problem, error)) for problem in error.problems]
         except ServiceError as error:
@@ -436,7 +448,7 @@ def pickup_file_upload(
     if report is not None:
         preview = _preview_view(report, fmt)
     elif rejected:
-        preview = CsvPreview(as_of="", rows=(), rejected=rejected)
+        preview = CsvPreview(as_of="", rows=(), rejected=rejected, problems=problem_count)
     return _page(
         request,
         session,
