@@ -331,6 +331,10 @@ def parse_pickup_table(
                 bad = True
             else:
                 values[name] = converted.isoformat()
+        for name in _REQUIRED:
+            if not values[name]:
+                problems.append(Problem(name, f"empty: give the {name.replace('_', ' ')}", line))
+                bad = True
         if values["room_type"] and (message := unknown_room_type(stored, values["room_type"])):
             # Checked here too, so that a row's other problems do not hide it.
             problems.append(Problem("room_type", message, line))

@@ -155,3 +155,30 @@ def test_the_api_csv_keeps_dates_iso_only(client: TestClient, admin_key: str, we
     assert response.status_code == 422, response.text
     assert errors(response) == [("night", 2)]
     assert "YYYY-MM-DD" in response.text
+
+
+def test_a_workbook_row_past_the_limit_is_refused_naming_it(
+    client: TestClient, admin_key: str, wedding: int
+) -> None:
+    rows = [["night", "room_type", "room_nights"]] + [["2027-10-08", "king", 1]] * 10_001
+
+    response = client.post(
+        pickup_url(wedding),
+        params={"as_of": "2027-09-01"},
+        headers={**bearer(admin_key), "Content-Type": XLSX_MEDIA_TYPE},
+        content=workbook(rows),
+    )
+
+    assert response.status_code == 422, response.text
+    assert errors(response) == [("", 10_002)]
+    assert "at most 10,000 rows" in response.text
+
+
+def test_an_empty_cell_is_named_in_words(client: TestClient, admin_key: str, wedding: int) -> None:
+    response = post_csv(
+        client, admin_key, wedding, "night,room_type,room_nights\n2027-10-08,,4\n", as_of="2027-09-01"
+    )
+
+    assert response.status_code == 422, response.text
+    assert errors(response) == [("room_type", 2)]
+    assert response.json()["errors"][0]["message"] == "empty: give the room type"
