@@ -86,18 +86,20 @@ def _entry_number(field: str) -> int:
     return int(field[len("entries[") : field.index("]")])
 
 
-def unknown_room_type(stored: StoredContract, room_type: str) -> str:
-    """Why ``room_type`` cannot take pickup (it is not one of the block's), or ``""``."""
-    known = stored.terms.room_types
+def unknown_room_type(known: tuple[str, ...], room_type: str) -> str:
+    """Why ``room_type`` cannot take pickup (it is not one of the block's ``known`` types), or ``""``."""
     return "" if room_type in known else f"room type {room_type} is not in the block ({', '.join(known)})"
 
 
-def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
+def parse_pickup_report(stored: StoredContract, data: Any, *, across_entries: bool = True) -> PickupReport:
+    """The report ``data`` holds, checked against the contract; ``across_entries=False`` leaves out the
+    rules between entries (each cell and source once), for checking a file's rows one by one."""
     report = parse_input(PickupReport, data, currency=stored.terms.currency)
+    known = stored.terms.room_types
     unknown = [
         Problem(f"entries[{index}].room_type", message)
         for index, entry in enumerate(report.entries)
-        if (message := unknown_room_type(stored, entry.room_type))
+        if (message := unknown_room_type(known, entry.room_type))
     ]
     nights = set(stored.terms.nights)
     outside = [
@@ -117,7 +119,8 @@ def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
             "pickup names room types or nights the block does not hold",
             sorted(unknown + outside, key=lambda problem: _entry_number(problem.field)),
         )
-    _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
+    if across_entries:
+        _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
     return report
 
 

@@ -318,6 +318,7 @@ def parse_pickup_table(
                 ambiguous_dates=True,
             )
     by_date: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    known = stored.terms.room_types
     for line, values in records:
         bad = False
         for name in _DATE_COLUMNS:
@@ -335,7 +336,7 @@ def parse_pickup_table(
             if not values[name]:
                 problems.append(Problem(name, f"empty: give the {name.replace('_', ' ')}", line))
                 bad = True
-        if values["room_type"] and (message := unknown_room_type(stored, values["room_type"])):
+        if values["room_type"] and (message := unknown_room_type(known, values["room_type"])):
             # Checked here too, so that a row's other problems do not hide it.
             problems.append(Problem("room_type", message, line))
             bad = True
@@ -354,7 +355,9 @@ def parse_pickup_table(
             continue
         try:
             # Each row alone first, so that one row's problems do not hide another's.
-            parse_pickup_report(stored, {"as_of": report_date.isoformat(), "entries": [entry]})
+            parse_pickup_report(
+                stored, {"as_of": report_date.isoformat(), "entries": [entry]}, across_entries=False
+            )
         except InvalidInputError as error:
             problems.extend(_with_lines(error.problems, [line]))
             continue
