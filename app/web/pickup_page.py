@@ -423,7 +423,12 @@ def pickup_file_upload(
             elif all(problem.line is not None and problem.line > 1 for problem in error.problems):
                 rejected, problem_count = _rejected(error), len(error.problems)
             else:
-                errors += [FieldError("file", _file_message(problem, error)) for problem in error.problems]
+                errors += [
+                    FieldError("csv_as_of", problem.message)
+                    if problem.field == "as_of" and problem.line == 1  # no report date at all
+                    else FieldError("file", _file_message(problem, error))
+                    for problem in error.problems
+                ]
         except ServiceError as error:
             errors += [FieldError("file", _file_message(p, None)) for p in error.problems] or [
                 FieldError("file", error.detail)

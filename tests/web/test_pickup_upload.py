@@ -254,3 +254,16 @@ def test_a_file_over_the_upload_limit_is_refused(client: TestClient, hotel: Hote
     assert response.status_code == 422
     assert "larger than 2 MB" in response.text
     assert "kept_file" not in response.text
+
+
+def test_a_file_without_a_report_date_asks_for_it_beside_the_date_and_keeps_the_file(
+    client: TestClient, hotel: Hotel
+) -> None:
+    text = b"night,room_type,room_nights\n2027-04-14,king,4\n"
+
+    response = upload(client, hotel, "p.csv", text, as_of="")
+
+    assert response.status_code == 422
+    assert re.search(r'id="csv-as-of-error">give the report date', response.text)
+    assert 'id="csv-file-error"' not in response.text
+    assert base64.b64decode(hidden_fields(response.text)["kept_file"]) == text
