@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+from babel import Locale
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services.pickup_files import XLSX_MEDIA_TYPE
+from app.services.pickup_files import XLSX_MEDIA_TYPE, locale_date_order
 from tests.api.conftest import bearer
 from tests.api.test_pickup import errors, pickup_url, post_csv, stored_pickup, wedding
 from tests.workbooks import workbook, zip_bomb
@@ -182,3 +184,11 @@ def test_an_empty_cell_is_named_in_words(client: TestClient, admin_key: str, wed
     assert response.status_code == 422, response.text
     assert errors(response) == [("room_type", 2)]
     assert response.json()["errors"][0]["message"] == "empty: give the room type"
+
+
+@pytest.mark.parametrize(
+    ("locale", "order"),
+    [("en", "month_first"), ("en_US", "month_first"), ("fr", "day_first"), ("en_GB", "day_first")],
+)
+def test_the_suggested_date_order_is_the_locales_short_date(locale: str, order: str) -> None:
+    assert locale_date_order(Locale.parse(locale)).value == order

@@ -267,3 +267,29 @@ def test_a_file_without_a_report_date_asks_for_it_beside_the_date_and_keeps_the_
     assert re.search(r'id="csv-as-of-error">give the report date', response.text)
     assert 'id="csv-file-error"' not in response.text
     assert base64.b64decode(hidden_fields(response.text)["kept_file"]) == text
+
+
+def test_a_day_first_file_is_read_day_first_even_at_a_month_first_hotel(
+    client: TestClient, session: Session, hotel: Hotel
+) -> None:
+    text = b"night;room_type;room_nights\n15/04/2027;king;4\n16.04.27;double;2\n"
+
+    preview = upload(client, hotel, "p.csv", text, as_of="2026-12-01")
+    confirmed = step(client, hotel, preview, as_of="2026-12-01", confirm="yes")
+
+    assert confirmed.status_code == 303, preview.text
+    assert saved(session, hotel) == [
+        ("2026-12-01", "2027-04-15", "king", 4),
+        ("2026-12-01", "2027-04-16", "double", 2),
+    ]
+
+
+def test_a_date_that_fits_neither_order_is_named_by_row_and_column(client: TestClient, hotel: Hotel) -> None:
+    text = b"night,room_type,room_nights\n04/14/2027,king,4\n13/14/2027,king,2\n"
+
+    response = upload(client, hotel, "p.csv", text, as_of="2026-12-01")
+
+    assert response.status_code == 422
+    assert rejected(response.text) == [
+        (3, "A (night)", "'13/14/2027' is not a date (YYYY-MM-DD, or day/month/year or month/day/year)")
+    ]
