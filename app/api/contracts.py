@@ -45,6 +45,7 @@ from app.persistence.records import AssessmentRecord
 from app.services import actuals as actuals_service
 from app.services import assessments as assessment_service
 from app.services import contracts as service
+from app.services import pickup_files
 from app.services.auth import Principal
 from app.services.errors import InvalidInputError, MalformedInputError, Problem
 from app.services.idempotency import Outcome, fingerprint, run_once
@@ -170,7 +171,12 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
             raise InvalidInputError(
                 "the uploaded file is empty", [Problem("file", "the file is empty: attach the pickup CSV")]
             )
+        if _is_workbook(raw, upload.content_type, upload.filename):
+            return "xlsx", raw, raw
         return "csv", _csv_text(raw), raw
+    if media == pickup_files.XLSX_MEDIA_TYPE:
+        raw = await request.body()
+        return "xlsx", raw, raw
     if media in {"text/csv", "text/plain", "application/csv"}:
         raw = await request.body()
         return "csv", _csv_text(raw), raw
@@ -178,8 +184,14 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
         raw = await request.body()
         return "json", await read_json(request), raw
     raise UnsupportedMediaTypeError(
-        "send a pickup report as application/json, text/csv or a multipart upload"
+        "send a pickup report as application/json, text/csv, an .xlsx workbook or a multipart upload"
     )
+
+
+def _is_workbook(raw: bytes, content_type: str | None, filename: str | None) -> bool:
+    named = (filename or "").lower().endswith(".xlsx")
+    typed = (content_type or "").split(";")[0].strip().lower() == pickup_files.XLSX_MEDIA_TYPE
+    return named or typed or raw.startswith(b"PK\x03\x04")
 
 
 def _csv_text(raw: bytes) -> str:
@@ -196,6 +208,7 @@ PICKUP_BODY = {
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/PickupReport"}},
             "text/csv": {"schema": {"type": "string", "pattern": r"\S", "maxLength": CSV_LIMIT.max_bytes}},
+            pickup_files.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -214,11 +227,12 @@ body_schema(actuals_service.PickupReport, "PickupReport")
     status_code=201,
     response_model=Saved,
     openapi_extra=PICKUP_BODY,
-    summary="Record a pickup report (JSON, or CSV with ?as_of= or an as_of column)",
+    summary="Record a pickup report (JSON, or CSV or .xlsx with ?as_of= or an as_of column)",
     description=(
         "CSV columns (header names are matched case-insensitively): night, room_type, room_nights, and "
-        "optionally source, rate, as_of. Comma, semicolon, tab and bar delimiters are detected. A report "
-        "with any bad row saves nothing; each problem names its line."
+        "optionally source, rate, as_of. Comma, semicolon, tab and bar delimiters are detected. An .xlsx "
+        "workbook (its first sheet) takes the same columns. Dates are YYYY-MM-DD (or date cells). A report "
+        "with any bad row saves nothing; each problem names its line (row)."
     ),
 )
 def record_pickup(
@@ -234,8 +248,12 @@ def record_pickup(
     kind, data, raw = upload
 
     def save() -> actuals_service.Saved:
+        if kind == "xlsx" and len(raw) > pickup_files.MAX_FILE_BYTES:
+            raise MalformedInputError(f"the file is larger than {pickup_files.MAX_FILE_BYTES:,} bytes")
         if kind == "csv":
-            return actuals_service.record_pickup_csv(session, principal, contract_id, data, as_of)
+            return pickup_files.record_pickup_csv(session, principal, contract_id, data, as_of)
+        if kind == "xlsx":
+            return pickup_files.record_pickup_xlsx(session, principal, contract_id, data, as_of)
         return actuals_service.record_pickup(session, principal, contract_id, data)
 
     print_ = fingerprint(f"pickup:{contract_id}:{kind}:{as_of}", raw)

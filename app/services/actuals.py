@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -15,14 +13,7 @@ from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
 from app.engine.contract import PickupSource
-from app.engine.limits import (
-    MAX_ACTUALS_ROWS,
-    MAX_PICKUP_ROWS,
-    MAX_SHOULDER_NIGHTS,
-    AtMost,
-    IsoDate,
-    parse_iso_date,
-)
+from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, MAX_SHOULDER_NIGHTS, AtMost, IsoDate
 from app.engine.money import NonNegativeMoney, currency_scope
 from app.persistence import repositories as repo
 from app.persistence.records import (
@@ -33,7 +24,7 @@ from app.persistence.records import (
 )
 from app.services.auth import Principal
 from app.services.contracts import StoredContract, load_contract
-from app.services.errors import InvalidInputError, MalformedInputError, Problem, StoredDataError
+from app.services.errors import InvalidInputError, Problem, StoredDataError
 from app.services.inputs import parse_input
 from app.validation import error_message, field_text
 
@@ -91,8 +82,25 @@ def _check_as_actuals(stored: StoredContract, data: dict[str, Any], prefix: str)
         ) from None
 
 
-def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
+def _entry_number(field: str) -> int:
+    return int(field[len("entries[") : field.index("]")])
+
+
+def unknown_room_type(known: tuple[str, ...], room_type: str) -> str:
+    """Why ``room_type`` cannot take pickup (it is not one of the block's ``known`` types), or ``""``."""
+    return "" if room_type in known else f"room type {room_type} is not in the block ({', '.join(known)})"
+
+
+def parse_pickup_report(stored: StoredContract, data: Any, *, across_entries: bool = True) -> PickupReport:
+    """The report ``data`` holds, checked against the contract; ``across_entries=False`` leaves out the
+    rules between entries (each cell and source once), for checking a file's rows one by one."""
     report = parse_input(PickupReport, data, currency=stored.terms.currency)
+    known = stored.terms.room_types
+    unknown = [
+        Problem(f"entries[{index}].room_type", message)
+        for index, entry in enumerate(report.entries)
+        if (message := unknown_room_type(known, entry.room_type))
+    ]
     nights = set(stored.terms.nights)
     outside = [
         Problem(
@@ -103,9 +111,14 @@ def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
         for index, entry in enumerate(report.entries)
         if entry.night not in nights and entry.source is not PickupSource.SHOULDER
     ]
-    if outside:
-        # The engine refuses such pickup; stored, it would make every later assessment fail.
-        raise InvalidInputError("pickup outside the block must be shoulder pickup", outside)
+    if unknown or outside:
+        # A PMS code (KNG) or a type the contract never held would credit rooms the block lacks; the engine
+        # refuses pickup outside the block that is not shoulder pickup. Stored, either would mislead or
+        # make every later assessment fail.
+        raise InvalidInputError(
+            "pickup names room types or nights the block does not hold",
+            sorted(unknown + outside, key=lambda problem: _entry_number(problem.field)),
+        )
     first = stored.terms.arrival_date - timedelta(days=MAX_SHOULDER_NIGHTS)
     last = stored.terms.departure_date + timedelta(days=MAX_SHOULDER_NIGHTS - 1)
     far = [
@@ -119,7 +132,8 @@ def parse_pickup_report(stored: StoredContract, data: Any) -> PickupReport:
     ]
     if far:
         raise InvalidInputError("shoulder pickup is for the nights next to the stay", far)
-    _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
+    if across_entries:
+        _check_as_actuals(stored, {"pickup": [entry.model_dump() for entry in report.entries]}, "entries")
     return report
 
 
@@ -146,134 +160,6 @@ def _save_pickup(session: Session, contract_id: int, report: PickupReport) -> Sa
         ),
     )
     return Saved(contract_id, report.as_of, len(report.entries))
-
-
-# --- CSV pickup reports --------------------------------------------------------------------------------
-
-_COLUMNS = {
-    "night": ("night", "date", "stay_date", "stay_night", "arrival"),
-    "room_type": ("room_type", "type", "roomtype", "room_category", "category"),
-    "room_nights": ("room_nights", "rooms", "pickup", "picked_up", "on_the_books", "otb", "count"),
-    "source": ("source",),
-    "rate": ("rate", "room_rate", "group_rate"),
-    "as_of": ("as_of", "report_date", "as_of_date"),
-}
-_REQUIRED = ("night", "room_type", "room_nights")
-
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
-
-
-def parse_pickup_csv(stored: StoredContract, text: str, as_of: date | None) -> PickupReport:
-    """A pickup report exported by a PMS or a spreadsheet: a header row, then one row per cell.
-
-    The delimiter (comma, semicolon, tab or bar) is detected by :class:`csv.Sniffer`; headers are matched
-    case-insensitively against the names in ``_COLUMNS``. Every problem names its line and column, and a
-    file with any problem saves nothing.
-    """
-    if not text.strip():
-        raise MalformedInputError("the CSV file is empty")
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as error:
-        raise MalformedInputError(f"the CSV header cannot be read: {error}") from None
-    keys = [_header_key(cell) for cell in header]
-    columns: dict[str, int] = {}
-    for name, aliases in _COLUMNS.items():
-        for index, key in enumerate(keys):
-            if key in aliases and name not in columns:
-                columns[name] = index
-    missing = [name for name in _REQUIRED if name not in columns]
-    if missing:
-        raise InvalidInputError(
-            "the CSV header lacks required columns",
-            [
-                Problem(name, f"no column for {name} (accepted: {', '.join(_COLUMNS[name])})", 1)
-                for name in missing
-            ],
-        )
-    if as_of is None and "as_of" not in columns:
-        raise InvalidInputError(
-            "the report date is missing", [Problem("as_of", "give ?as_of=YYYY-MM-DD or an as_of column", 1)]
-        )
-    decimal_comma = getattr(dialect, "delimiter", ",") != ","
-    problems: list[Problem] = []
-    by_date: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    rows: list[list[str]] = []
-    try:
-        for row in reader:
-            if len(rows) == MAX_PICKUP_ROWS:
-                # Refused as soon as the count is passed, without reading the rest of the file.
-                raise InvalidInputError(
-                    "too many rows",
-                    [Problem("", f"at most {MAX_PICKUP_ROWS:,} rows per report", reader.line_num)],
-                )
-            rows.append(row)
-    except csv.Error as error:
-        raise MalformedInputError(f"the CSV cannot be read: {error} (line {reader.line_num})") from None
-    for offset, row in enumerate(rows):
-        line = offset + 2
-        if not any(cell.strip() for cell in row):
-            continue
-        values = {name: row[index].strip() if index < len(row) else "" for name, index in columns.items()}
-        entry: dict[str, Any] = {key: values[key] for key in ("night", "room_type", "room_nights")}
-        if values.get("source"):
-            entry["source"] = _header_key(values["source"])
-        if values.get("rate"):
-            rate = values["rate"]
-            entry["rate"] = rate.replace(",", ".") if decimal_comma and "." not in rate else rate
-        row_as_of = values.get("as_of") or (as_of.isoformat() if as_of else "")
-        try:
-            report_date = parse_iso_date(row_as_of)
-        except ValueError:
-            problems.append(Problem("as_of", f"{row_as_of!r} is not a date (YYYY-MM-DD)", line))
-            continue
-        by_date[report_date].append((line, entry))
-    reports: list[PickupReport] = []
-    for report_date, entries in by_date.items():
-        try:
-            reports.append(
-                parse_pickup_report(
-                    stored, {"as_of": report_date.isoformat(), "entries": [entry for _, entry in entries]}
-                )
-            )
-        except InvalidInputError as error:
-            problems.extend(_with_lines(error.problems, [line for line, _ in entries]))
-    if problems:
-        raise InvalidInputError("the CSV has rows that cannot be saved; nothing was saved", problems)
-    if len(reports) != 1:
-        raise InvalidInputError(
-            "a CSV report holds one as-of date", [Problem("as_of", "split the file by report date")]
-        )
-    return reports[0]
-
-
-_ENTRY_FIELD = re.compile(r"^(?:entries|pickup)\[(\d+)\]\.?(.*)$")
-
-
-def _with_lines(problems: tuple[Problem, ...], lines: list[int]) -> list[Problem]:
-    located = []
-    for problem in problems:
-        match = _ENTRY_FIELD.match(problem.field)
-        if match:
-            located.append(Problem(match.group(2) or "row", problem.message, lines[int(match.group(1))]))
-        else:
-            located.append(problem)
-    return located
-
-
-def record_pickup_csv(
-    session: Session, principal: Principal, contract_id: int, text: str, as_of: date | None
-) -> Saved:
-    stored = _writable(session, principal, contract_id)
-    return _save_pickup(session, contract_id, parse_pickup_csv(stored, text, as_of))
 
 
 # --- other actuals -------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from tests.web.conftest import LiveServer, screenshot, sign_in
 
 # The samples these tests change (by reference); nothing else here writes to the database.
 GRID_SAMPLE = "northstar-agents-2027"
-CSV_SAMPLE = "bayvb-championship-2027"
 INVOICE_SAMPLE = "caltrans-safety-training-2027"
 NO_JS_SAMPLE = "rmcmf-artists-2027"
 
@@ -112,42 +111,6 @@ def test_the_as_of_field_swaps_the_assessment_in_place(signed_in: Page, live_ser
     expect(page).to_have_url(re.compile(r"as_of=2027-05-03"))
     assert page.evaluate("window.__kept === true")
     assert amount(page.locator("#assessment-total").inner_text()) > 0
-
-
-def test_csv_preview_shows_the_rejected_row_and_confirming_saves_the_good_ones(
-    signed_in: Page, live_server: LiveServer
-) -> None:
-    page = signed_in
-    identifier = contract_id(page, live_server, CSV_SAMPLE)
-    response = page.request.get(
-        f"{live_server.url}/api/v1/contracts/{identifier}",
-        headers={"Authorization": f"Bearer {live_server.api_key}"},
-    )
-    block = response.json()["contract"]["block"]
-    first, second = block[0], block[1]
-    text = (
-        "night,room_type,room_nights\n"
-        f"{first['night']},{first['room_type']},{first['rooms']}\n"
-        "2031-01-01,king,3\n"
-        f"{second['night']},{second['room_type']},{second['rooms']}\n"
-    )
-    page.goto(f"{live_server.url}/contracts/{identifier}/pickup")
-
-    page.get_by_label("CSV file").set_input_files(
-        files=[{"name": "pickup.csv", "mimeType": "text/csv", "buffer": text.encode()}]
-    )
-    page.get_by_label("Report date").fill("2026-12-01")
-    page.get_by_role("button", name="Preview").click()
-
-    expect(page.locator("#csv-rejected")).to_contain_text("not a night of the block")
-    expect(page.locator("#csv-rejected tbody th")).to_have_text(["3"])
-    expect(page.locator("#csv-rows tbody tr")).to_have_count(2)
-    screenshot(page, "pickup-csv-preview")
-    page.get_by_role("button", name="Confirm and save 2 rows").click()
-
-    expect(page).to_have_url(re.compile(rf"/contracts/{identifier}\?as_of=2026-12-01"))
-    expect(page.get_by_role("status")).to_contain_text("Pickup saved (2 rows)")
-    expect(page.locator("#pickup-total")).to_have_text(str(first["rooms"] + second["rooms"]))
 
 
 def test_issue_an_invoice_from_the_page_and_open_its_pdf(signed_in: Page, live_server: LiveServer) -> None:

@@ -420,44 +420,6 @@ def test_a_bad_grid_is_422_with_the_input_kept_and_nothing_saved(
     assert _snapshots(session, hotel.contract_id) == []
 
 
-def test_csv_preview_lists_good_and_rejected_rows_and_confirm_saves_only_the_good(
-    client: TestClient, session: Session, hotel: Hotel
-) -> None:
-    text = (
-        "night,room_type,room_nights\n"
-        "2027-04-14,king,40\n"
-        "2027-05-15,king,3\n"  # not a night of the block
-        "2027-04-15,king,90\n"
-        "2027-04-16,double,-2\n"
-    )
-
-    preview = client.post(
-        f"/contracts/{hotel.contract_id}/pickup/csv",
-        data={"csrf_token": hotel.csrf, "as_of": "2026-12-01"},
-        files={"file": ("pickup.csv", text.encode(), "text/csv")},
-    )
-
-    assert preview.status_code == 200, preview.text
-    rejected = re.findall(r'<tr><th scope="row">(\d+)</th><td>[^<]*</td><td>([^<]+)</td></tr>', preview.text)
-    assert [int(line) for line, _ in rejected] == [3, 5]
-    assert "2 rows to save" in preview.text
-    assert _snapshots(session, hotel.contract_id) == []
-
-    confirmed = client.post(
-        f"/contracts/{hotel.contract_id}/pickup/csv",
-        data={"csrf_token": hotel.csrf, "as_of": "2026-12-01", "confirm": "yes", "csv_text": text},
-        follow_redirects=False,
-    )
-
-    assert confirmed.status_code == 303
-    saved = sorted(
-        (row.night.isoformat(), row.room_type, row.room_nights)
-        for row in _snapshots(session, hotel.contract_id)
-    )
-    assert saved == [("2027-04-14", "king", 40), ("2027-04-15", "king", 90)]
-    assert {row.as_of for row in _snapshots(session, hotel.contract_id)} == {date(2026, 12, 1)}
-
-
 def test_a_csv_without_the_required_columns_is_422_and_saves_nothing(
     client: TestClient, session: Session, hotel: Hotel
 ) -> None:
