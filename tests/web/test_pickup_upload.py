@@ -34,11 +34,13 @@ def upload(client: TestClient, hotel: Hotel, name: str, data: bytes, **fields: s
 
 
 def step(client: TestClient, hotel: Hotel, page: Response, **fields: str) -> Response:
-    """The next post of the page's upload form, without choosing the file again (as a browser does)."""
+    """The next post of the page's upload form, without choosing the file again: as a browser does, a
+    multipart body (the form's enctype) whose file part is empty and has no name."""
     form = hidden_fields(page.text)
     return client.post(
         f"/contracts/{hotel.contract_id}/pickup/csv",
         data={**form, "csrf_token": hotel.csrf, **fields},
+        files={"file": ("", b"", "application/octet-stream")},
         follow_redirects=False,
     )
 
