@@ -21,7 +21,16 @@ from app.engine import Assessment
 from app.observability import RequestContextMiddleware
 from app.persistence.db import make_engine
 from app.settings import Settings
-from app.web import actuals_page, contract_page, dashboard, editor, login, pickup_page, share
+from app.web import (
+    actuals_page,
+    block_changes_page,
+    contract_page,
+    dashboard,
+    editor,
+    login,
+    pickup_page,
+    share,
+)
 from app.web.deps import LoginRequiredError, login_redirect
 from app.web.errors import error_page
 from app.web.templating import STATIC_DIR
@@ -53,7 +62,16 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     for api in (properties, contracts, invoices, forecasts, reports, admin):
         app.include_router(api.router, prefix=API_PREFIX, responses=_PROBLEM_RESPONSES)
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
-    for page in (login, editor, dashboard, contract_page, pickup_page, actuals_page, share):
+    for page in (
+        login,
+        editor,
+        dashboard,
+        contract_page,
+        pickup_page,
+        actuals_page,
+        block_changes_page,
+        share,
+    ):
         app.include_router(page.router)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContextMiddleware, prefixes=(API_PREFIX,))

@@ -80,7 +80,8 @@ def test_fnb_spend_entered_in_the_page_lowers_what_the_congress_owes_and_names_w
     page = client.get(response.headers["location"])
     assert "F&amp;B spend saved." in page.text
     history = page.text.split('id="history"')[1]
-    assert "Banquet food" in history and "$61,250.00" in history
+    assert "Banquet food" in history
+    assert "$61,250.00" in history
     assert "staff1@harbor.example" in history  # who entered it (the user's name, else e-mail)
     assert "banquet_food" not in history
 
@@ -103,7 +104,8 @@ def test_an_amount_that_is_not_one_is_refused_beside_its_field_with_the_input_ke
     assert response.status_code == 422
     assert 'id="fnb:bars-error"' in response.text
     assert "&#39;lots&#39; is not an amount" in response.text
-    assert 'value="lots"' in response.text and 'value="61250"' in response.text
+    assert 'value="lots"' in response.text
+    assert 'value="61250"' in response.text
     assert _rows(session, FnbActualRecord, contract_id) == []
 
 
@@ -152,7 +154,8 @@ def test_the_last_room_sold_sample_says_it_needs_inventory_links_the_form_and_is
     missing = page.text.split('id="assessment-missing"')[1].split("</div>")[0]
     assert "unsold rooms" in missing
     assert f'href="/contracts/{contract_id}/actuals#inventory"' in missing
-    assert "actuals.inventory" not in page.text and "last_room_sold" not in page.text
+    assert "actuals.inventory" not in page.text
+    assert "last_room_sold" not in page.text
     assert "Exposure report (PDF)" not in page.text
     dashboard = client.get("/")
     row = dashboard.text.split(f'data-contract="{contract_id}"')[1].split("</tr>")[0]
@@ -198,7 +201,9 @@ def test_resold_rooms_without_a_rate_are_refused_beside_the_rate_in_words_and_no
 
     assert response.status_code == 422
     error = re.search(r'id="inv:2027-03-08:resold_rate-error">([^<]*)<', response.text)
-    assert error is not None and "rate" in error.group(1) and "_" not in error.group(1)
+    assert error is not None
+    assert "rate" in error.group(1)
+    assert "_" not in error.group(1)
     assert 'value="4"' in response.text
     assert _rows(session, InventoryReportRecord, contract_id) == []
 
@@ -253,7 +258,8 @@ def test_credited_pickup_on_a_night_outside_the_block_is_refused_unless_it_is_a_
 
     assert refused.status_code == 422
     error = re.search(r'id="night-error">([^<]*)<', refused.text)
-    assert error is not None and "Shoulder nights" in error.group(1)
+    assert error is not None
+    assert "Shoulder nights" in error.group(1)
     assert _rows(session, PickupSnapshotRecord, contract_id) == []
     shoulder = client.post(
         f"/contracts/{contract_id}/actuals/credited",
