@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.numbers import NumberFormatError, parse_decimal
@@ -241,7 +242,12 @@ def _who(label: str, names: dict[int, str]) -> str:
     return "not recorded"
 
 
-def _history(session: Session, stored: StoredContract, fmt: Formats) -> tuple[HistoryRow, ...]:
+def _history(session: Session, stored: StoredContract, fmt: Formats, timezone: str) -> tuple[HistoryRow, ...]:
+    """Newest first, with the time each row was entered in the hotel's time zone."""
+    try:
+        zone: tzinfo = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = UTC
     contract_id = stored.record.id
     assert contract_id is not None
     currency = stored.terms.currency
@@ -258,7 +264,8 @@ def _history(session: Session, stored: StoredContract, fmt: Formats) -> tuple[Hi
     rows: list[tuple[datetime, int, HistoryRow]] = []
 
     def add(at: datetime, order: int, by: str, as_of: date, what: str, value: str) -> None:
-        when = fmt.day(at.date()) + " " + at.strftime("%H:%M") + " UTC"
+        local = at.astimezone(zone)
+        when = f"{fmt.day(local.date())} {local.strftime('%H:%M')} {local.tzname() or ''}".rstrip()
         rows.append((at, order, HistoryRow(when, _who(by, names), fmt.day(as_of), what, value)))
 
     for f in fnb:
@@ -409,7 +416,7 @@ def _page(
         sources=tuple((source.value, SOURCE_LABELS[source]) for source in CREDITED_SOURCES),
         credited=credited_on_books,
         notices=notices,
-        history=_history(session, stored, fmt),
+        history=_history(session, stored, fmt, prop.timezone),
         notice=_saved_notice(request.query_params.get("saved", "")),
     )
     return templates.TemplateResponse(request, "actuals.html", context, status_code=status)

@@ -379,7 +379,7 @@ def contract_context(
     try:
         assessment = assess_contract(session, principal, contract_id, day).assessment
     except ServiceError as error:
-        assessment_error = missing_input(error, contract_id)
+        assessment_error = missing_input(error, contract_id, terms.cutoff_date)
     forecast: ForecastView | None = None
     forecast_note = ""
     try:

@@ -133,7 +133,7 @@ def _row(
         current, current_note = fmt.money(result.total), "" if result.is_final else "provisional"
         current_value = result.total.amount
     except ServiceError as error:
-        missing = missing_input(error, record.id)
+        missing = missing_input(error, record.id, terms.cutoff_date)
         current, current_note = "—", missing.text
     if record.id in expected:
         damages, chance = expected[record.id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from app.services.errors import ServiceError
 
@@ -16,7 +17,7 @@ class MissingInput:
     href: str = ""
 
 
-def missing_input(error: ServiceError, contract_id: int) -> MissingInput:
+def missing_input(error: ServiceError, contract_id: int, cutoff: date | None = None) -> MissingInput:
     field = error.problems[0].field if error.problems else ""
     actuals = f"/contracts/{contract_id}/actuals"
     if field == "actuals.inventory":
@@ -31,7 +32,7 @@ def missing_input(error: ServiceError, contract_id: int) -> MissingInput:
             "Rooms released at the cut-off do not count, so the damages need the pickup as it stood on "
             "the cut-off date.",
             "Enter pickup as of the cut-off date",
-            f"/contracts/{contract_id}/pickup",
+            f"/contracts/{contract_id}/pickup" + (f"?as_of={cutoff.isoformat()}" if cutoff else ""),
         )
     if field == "actuals.cancellation_notice_date":
         return MissingInput(

@@ -20,6 +20,8 @@ from app.persistence.records import (
     StaffSessionRecord,
 )
 from app.services.contracts import load_contract
+from app.services.errors import InvalidInputError, Problem
+from app.web.missing import missing_input
 from tests.api.conftest import CONTRACTS
 from tests.web.test_staff_pages import ADMIN, CONGRESS, _import, _total, sign_in_as
 
@@ -293,3 +295,27 @@ def test_notices_are_saved_with_their_dates_and_a_bad_date_is_refused_beside_its
     assert [(row.kind, row.notice_date) for row in rows] == [("fnb", date(2027, 2, 20))]
     page = client.get(saved.headers["location"])
     assert "F&amp;B notice" in page.text.split('id="history"')[1]
+
+
+@pytest.mark.parametrize(
+    ("field", "link"),
+    [
+        ("actuals.inventory", "/contracts/7/actuals#inventory"),
+        ("actuals.cutoff_pickup", "/contracts/7/pickup?as_of=2027-02-12"),
+        ("actuals.cancellation_notice_date", "/contracts/7/actuals#notices"),
+        ("actuals.manual_damages", "/contracts/7/actuals"),
+        ("contract.fnb", ""),
+    ],
+)
+def test_what_an_assessment_misses_is_said_in_words_with_the_form_that_supplies_it(
+    field: str, link: str
+) -> None:
+    error = InvalidInputError(
+        f"{field}: the engine's words", [Problem(field, f"{field}: the engine's words")]
+    )
+
+    missing = missing_input(error, 7, date(2027, 2, 12))
+
+    assert missing.href == link
+    assert field not in missing.text
+    assert missing.text
