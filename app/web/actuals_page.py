@@ -155,10 +155,9 @@ class Parser:
         except NumberFormatError:
             self.errors.append(FieldError(name, f"{text!r} is not an amount: write it like 1,250.00"))
             return None
-        if value < 0 or value > MAX_AMOUNT or value != value.quantize(Decimal("0.01")):
-            self.errors.append(
-                FieldError(name, "enter an amount of 0 or more, with at most 2 decimals, below 1 trillion")
-            )
+        if value < 0 or value > MAX_AMOUNT:
+            # Decimal places are the currency's (0 for JPY, 3 for KWD): the services check those.
+            self.errors.append(FieldError(name, "enter an amount from 0 to 1,000,000,000,000"))
             return None
         return str(value)
 

@@ -319,3 +319,21 @@ def test_what_an_assessment_misses_is_said_in_words_with_the_form_that_supplies_
     assert missing.href == link
     assert field not in missing.text
     assert missing.text
+
+
+def test_an_amount_with_more_decimals_than_the_currency_has_is_refused_by_the_service_beside_its_field(
+    client: TestClient, session: Session
+) -> None:
+    contract_id, csrf = _signed_in(client, session, CONGRESS)
+
+    response = client.post(
+        f"/contracts/{contract_id}/actuals/fnb",
+        data={"csrf_token": csrf, "as_of": CONGRESS_DAY.isoformat(), "fnb:bars": "10.005"},
+    )
+
+    assert response.status_code == 422
+    error = re.search(r'id="fnb:bars-error">([^<]*)<', response.text)
+    assert error is not None
+    assert "decimal" in error.group(1)
+    assert "fnb_spend" not in response.text
+    assert _rows(session, FnbActualRecord, contract_id) == []
