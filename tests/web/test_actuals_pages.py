@@ -337,3 +337,20 @@ def test_an_amount_with_more_decimals_than_the_currency_has_is_refused_by_the_se
     assert "decimal" in error.group(1)
     assert "fnb_spend" not in response.text
     assert _rows(session, FnbActualRecord, contract_id) == []
+
+
+def test_a_field_longer_than_its_bound_is_refused_before_it_is_read(
+    client: TestClient, session: Session
+) -> None:
+    contract_id, csrf = _signed_in(client, session, CONGRESS)
+
+    response = client.post(
+        f"/contracts/{contract_id}/actuals/inventory",
+        data={"csrf_token": csrf, "as_of": CONGRESS_DAY.isoformat(), "inv:2027-04-14:unsold_rooms": "9" * 41},
+    )
+
+    assert response.status_code == 422
+    error = re.search(r'id="inv:2027-04-14:unsold_rooms-error">([^<]*)<', response.text)
+    assert error is not None
+    assert "at most 40 characters" in error.group(1)
+    assert _rows(session, InventoryReportRecord, contract_id) == []
