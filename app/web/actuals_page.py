@@ -459,9 +459,10 @@ def _finish(
     section: str,
     form: FormData,
     errors: list[FieldError],
-    save: Any,
+    save: Callable[[], date],
 ) -> Response:
-    """Save (when the fields parsed), then redirect to the contract page; else the page again, 422."""
+    """Save (when the fields parsed) and redirect to this page as of the saved date (Post/Redirect/Get);
+    else the page again with each problem beside its field and the input kept, 422."""
     contract_id = stored.record.id
     if not errors:
         try:
