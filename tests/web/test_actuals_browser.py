@@ -82,5 +82,9 @@ def test_fnb_spend_and_inventory_entered_in_the_pages_change_what_is_owed(
                 # No unsold room on the first night: the hotel sold out, so that night owes nothing.
                 assert amount(_owed(page, live_server, convention)) < first
             screenshot(page, f"contract-after-inventory-{width}")
+            page.get_by_role("link", name="Reductions, off-line rooms, tax").click()
+            expect(page.get_by_role("heading", name="Off-line rooms")).to_be_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            screenshot(page, f"block-changes-{width}")
         finally:
             context.close()
