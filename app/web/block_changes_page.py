@@ -247,7 +247,7 @@ def _words(message: str, fmt: Formats) -> str:
     text = _ISO_DAY.sub(lambda m: fmt.day(date(int(m[1]), int(m[2]), int(m[3]))), message)
     for basis, word in BASIS_WORDS.items():
         text = text.replace(f"of the {basis.value} block", f"of the {word} block")
-    return text.replace("'", "")
+    return re.sub(r"'([^'\s]+)'", r"\1", text)  # 'king' → king; the hotel's stays
 
 
 def _amend(
