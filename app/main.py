@@ -22,7 +22,17 @@ from app.engine import Assessment
 from app.observability import RequestContextMiddleware
 from app.persistence.db import make_engine
 from app.settings import Settings
-from app.web import contract_page, dashboard, editor, invoicing, login, pickup_page, share
+from app.web import (
+    actuals_page,
+    block_changes_page,
+    contract_page,
+    dashboard,
+    editor,
+    invoicing,
+    login,
+    pickup_page,
+    share,
+)
 from app.web.deps import LoginRequiredError, login_redirect
 from app.web.errors import error_page
 from app.web.templating import STATIC_DIR
@@ -59,7 +69,17 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
             dependencies=[Depends(refuse_nameless_query)],
         )
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
-    for page in (login, editor, dashboard, contract_page, invoicing, pickup_page, share):
+    for page in (
+        login,
+        editor,
+        dashboard,
+        contract_page,
+        invoicing,
+        pickup_page,
+        actuals_page,
+        block_changes_page,
+        share,
+    ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried
     # whole, inside that limit.

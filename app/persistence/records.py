@@ -130,6 +130,8 @@ class PickupSnapshotRecord(SQLModel, table=True):
     room_nights: int
     rate_amount: str | None = Field(default=None, max_length=40)
     recorded_at: datetime = _at()
+    # Who entered the row (a principal's label such as ``user:3``); empty for rows from before 0003.
+    recorded_by: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 
 
 class FnbActualRecord(SQLModel, table=True):
@@ -142,6 +144,8 @@ class FnbActualRecord(SQLModel, table=True):
     category: str = Field(max_length=30)
     amount: str = Field(max_length=40)
     recorded_at: datetime = _at()
+    # Who entered the row (a principal's label such as ``user:3``); empty for rows from before 0003.
+    recorded_by: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 
 
 class InventoryReportRecord(SQLModel, table=True):
@@ -157,6 +161,8 @@ class InventoryReportRecord(SQLModel, table=True):
     resold_rate: str | None = Field(default=None, max_length=40)
     other_groups_charged_rooms: int = 0
     recorded_at: datetime = _at()
+    # Who entered the row (a principal's label such as ``user:3``); empty for rows from before 0003.
+    recorded_by: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 
 
 class NoticeRecord(SQLModel, table=True):
@@ -172,6 +178,8 @@ class NoticeRecord(SQLModel, table=True):
     notice_date: date
     resold_revenue: str | None = Field(default=None, max_length=40)
     recorded_at: datetime = _at()
+    # Who entered the row (a principal's label such as ``user:3``); empty for rows from before 0003.
+    recorded_by: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 
 
 class IngestionRecord(SQLModel, table=True):

@@ -217,6 +217,28 @@ def notices_as_of(session: Session, contract_id: int, as_of: date) -> dict[str, 
     return {row.kind: row for row in rows}
 
 
+def actuals_history(
+    session: Session, contract_id: int
+) -> tuple[Sequence[FnbActualRecord], Sequence[InventoryReportRecord], Sequence[NoticeRecord]]:
+    """Every F&B, inventory and notice row of a contract, in the order written (pickup has its own)."""
+    return tuple(  # type: ignore[return-value]
+        session.exec(
+            select(table)
+            .where(table.contract_id == contract_id)
+            .order_by(col(table.recorded_at), col(table.id))
+        ).all()
+        for table in (FnbActualRecord, InventoryReportRecord, NoticeRecord)
+    )
+
+
+def staff_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = {i for i in ids if i in _INTEGER_RANGE}
+    if not wanted:
+        return {}
+    rows = session.exec(select(StaffUserRecord).where(col(StaffUserRecord.id).in_(wanted))).all()
+    return {row.id: row.name or row.email for row in rows if row.id is not None}
+
+
 # --- idempotency and assessments -------------------------------------------------------------------
 
 

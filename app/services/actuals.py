@@ -140,10 +140,10 @@ def parse_pickup_report(stored: StoredContract, data: Any, *, across_entries: bo
 def record_pickup(session: Session, principal: Principal, contract_id: int, data: Any) -> Saved:
     stored = _writable(session, principal, contract_id)
     report = parse_pickup_report(stored, data)
-    return _save_pickup(session, contract_id, report)
+    return _save_pickup(session, contract_id, report, principal.label)
 
 
-def _save_pickup(session: Session, contract_id: int, report: PickupReport) -> Saved:
+def _save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:
     repo.add_all(
         session,
         (
@@ -155,6 +155,7 @@ def _save_pickup(session: Session, contract_id: int, report: PickupReport) -> Sa
                 source=entry.source,
                 room_nights=entry.room_nights,
                 rate_amount=None if entry.rate is None else str(entry.rate.amount),
+                recorded_by=by,
             )
             for entry in report.entries
         ),
@@ -175,6 +176,7 @@ def record_actuals(session: Session, principal: Principal, contract_id: int, dat
             as_of=report.as_of,
             category=spend.category,
             amount=str(spend.amount.amount),
+            recorded_by=principal.label,
         )
         for spend in report.fnb_spend
     ]
@@ -187,13 +189,18 @@ def record_actuals(session: Session, principal: Principal, contract_id: int, dat
             resold_rooms=item.resold_rooms,
             resold_rate=None if item.resold_rate is None else str(item.resold_rate.amount),
             other_groups_charged_rooms=item.other_groups_charged_rooms,
+            recorded_by=principal.label,
         )
         for item in report.inventory
     ]
     if report.fnb_notice_date is not None:
         rows.append(
             NoticeRecord(
-                contract_id=contract_id, as_of=report.as_of, kind="fnb", notice_date=report.fnb_notice_date
+                contract_id=contract_id,
+                as_of=report.as_of,
+                kind="fnb",
+                notice_date=report.fnb_notice_date,
+                recorded_by=principal.label,
             )
         )
     if report.cancellation_notice_date is not None:
@@ -205,6 +212,7 @@ def record_actuals(session: Session, principal: Principal, contract_id: int, dat
                 kind="cancellation",
                 notice_date=report.cancellation_notice_date,
                 resold_revenue=None if revenue is None else str(revenue.amount),
+                recorded_by=principal.label,
             )
         )
     elif report.cancellation_resold_revenue is not None:

@@ -34,6 +34,7 @@ from app.services.errors import ServiceError
 from app.services.forecasts import credited_sources, on_the_books
 from app.services.properties import get_account, get_property
 from app.web.deps import Staff, StaffDep
+from app.web.missing import MissingInput, missing_input
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
 from app.web.views import (
@@ -377,11 +378,11 @@ def contract_context(
     day = parse_day(as_of, "as_of", errors) or today
     actuals = actuals_as_of(session, stored, day)
     assessment: Assessment | None = None
-    assessment_error = ""
+    assessment_error: MissingInput | None = None
     try:
         assessment = assess_contract(session, principal, contract_id, day).assessment
     except ServiceError as error:
-        assessment_error = error.detail
+        assessment_error = missing_input(error, contract_id, terms.cutoff_date)
     forecast: ForecastView | None = None
     forecast_note = ""
     try:

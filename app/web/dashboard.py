@@ -31,6 +31,7 @@ from app.services.errors import ServiceError, StoredDataError
 from app.services.forecasts import on_the_books
 from app.services.properties import get_account, get_property, list_properties
 from app.web.deps import StaffDep
+from app.web.missing import MissingInput, missing_input
 from app.web.templating import page_context, templates
 from app.web.views import FieldError, Formats, block_by_night, parse_day, parse_id, pickup_pct
 
@@ -62,6 +63,9 @@ class DashboardRow:
     arrival_date: date
     pickup_value: Decimal | None
     current_value: Decimal | None
+    # Where an assessment that cannot be computed gets what it is missing.
+    current_link: str = ""
+    current_link_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +127,14 @@ def _row(
     held = sum(block_by_night(terms, today).values())
     share = pickup_pct(booked, held)
     current_value: Decimal | None = None
+    missing = MissingInput("")
     try:
         result = assess_contract(session, principal, record.id, today).assessment
         current, current_note = fmt.money(result.total), "" if result.is_final else "provisional"
         current_value = result.total.amount
     except ServiceError as error:
-        current, current_note = "—", error.detail
+        missing = missing_input(error, record.id, terms.cutoff_date)
+        current, current_note = "—", missing.text
     if record.id in expected:
         damages, chance = expected[record.id]
         expected_text = fmt.money(damages)
@@ -155,6 +161,8 @@ def _row(
         arrival_date=record.arrival_date,
         pickup_value=share,
         current_value=current_value,
+        current_link=missing.href,
+        current_link_text=missing.link_text,
     )
 
 
