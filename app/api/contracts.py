@@ -162,8 +162,15 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
             raise
         except Exception as error:  # python-multipart's parse errors have no common base
             raise MalformedInputError(f"the upload cannot be read: {error}") from None
-        upload = next((value for value in form.values() if isinstance(value, UploadFile)), None)
-        if upload is None:
+        extra = sorted({name for name in form if name != "file"})
+        if extra:
+            await form.close()
+            raise InvalidInputError(
+                "the upload has fields besides the file",
+                [Problem(name, "send only the file, in a form field named 'file'") for name in extra],
+            )
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
             raise MalformedInputError("attach the CSV file in a form field named 'file'")
         raw = await upload.read()
         await form.close()
@@ -214,6 +221,7 @@ PICKUP_BODY = {
                     "type": "object",
                     "properties": {"file": {"type": "string", "format": "binary"}},
                     "required": ["file"],
+                    "additionalProperties": False,
                 }
             },
         },

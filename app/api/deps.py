@@ -79,12 +79,40 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def refuse_nameless_query(request: Request) -> None:
-    """A query parameter with no name (``?=1``) names nothing a route reads; say so rather than ignore it."""
-    if any(not name for name, _ in request.query_params.multi_items()):
+    """Query parameters the route does not read are refused, naming them, rather than ignored: a typo
+    (``?as_off=``) would otherwise silently answer for another date. A nameless one (``?=1``) too."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    if any(not name for name in names):
         raise InvalidInputError(
             "a query parameter has no name",
             [Problem("query", "every query parameter needs a name, as in ?as_of=2027-03-29")],
         )
+    known = _query_names(request.scope.get("route"))
+    unknown = sorted({name for name in names if name not in known}) if known is not None else []
+    if unknown:
+        accepted = ", ".join(sorted(known or ())) or "none"
+        raise InvalidInputError(
+            "unknown query parameters",
+            [
+                Problem(f"query.{name}", f"this endpoint reads no such parameter (it reads: {accepted})")
+                for name in unknown
+            ],
+        )
+
+
+def _query_names(route: Any) -> frozenset[str] | None:
+    """The query parameters ``route`` declares (its dependencies' included), or None if it is not an
+    API route (nothing is refused then)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        names.update(field.alias for field in current.query_params)
+        pending.extend(current.dependencies)
+    return frozenset(names)
 
 
 def get_principal(

@@ -43,7 +43,7 @@ from app.services.actuals import (
 )
 from app.services.auth import Principal
 from app.services.contracts import StoredContract
-from app.services.errors import InvalidInputError, MalformedInputError, Problem
+from app.services.errors import InvalidInputError, Problem
 
 MAX_FILE_BYTES = 2_000_000
 """The largest pickup file, CSV or workbook, as uploaded."""
@@ -133,11 +133,17 @@ def _too_many_rows(row: int) -> InvalidInputError:
 # --- reading ---------------------------------------------------------------------------------------------
 
 
+def _unreadable(message: str) -> InvalidInputError:
+    """A file of an accepted type whose content cannot be read: invalid input (422) naming the file, as
+    a request whose form is right but whose content is wrong."""
+    return InvalidInputError(message, [Problem("file", message)])
+
+
 def read_csv(text: str) -> Table:
     """The delimiter (comma, semicolon, tab or bar) is detected by :class:`csv.Sniffer`; with any but a
     comma, a rate may use a decimal comma."""
     if not text.strip():
-        raise MalformedInputError("the CSV file is empty")
+        raise _unreadable("the CSV file is empty")
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
     except csv.Error:
@@ -146,7 +152,10 @@ def read_csv(text: str) -> Table:
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as error:
-        raise MalformedInputError(f"the CSV header cannot be read: {error}") from None
+        # Text the CSV reader cannot split is a file of the right type with bad content: 422, by line.
+        raise InvalidInputError(
+            "the CSV header cannot be read", [Problem("file", f"the header cannot be read: {error}", 1)]
+        ) from None
     rows: list[tuple[int, list[str]]] = []
     try:
         for row in reader:
@@ -155,7 +164,10 @@ def read_csv(text: str) -> Table:
                 raise _too_many_rows(reader.line_num)
             rows.append((len(rows) + 2, row))
     except csv.Error as error:
-        raise MalformedInputError(f"the CSV cannot be read: {error} (line {reader.line_num})") from None
+        raise InvalidInputError(
+            "the CSV cannot be read",
+            [Problem("file", f"line {reader.line_num} cannot be read: {error}", reader.line_num)],
+        ) from None
     return Table(header, rows, decimal_comma=getattr(dialect, "delimiter", ",") != ",")
 
 
@@ -182,20 +194,20 @@ def read_xlsx(data: bytes) -> Table:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError):
-        raise MalformedInputError("the file is not an Excel workbook (.xlsx) and not CSV text") from None
+        raise _unreadable("the file is not an Excel workbook (.xlsx) and not CSV text") from None
     unpacked = sum(member.file_size for member in members)
     if len(members) > MAX_XLSX_MEMBERS or unpacked > MAX_XLSX_UNPACKED_BYTES:
-        raise MalformedInputError(
+        raise _unreadable(
             f"the workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // 1_000_000} MB: "
             "keep only the pickup sheet, or save it as CSV"
         )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises KeyError, ValueError, XML errors… for a broken file
-        raise MalformedInputError(f"the workbook cannot be read ({type(error).__name__})") from None
+        raise _unreadable(f"the workbook cannot be read ({type(error).__name__})") from None
     try:
         if not workbook.worksheets:
-            raise MalformedInputError("the workbook has no sheet")
+            raise _unreadable("the workbook has no sheet")
         sheet: Any = workbook.worksheets[0]
         lines: Iterator[tuple[Any, ...]] = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
         header: list[str] | None = None
@@ -212,11 +224,11 @@ def read_xlsx(data: bytes) -> Table:
         except InvalidInputError:
             raise
         except Exception as error:
-            raise MalformedInputError(f"the workbook cannot be read ({type(error).__name__})") from None
+            raise _unreadable(f"the workbook cannot be read ({type(error).__name__})") from None
     finally:
         workbook.close()
     if header is None or not any(header):
-        raise MalformedInputError("the first sheet of the workbook is empty")
+        raise _unreadable("the first sheet of the workbook is empty")
     return Table(header, rows)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -105,7 +104,7 @@ def test_right_password_redirects_with_an_httponly_samesite_lax_session_cookie(
 def test_secure_cookie_setting_marks_the_session_cookie_secure(
     app: FastAPI, client: TestClient, user: StaffUserRecord
 ) -> None:
-    app.state.settings = replace(app.state.settings, secure_cookies=True)
+    app.state.settings = app.state.settings.model_copy(update={"secure_cookies": True})
     # Secure cookies (the login CSRF one too) only come back over HTTPS.
     with TestClient(app, base_url="https://testserver") as secure:
         response = post_login(secure, data={"email": EMAIL, "password": PASSWORD}, follow_redirects=False)

@@ -174,7 +174,13 @@ def test_multipart_upload_in_the_file_field_is_saved(
 def test_multipart_form_without_a_file_is_rejected_as_malformed_and_saves_nothing(
     client: TestClient, admin_key: str, wedding: int, session: Session
 ) -> None:
-    response = client.post(
+    no_file = client.post(
+        pickup_url(wedding),
+        params={"as_of": "2027-08-20"},
+        headers=bearer(admin_key),
+        files={"file": (None, "forgot the file")},  # a multipart text field, not a file
+    )
+    other_fields = client.post(
         pickup_url(wedding),
         params={"as_of": "2027-08-20"},
         headers=bearer(admin_key),
@@ -182,8 +188,10 @@ def test_multipart_form_without_a_file_is_rejected_as_malformed_and_saves_nothin
         files={"other": ("", b"", "text/plain")},
     )
 
-    assert response.status_code == 400, response.text
-    assert "file" in response.json()["detail"]
+    assert no_file.status_code == 400, no_file.text
+    assert "file" in no_file.json()["detail"]
+    assert other_fields.status_code == 422, other_fields.text
+    assert [error["field"] for error in other_fields.json()["errors"]] == ["note", "other"]
     assert stored_pickup(session, wedding) == []
 
 
@@ -322,7 +330,7 @@ def test_csv_without_any_report_date_is_rejected_naming_as_of(
 
 
 @pytest.mark.parametrize("content_type", ["text/csv", "application/json"])
-def test_empty_body_is_rejected_as_malformed(
+def test_empty_body_is_refused_and_saves_nothing(
     client: TestClient, admin_key: str, wedding: int, session: Session, content_type: str
 ) -> None:
     response = client.post(
@@ -332,7 +340,8 @@ def test_empty_body_is_rejected_as_malformed(
         content=b"  \n",
     )
 
-    assert response.status_code == 400, response.text
+    # Blank JSON is malformed (400); a blank CSV is a file of the right type that says nothing (422).
+    assert response.status_code == (422 if content_type == "text/csv" else 400), response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert stored_pickup(session, wedding) == []
 

@@ -130,12 +130,13 @@ def test_a_workbook_that_unpacks_past_the_bound_is_refused_before_it_is_parsed(
         content=data,
     )
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     assert "unpacks to more than 40 MB" in response.json()["detail"]
+    assert [error["field"] for error in response.json()["errors"]] == ["file"]
     assert stored_pickup(session, wedding) == []
 
 
-def test_a_file_that_looks_like_a_zip_but_is_not_a_workbook_is_400(
+def test_a_file_that_looks_like_a_zip_but_is_not_a_workbook_is_422_naming_the_file(
     client: TestClient, admin_key: str, wedding: int
 ) -> None:
     response = client.post(
@@ -145,7 +146,7 @@ def test_a_file_that_looks_like_a_zip_but_is_not_a_workbook_is_400(
         content=b"PK\x03\x04 not really a zip",
     )
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     assert "not an Excel workbook" in response.json()["detail"]
 
 

@@ -45,6 +45,13 @@ from tests.api.conftest import (
     drop_postgres_database,
 )
 
+
+# Workbook bodies (the pickup route's .xlsx media type) are sent as the bytes generated for them.
+@schemathesis.serializer("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def _workbook(ctx: Any, value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
 MAX_EXAMPLES = 25
 SAMPLE = CONTRACTS / "corporate-sales-meeting-per-night.yaml"
 SEEDED_ID = 1
