@@ -232,25 +232,30 @@ def _grid(
     )
 
 
+#: What the assessment was charged under, in words.
+REMEDIES = {"attrition": "The attrition clause", "cancellation": "The cancellation clause"}
+
+
 def _assessment_view(assessment: Assessment, fmt: Formats) -> AssessmentView:
+    said = fmt.explained
     return AssessmentView(
         total=fmt.money(assessment.total),
-        remedy=assessment.remedy,
+        remedy=REMEDIES.get(assessment.remedy, assessment.remedy),
         is_final=assessment.is_final,
         lines=tuple(
             LineView(
-                line.label,
-                line.clause,
-                line.formula,
-                line.steps,
+                said(line.label),
+                said(line.clause),
+                said(line.formula),
+                tuple(said(step) for step in line.steps),
                 fmt.money(line.amount),
                 line.amount.amount < 0,
             )
             for line in assessment.lines
         ),
-        assumptions=tuple(term.text for term in assessment.assumptions),
-        warnings=assessment.warnings,
-        conditions=assessment.conditions,
+        assumptions=tuple(said(term.text) for term in assessment.assumptions),
+        warnings=tuple(said(warning) for warning in assessment.warnings),
+        conditions=tuple(said(condition) for condition in assessment.conditions),
         unapplied_credit=""
         if assessment.unapplied_credit.is_zero()
         else fmt.money(assessment.unapplied_credit),
@@ -378,13 +383,13 @@ def contract_context(
     try:
         assessment = assess_contract(session, principal, contract_id, day).assessment
     except ServiceError as error:
-        assessment_error = error.detail
+        assessment_error = fmt.problem(error.detail)
     forecast: ForecastView | None = None
     forecast_note = ""
     try:
         forecast = _forecast_view(session, principal, contract_id, day, fmt)
     except ServiceError as error:
-        forecast_note = error.problems[0].message if error.problems else error.detail
+        forecast_note = fmt.problem(error.problems[0].message if error.problems else error.detail)
     invoice_records = invoices.list_invoices(session, principal, contract_id)
     issued = request.query_params.get("issued", "")
     saved = request.query_params.get("saved", "")

@@ -128,14 +128,14 @@ def _row(
         current, current_note = fmt.money(result.total), "" if result.is_final else "provisional"
         current_value = result.total.amount
     except ServiceError as error:
-        current, current_note = "—", error.detail
+        current, current_note = "—", fmt.problem(error.detail)
     if record.id in expected:
         damages, chance = expected[record.id]
         expected_text = fmt.money(damages)
         expected_note = f"{fmt.pct(chance)} chance of damages"
     else:
         expected_text = "—"
-        expected_note = reasons.get(record.id) or _not_open_reason(record, today)
+        expected_note = fmt.problem(reasons.get(record.id) or _not_open_reason(record, today))
     return DashboardRow(
         contract_id=record.id,
         reference=record.reference,

@@ -1,5 +1,6 @@
 """Users read words, not identifiers: the dashboard and every sample's contract page, over HTTP on SQLite
-and PostgreSQL, show no value of the engine's enums and no snake_case token in their visible text.
+and PostgreSQL, show no snake_case value of the engine's enums in their visible text, and one money and
+one date format (the locale's: no ISO date, no ``57,312.00 USD`` beside ``$57,312.00``).
 
 Visible text is what a browser would draw: tags, attribute values, scripts, styles and ``<code>`` are left
 out, and so are URLs.
@@ -19,6 +20,7 @@ from sqlmodel import Session
 import app.engine
 from app.contract_files import load_document
 from app.services.imports import import_document
+from app.web.views import Formats
 from tests.api.conftest import sample_files
 from tests.web.test_staff_pages import sign_in_as
 
@@ -89,6 +91,32 @@ def test_the_check_finds_identifiers_and_passes_words() -> None:
     assert identifiers_in("<p>Food and beverage attrition, night by night, in ocean_king rooms</p>") == []
 
 
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+CODE_AMOUNT = re.compile(r"\b\d[\d,]*\.\d+ (?:USD|EUR|GBP|CAD|CHF|JPY)\b")  # ``57,312.00 USD`` beside ``$57,312.00``
+
+
+def other_formats_in(html: str) -> list[str]:
+    """ISO dates and code-suffixed amounts: the engine's locale-free forms, which a page should not mix
+    with its own."""
+    text = visible_text(html)
+    return sorted(
+        {m.group(0) for m in ISO_DATE.finditer(text)} | {m.group(0) for m in CODE_AMOUNT.finditer(text)}
+    )
+
+
+def test_explanations_take_the_page_formats() -> None:
+    english, french = Formats.of("en_US"), Formats.of("fr_FR")
+    said = "Damages = 5 × 182.3333 USD × 80 % = 1,512.00 USD on 2027-06-23."
+    assert english.explained(said) == "Damages = 5 × $182.3333 × 80 % = $1,512.00 on Jun 23, 2027."
+    assert other_formats_in(f"<p>{said}</p>") == ["1,512.00 USD", "182.3333 USD", "2027-06-23"]
+    assert other_formats_in(f"<p>{english.explained(said)}</p>") == []
+    assert "1\u202f512,00\xa0$US" in french.explained(said)
+    assert english.explained("20 % VAT in 2027") == "20 % VAT in 2027"
+    assert english.problem("actuals.inventory: resale needs the unsold rooms on 2027-01-10") == (
+        "resale needs the unsold rooms on Jan 10, 2027"
+    )
+
+
 def _load_samples(session: Session) -> list[tuple[str, int]]:
     loaded = [
         (path.stem, import_document(session, load_document(path)).contract_id) for path in sample_files()
@@ -102,9 +130,13 @@ def test_no_contract_page_and_no_dashboard_shows_an_identifier(client: TestClien
     sign_in_as(client, session, None)
     pages = {"dashboard": "/"} | {sample: f"/contracts/{number}" for sample, number in contracts}
     shown: dict[str, list[str]] = {}
+    mixed: dict[str, list[str]] = {}
     for name, path in pages.items():
         answer = client.get(path)
         assert answer.status_code == 200, (name, answer.status_code)
         if found := identifiers_in(answer.text):
             shown[name] = found
+        if found := other_formats_in(answer.text):
+            mixed[name] = found
     assert shown == {}
+    assert mixed == {}
