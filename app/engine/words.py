@@ -7,6 +7,7 @@ Users read words, not identifiers: an explanation says "food and beverage attrit
 from __future__ import annotations
 
 _WORDS = {
+    "fnb": "food and beverage",
     "fnb_attrition": "food and beverage attrition",
     "fnb_minimum": "food and beverage minimum",
     "fnb_spend": "food and beverage spend",

@@ -15,11 +15,15 @@ import re
 from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import app.engine
 from app.contract_files import load_document
+from app.persistence.records import StaffUserRecord
+from app.services.auth import Principal
+from app.services.contracts import load_contract, update_contract
 from app.services.imports import import_document
+from app.web.contract_page import term_label
 from app.web.views import Formats
 from tests.api.conftest import sample_files
 from tests.web.test_staff_pages import sign_in_as
@@ -92,7 +96,8 @@ def test_the_check_finds_identifiers_and_passes_words() -> None:
 
 
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-CODE_AMOUNT = re.compile(r"\b\d[\d,]*\.\d+ (?:USD|EUR|GBP|CAD|CHF|JPY)\b")  # ``57,312.00 USD`` beside ``$57,312.00``
+# ``57,312.00 USD`` beside ``$57,312.00``
+CODE_AMOUNT = re.compile(r"\b\d[\d,]*\.\d+ (?:USD|EUR|GBP|CAD|CHF|JPY)\b")
 
 
 def other_formats_in(html: str) -> list[str]:
@@ -140,3 +145,30 @@ def test_no_contract_page_and_no_dashboard_shows_an_identifier(client: TestClien
             mixed[name] = found
     assert shown == {}
     assert mixed == {}
+
+
+def test_changed_terms_are_named_as_the_editor_names_them() -> None:
+    assert term_label("attrition.performance_pct") == "Performance (% of the block to use)"
+    assert term_label("block[1].rooms") == "Room block, row 2: Rooms"
+    assert term_label("fnb.unknown_term") == "Food and beverage › Unknown term"
+    assert identifiers_in(f"<p>{term_label('attrition.evaluation_mode')}</p>") == []
+
+
+def test_the_version_history_names_the_person_and_the_term(client: TestClient, session: Session) -> None:
+    contract_id = import_document(session, load_document(sample_files()[0])).contract_id
+    sign_in_as(client, session, None)
+    user = session.exec(select(StaffUserRecord).where(StaffUserRecord.email == "staff0@harbor.example")).one()
+    stored = load_contract(session, Principal("import", None, can_write=True, is_admin=True), contract_id)
+    terms = stored.version.terms
+    changed = {**terms, "attrition": {**terms["attrition"], "evaluation_mode": "per_night_with_credit"}}
+    editor = Principal(f"user:{user.id}", None, can_write=True, is_admin=True)
+    update_contract(session, editor, contract_id, stored.record.revision, {"contract": changed})
+    session.commit()
+
+    html = client.get(f"/contracts/{contract_id}").text
+
+    assert 'Version 2 <span class="muted">' in html
+    assert "· staff0@harbor.example</span>" in html
+    assert "user:" not in visible_text(html)
+    assert "night by night, with credit" in visible_text(html)
+    assert identifiers_in(html) == []
