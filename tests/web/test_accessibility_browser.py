@@ -129,3 +129,47 @@ def test_no_page_scrolls_sideways_on_a_phone(
         )
     finally:
         _close(page, site)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_axe_finds_no_violation_on_the_editor_showing_errors(
+    browser: Browser, site: Site, live_server: LiveServer, width: int
+) -> None:
+    page = _open(browser, site, live_server, "editor-new", width)
+    try:
+        page.get_by_role("button", name="Save contract").click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".field-error").count() > 0, "an empty contract was not refused"
+        screenshot(page, f"a11y-editor-errors-{width}")
+        violations = axe_violations(page)
+        assert violations == [], f"editor with errors at {width} px:\n{describe(violations)}"
+    finally:
+        _close(page, site)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_room_type_box_covers_a_remove_button(
+    browser: Browser, site: Site, live_server: LiveServer, width: int
+) -> None:
+    page = _open(browser, site, live_server, "editor-edit", width)
+    try:
+        inputs = page.locator("#f-block thead input")
+        buttons = page.locator("#f-block thead button")
+        assert buttons.count() > 1, "the sample should have several room types"
+        boxes = [inputs.nth(index).bounding_box() for index in range(inputs.count())]
+        for index in range(buttons.count()):
+            button = buttons.nth(index).bounding_box()
+            assert button is not None
+            for box in boxes:
+                assert box is not None
+                apart = (
+                    box["x"] + box["width"] <= button["x"]
+                    or button["x"] + button["width"] <= box["x"]
+                    or box["y"] + box["height"] <= button["y"]
+                    or button["y"] + button["height"] <= box["y"]
+                )
+                assert apart, (
+                    f"Remove button {index + 1} at {width} px is under a room-type box: {box} {button}"
+                )
+    finally:
+        _close(page, site)
