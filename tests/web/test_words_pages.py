@@ -1,6 +1,7 @@
-"""Users read words, not identifiers: the dashboard and every sample's contract page, over HTTP on SQLite
-and PostgreSQL, show no snake_case value of the engine's enums in their visible text, and one money and
-one date format (the locale's: no ISO date, no ``57,312.00 USD`` beside ``$57,312.00``).
+"""Users read words, not identifiers: the dashboard and every sample's contract page and planner's page,
+over HTTP on SQLite and PostgreSQL, show no snake_case value of the engine's enums in their visible
+text, and one money and one date format (the locale's: no ISO date, no ``57,312.00 USD`` beside
+``$57,312.00``).
 
 Visible text is what a browser would draw: tags, attribute values, scripts, styles and ``<code>`` are left
 out, and so are URLs.
@@ -20,9 +21,10 @@ from sqlmodel import Session, select
 import app.engine
 from app.contract_files import load_document
 from app.persistence.records import StaffUserRecord
+from app.services import sharing
 from app.services.auth import Principal
 from app.services.contracts import load_contract, update_contract
-from app.services.imports import import_document
+from app.services.imports import IMPORTER, import_document
 from app.web.contract_page import term_label
 from app.web.views import Formats
 from tests.api.conftest import sample_files
@@ -134,6 +136,12 @@ def test_no_contract_page_and_no_dashboard_shows_an_identifier(client: TestClien
     contracts = _load_samples(session)
     sign_in_as(client, session, None)
     pages = {"dashboard": "/"} | {sample: f"/contracts/{number}" for sample, number in contracts}
+    for sample, number in contracts:  # the planner's page of each sample too
+        _, token = sharing.create_share_link(
+            session, IMPORTER, number, {"label": "words", "expires_in_days": 7}
+        )
+        pages[f"{sample} (planner)"] = f"{sharing.SHARE_PATH}{token}"
+    session.commit()
     shown: dict[str, list[str]] = {}
     mixed: dict[str, list[str]] = {}
     for name, path in pages.items():
