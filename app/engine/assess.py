@@ -21,6 +21,7 @@ from app.engine.errors import ClauseNotComputableError, CurrencyMismatchError
 from app.engine.fnb import assess_fnb, assess_rental_scale, fnb_terms
 from app.engine.money import Money, fraction, money_sum, pct_text, quantity_text
 from app.engine.results import Assessment, LineItem, LineKind, RoomSummary, Term
+from app.engine.words import words
 
 ZERO = Decimal(0)
 _DAMAGES_KINDS = tuple(DamagesKind)
@@ -171,7 +172,7 @@ def _stack(
         if len(owed) > 1:
             warnings.append(
                 "Performance clauses are stacked: "
-                + ", ".join(kind.replace("_", " ") for kind in owed)
+                + ", ".join(words(kind) for kind in owed)
                 + " all apply to the same event."
             )
     elif owed:
@@ -180,11 +181,10 @@ def _stack(
         else:
             chosen = owed[0]
         keep = {chosen}
-        dropped = [kind.replace("_", " ") for kind in owed if kind is not chosen]
+        dropped = [words(kind) for kind in owed if kind is not chosen]
         if dropped:
             warnings.append(
-                f"Only {chosen.replace('_', ' ')} applies ({rule.replace('_', ' ')}); "
-                f"not charged: {', '.join(dropped)}."
+                f"Only {words(chosen)} applies ({words(rule)}); not charged: {', '.join(dropped)}."
             )
     return [line for kind in order if kind in keep for line in by_kind.get(kind, [])]
 
@@ -271,14 +271,13 @@ def _tax_term(contract: Contract) -> tuple[Term, str]:
         return term, ""
     source = "the contract's tax override" if contract.tax_override else "the property's tax profile"
     described = [
-        f"{rule.name} {pct_text(rule.rate_pct)} on "
-        + ", ".join(sorted(k.replace("_", " ") for k in rule.kinds))
+        f"{rule.name} {pct_text(rule.rate_pct)} on " + ", ".join(sorted(words(k) for k in rule.kinds))
         for rule in profile.taxes
     ]
     if profile.service_charge_pct and profile.service_charge_kinds:
         described.append(
             f"service charge {pct_text(profile.service_charge_pct)} on "
-            + ", ".join(sorted(k.replace("_", " ") for k in profile.service_charge_kinds))
+            + ", ".join(sorted(words(k) for k in profile.service_charge_kinds))
         )
     term = Term(
         "tax",
@@ -317,7 +316,7 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
             added.append(
                 LineItem(
                     kind=LineKind.SERVICE_CHARGE,
-                    label=f"Service charge on {kind.replace('_', ' ')}",
+                    label=f"Service charge on {words(kind)}",
                     clause=clause,
                     formula="damages × service charge %",
                     inputs=(
@@ -336,7 +335,7 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
             added.append(
                 LineItem(
                     kind=LineKind.TAX,
-                    label=f"{rule.name} {pct_text(rule.rate_pct)} on {kind.replace('_', ' ')}",
+                    label=f"{rule.name} {pct_text(rule.rate_pct)} on {words(kind)}",
                     clause=clause,
                     formula="taxable damages × tax rate",
                     inputs=(

@@ -30,6 +30,7 @@ from app.engine.contract import (
 from app.engine.errors import ClauseNotComputableError, EngineError
 from app.engine.money import Money, fraction, pct_text, quantity_text, rounded_money
 from app.engine.results import LineItem, LineKind, NightResult, RoomSummary, Term
+from app.engine.words import words
 
 ZERO = Decimal(0)
 Cell = tuple[date, str]
@@ -316,7 +317,7 @@ class RoomAttrition:
         # Words repeated on every line, worked out once.
         self.damages_words = pct_text(clause.damages_pct)
         self.damages_input = quantity_text(clause.damages_pct)
-        self.clause_words = f"{CLAUSE}, {clause.evaluation_mode}"
+        self.clause_words = f"{CLAUSE}, {words(clause.evaluation_mode)}"
         self.is_cliff = clause.threshold_semantics is ThresholdSemantics.CLIFF
         self.passes_if_equal = clause.pass_if_equal
         self.inventory = {report.night: report for report in actuals.inventory}
@@ -524,7 +525,7 @@ class RoomAttrition:
         steps = [
             f"Pickup above the block pooled for short nights: {quantity_text(above)} room nights"
             + (f" + {self.pickup.shoulder} shoulder nights" if self.pickup.shoulder else "")
-            + f" = {quantity_text(pool)} ({self.clause.credit_allocation.replace('_', ' ')})."
+            + f" = {quantity_text(pool)} ({words(self.clause.credit_allocation)})."
         ]
         if not pool or not deficits:
             return steps
@@ -579,7 +580,7 @@ class RoomAttrition:
         if self.pickup.shoulder:
             self.warnings.append(
                 f"{self.pickup.shoulder} shoulder room nights are credited pickup, but a "
-                f"{self.clause.evaluation_mode.replace('_', ' ')} test has no block night to "
+                f"{words(self.clause.evaluation_mode)} test has no block night to "
                 "apply them to: they do not reduce the damages."
             )
 
@@ -860,7 +861,7 @@ class RoomAttrition:
             LineItem(
                 kind=LineKind.RESALE_CREDIT,
                 label="Resale credit (rooms resold by the hotel)",
-                clause=f"{CLAUSE}, resale_mode resold_rooms",
+                clause=f"{CLAUSE}, {words(ResaleMode.RESOLD_ROOMS)}",
                 formula="resold room nights × rate received (up to the damage rate) × damages %",
                 inputs=(),
                 steps=(*steps, f"Credit = {amount}."),
@@ -911,8 +912,8 @@ class RoomAttrition:
                 f"{quantity_text(minimum)} room nights."
             )
         return (
-            f"Minimum = {rounding}({pct_text(self.clause.performance_pct)} × {baseline}) = "
-            f"{rounding}({quantity_text(exact)}) = {quantity_text(minimum)} room nights."
+            f"Minimum = {pct_text(self.clause.performance_pct)} × {baseline} = {quantity_text(exact)}, "
+            f"{words(rounding)}: {quantity_text(minimum)} room nights."
         )
 
     def shortfall_step(
@@ -971,7 +972,7 @@ class RoomAttrition:
         return LineItem(
             kind=LineKind.ROOM_ATTRITION,
             label=label,
-            clause=f"{CLAUSE}, {self.clause.evaluation_mode}",
+            clause=f"{CLAUSE}, {words(self.clause.evaluation_mode)}",
             formula={
                 EvaluationMode.REVENUE: "revenue below the minimum × damages %",
                 EvaluationMode.GREATER_OF: "owed only if both the room-night and revenue tests fail",
@@ -1162,7 +1163,7 @@ _BASELINE_WORDS = {
     ),
 }
 #: Each pickup source in declaration order, with its words.
-_SOURCE_WORDS = tuple((source, source.replace("_", " ")) for source in PickupSource)
+_SOURCE_WORDS = tuple((source, words(source)) for source in PickupSource)
 
 
 def attrition_terms(contract: Contract) -> tuple[Term, ...]:

@@ -43,6 +43,7 @@ from app.engine.contract import (
 )
 from app.engine.money import Money, pct_text
 from app.engine.results import Assessment, LineItem, LineKind, NightResult, RoomSummary
+from app.engine.words import words as enum_words
 from app.pdf.i18n import DEFAULT_LANGUAGE, invoice_language, number_locale, translations
 
 Gettext = Callable[[str], str]
@@ -1078,7 +1079,7 @@ def _tax_label(line: LineItem, contract: Contract, fmt: _Formats, _: Gettext) ->
     if profile is None:
         return line.label
     for kind in DamagesKind:
-        on = kind.replace("_", " ")
+        on = enum_words(kind)
         kind_name = _(_DAMAGES_KIND_NAMES[kind])
         if line.kind is LineKind.SERVICE_CHARGE and line.label == f"Service charge on {on}":
             return _("Service charge on {kind}").format(kind=kind_name)

@@ -9,8 +9,9 @@ With htmx the as-of form swaps only the date-dependent part (``_contract_asof.ht
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,13 +19,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.api.deps import SessionDep
 from app.charts import NIGHTS_SHOWN_SINGLY, ChartLabels, ChartNight, pickup_chart_svg
 from app.engine import Actuals, Assessment
 from app.engine.money import Money
-from app.persistence.records import AccountRecord, ContractVersionRecord, PropertyRecord
+from app.engine.words import words as enum_words
+from app.persistence.records import AccountRecord, ContractVersionRecord, PropertyRecord, StaffUserRecord
 from app.services import forecasts, invoices
 from app.services.actuals import actuals_as_of
 from app.services.assessments import assess_contract, hotel_today
@@ -34,6 +36,7 @@ from app.services.errors import ServiceError
 from app.services.forecasts import credited_sources, on_the_books
 from app.services.properties import get_account, get_property
 from app.web.deps import Staff, StaffDep
+from app.web.editor_forms import GROUPS, SCALARS
 from app.web.missing import MissingInput, missing_input
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
@@ -235,25 +238,30 @@ def _grid(
     )
 
 
+#: What the assessment was charged under, in words.
+REMEDIES = {"attrition": "The attrition clause", "cancellation": "The cancellation clause"}
+
+
 def _assessment_view(assessment: Assessment, fmt: Formats) -> AssessmentView:
+    said = fmt.explained
     return AssessmentView(
         total=fmt.money(assessment.total),
-        remedy=assessment.remedy,
+        remedy=REMEDIES.get(assessment.remedy, assessment.remedy),
         is_final=assessment.is_final,
         lines=tuple(
             LineView(
-                line.label,
-                line.clause,
-                line.formula,
-                line.steps,
+                said(line.label),
+                said(line.clause),
+                said(line.formula),
+                tuple(said(step) for step in line.steps),
                 fmt.money(line.amount),
                 line.amount.amount < 0,
             )
             for line in assessment.lines
         ),
-        assumptions=tuple(term.text for term in assessment.assumptions),
-        warnings=assessment.warnings,
-        conditions=assessment.conditions,
+        assumptions=tuple(said(term.text) for term in assessment.assumptions),
+        warnings=tuple(said(warning) for warning in assessment.warnings),
+        conditions=tuple(said(condition) for condition in assessment.conditions),
         unapplied_credit=""
         if assessment.unapplied_credit.is_zero()
         else fmt.money(assessment.unapplied_credit),
@@ -331,21 +339,73 @@ def terms_diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[tuple[str
     )
 
 
-def _versions(records: Sequence[ContractVersionRecord], fmt: Formats) -> tuple[VersionView, ...]:
+_ROW = re.compile(r"^(?P<group>[a-z_.]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_.]+))?$")
+_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
+
+
+def term_label(path: str) -> str:
+    """A changed term as the editor labels it (``attrition.performance_pct``: "Performance %")."""
+    if path in SCALARS:
+        return SCALARS[path].label
+    row = _ROW.match(path)
+    if row is not None:
+        group, index, field = row["group"], int(row["index"]) + 1, row["field"]
+        spec = GROUPS.get(group)
+        title = spec.label if spec else ("Room block" if group == "block" else _spaced(group))
+        labels = {f.name: f.label for f in spec.fields} if spec else {}
+        return f"{title}, row {index}" + (f": {labels.get(field, _spaced(field))}" if field else "")
+    return _spaced(path)
+
+
+def _spaced(path: str) -> str:
+    return " › ".join(enum_words(part).capitalize() for part in path.split("."))
+
+
+def _shown_value(text: str) -> str:
+    return enum_words(text) if _IDENTIFIER.fullmatch(text) else text
+
+
+def _person(label: str, people: Mapping[str, str]) -> str:
+    if label in people:
+        return people[label]
+    if label.startswith("key:"):
+        return "an API key"
+    if label.startswith("user:"):
+        return "a staff user no longer listed"
+    return {"import": "the contract file import"}.get(label, label)
+
+
+def _versions(
+    records: Sequence[ContractVersionRecord], fmt: Formats, people: Mapping[str, str]
+) -> tuple[VersionView, ...]:
     views = []
     previous: dict[str, Any] | None = None
     for record in records:
+        changes = () if previous is None else terms_diff(previous, record.terms)
         views.append(
             VersionView(
                 number=record.version,
                 created=fmt.day(record.created_at.date()),
-                created_by=record.created_by,
+                created_by=_person(record.created_by, people),
                 note=record.note,
-                changes=() if previous is None else terms_diff(previous, record.terms),
+                changes=tuple(
+                    (term_label(path), _shown_value(old), _shown_value(new)) for path, old, new in changes
+                ),
             )
         )
         previous = record.terms
     return tuple(reversed(views))
+
+
+def _people(session: Session, records: Sequence[ContractVersionRecord]) -> dict[str, str]:
+    """Who made each version, by name (or email), for the staff users among them."""
+    ids = {
+        int(r.created_by.removeprefix("user:")) for r in records if re.fullmatch(r"user:\d+", r.created_by)
+    }
+    if not ids:
+        return {}
+    users = session.exec(select(StaffUserRecord).where(col(StaffUserRecord.id).in_(ids))).all()
+    return {f"user:{user.id}": user.name or user.email for user in users}
 
 
 def _language(account: AccountRecord | None, prop: PropertyRecord) -> str:
@@ -388,10 +448,11 @@ def contract_context(
     try:
         forecast = _forecast_view(session, principal, contract_id, day, fmt)
     except ServiceError as error:
-        forecast_note = error.problems[0].message if error.problems else error.detail
+        forecast_note = fmt.problem(error.problems[0].message if error.problems else error.detail)
     invoice_records = invoices.list_invoices(session, principal, contract_id)
     issued = request.query_params.get("issued", "")
     saved = request.query_params.get("saved", "")
+    version_records = list_versions(session, principal, contract_id)
     return page_context(
         title=record.name or terms.group.name,
         staff=staff,
@@ -422,7 +483,7 @@ def contract_context(
         assessment_error=assessment_error,
         forecast=forecast,
         forecast_note=forecast_note,
-        versions=_versions(list_versions(session, principal, contract_id), fmt),
+        versions=_versions(version_records, fmt, _people(session, version_records)),
         invoices=invoice_views(session, invoice_records, fmt),
         credit_errors={error.field: error.message for error in credit_errors},
         languages=LANGUAGES,

@@ -141,7 +141,7 @@ def _row(
         expected_note = f"{fmt.pct(chance)} chance of damages"
     else:
         expected_text = "—"
-        expected_note = reasons.get(record.id) or _not_open_reason(record, today)
+        expected_note = fmt.problem(reasons.get(record.id) or _not_open_reason(record, today))
     return DashboardRow(
         contract_id=record.id,
         reference=record.reference,

@@ -288,12 +288,14 @@ def _terms(contract: Contract, locale: str) -> tuple[TermTopic, ...]:
     return tuple(TermTopic(topic, tuple(lines)) for topic, lines in topics.items())
 
 
-def _forecast(session: Session, opened: sharing.OpenedLink, day: date) -> tuple[Exposure | None, str]:
+def _forecast(
+    session: Session, opened: sharing.OpenedLink, day: date, fmt: Formats
+) -> tuple[Exposure | None, str]:
     try:
         forecast = forecast_contract(session, opened.principal, opened.contract_id, day)
     except ServiceError as error:
         reason = error.problems[0].message if error.problems else error.detail
-        return None, f"No forecast: {reason}."
+        return None, f"No forecast: {fmt.problem(reason)}."
     return forecast.exposure, ""
 
 
@@ -323,8 +325,12 @@ def _chart(contract: Contract, rows: Sequence[NightRow], locale: str) -> Markup 
     return Markup(pickup_chart_svg(nights, title="Pickup against the block", labels=labels))
 
 
-def _owed(assessment: Assessment) -> tuple[OwedLine, ...]:
-    return tuple(OwedLine(line.label, line.amount) for line in assessment.lines if line.amount.amount != 0)
+def _owed(assessment: Assessment, fmt: Formats) -> tuple[OwedLine, ...]:
+    return tuple(
+        OwedLine(fmt.explained(line.label), line.amount)
+        for line in assessment.lines
+        if line.amount.amount != 0
+    )
 
 
 def planner_page(
@@ -344,8 +350,8 @@ def planner_page(
     try:
         assessment = assess_contract(session, opened.principal, opened.contract_id, day).assessment
     except ServiceError as error:
-        owed_error = error.detail
-    exposure, forecast_note = _forecast(session, opened, day)
+        owed_error = Formats.of(locale).problem(error.detail)
+    exposure, forecast_note = _forecast(session, opened, day, Formats.of(locale))
     even = exposure.break_even if exposure is not None else None
     clause = terms.attrition
     # A clause that tests the whole stay has one minimum, shortfall and break-even: the total row.
@@ -409,7 +415,7 @@ def planner_page(
         as_of=day,
         terms=_terms(terms, locale),
         owed_total=assessment.total if assessment else None,
-        owed_lines=_owed(assessment) if assessment else (),
+        owed_lines=_owed(assessment, Formats.of(locale)) if assessment else (),
         owed_error=owed_error,
         is_final=assessment.is_final if assessment else False,
         assumptions=tuple(a.text for a in assessment.assumptions) if assessment else (),
@@ -585,4 +591,6 @@ def _what_if(
         described.append(f"a block reduction of {fmt.pct(Decimal(reduction))}")
     if "fnb_spend" in body:
         described.append(f"an F&B spend of {fmt.money(Money(Decimal(fnb), terms.currency))}")
-    return WhatIfResult(result.assessment.total, _owed(result.assessment), (), {}, " and ".join(described))
+    return WhatIfResult(
+        result.assessment.total, _owed(result.assessment, fmt), (), {}, " and ".join(described)
+    )

@@ -39,6 +39,7 @@ from app.engine.contract import (
     ThresholdSemantics,
 )
 from app.engine.money import Money
+from app.engine.words import words as enum_words
 from app.web.templating import babel_locale
 
 
@@ -109,7 +110,7 @@ def _listed(items: Iterable[str]) -> str:
 
 
 def _kind_words(kinds: Iterable[DamagesKind]) -> str:
-    return _listed(sorted(kind.value.replace("_", " ") for kind in kinds))
+    return _listed(sorted(enum_words(kind) for kind in kinds))
 
 
 def plain_terms(contract: Contract, locale: Locale | str | None) -> tuple[TermSentence, ...]:
@@ -304,8 +305,8 @@ def _attrition(contract: Contract, w: _Words) -> list[TermSentence]:
         )
     )
     sources = clause.credited_sources
-    counted = [source.value.replace("_", " ") for source in PickupSource if sources.credits(source)]
-    not_counted = [source.value.replace("_", " ") for source in PickupSource if not sources.credits(source)]
+    counted = [enum_words(source) for source in PickupSource if sources.credits(source)]
+    not_counted = [enum_words(source) for source in PickupSource if not sources.credits(source)]
     out.append(
         sentence(
             "credited_sources",
@@ -485,7 +486,7 @@ def _rental(contract: Contract, w: _Words) -> list[TermSentence]:
                 PerformanceStacking.GREATEST_ONLY: "Where several of room attrition, F&B attrition and the "
                 "rental scale are owed, only the largest is charged.",
                 PerformanceStacking.FIRST_APPLICABLE: "Where several charges are owed, only the first in the "
-                f"order {_listed(k.value.replace('_', ' ') for k in contract.stacking_order)} is charged.",
+                f"order {_listed(enum_words(k) for k in contract.stacking_order)} is charged.",
             }[contract.performance_stacking],
             _unset(contract, "performance_stacking"),
         )

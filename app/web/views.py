@@ -3,13 +3,14 @@ reading the query parameters of GET forms (where an empty field arrives as an em
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, is_currency
 
 from app.engine.contract import Contract
 from app.engine.limits import parse_iso_date
@@ -42,6 +43,37 @@ class Formats:
 
     def day(self, value: date | None) -> str:
         return "—" if value is None else format_date(value, "medium", locale=self.locale)
+
+    def explained(self, text: str) -> str:
+        """An engine explanation in this locale's formats: its amounts (``1,512.00 USD``) as the page's
+        other money (``$1,512.00``, every decimal kept) and its ISO dates as the page's other dates.
+
+        The engine writes explanations in one locale-free form; rewriting them here keeps one money
+        and one date format per page."""
+        return _ISO_DAY.sub(self._day_match, _AMOUNT.sub(self._amount_match, text))
+
+    def problem(self, text: str) -> str:
+        """A service's problem message for a page: :meth:`explained`, without the leading field path
+        (``actuals.inventory: ``) that API clients read and people do not."""
+        return self.explained(_FIELD_PATH.sub("", text))
+
+    def _amount_match(self, match: re.Match[str]) -> str:
+        figure, currency = match.group("amount"), match.group("currency")
+        if not is_currency(currency):
+            return match.group(0)
+        amount = Decimal(figure.replace(",", ""))
+        return format_currency(amount, currency, locale=self.locale, decimal_quantization=False)
+
+    def _day_match(self, match: re.Match[str]) -> str:
+        try:
+            return self.day(date.fromisoformat(match.group(0)))
+        except ValueError:
+            return match.group(0)
+
+
+_AMOUNT = re.compile(r"(?<![\w.,])(?P<amount>-?\d{1,3}(?:,\d{3})*(?:\.\d+)?) (?P<currency>[A-Z]{3})\b")
+_FIELD_PATH = re.compile(r"^[a-z_]+(?:\.[a-z0-9_]+)+: ")
+_ISO_DAY = re.compile(r"(?<![\w-])\d{4}-\d{2}-\d{2}(?![\w-])")
 
 
 @dataclass(frozen=True, slots=True)

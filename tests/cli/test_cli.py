@@ -203,7 +203,7 @@ def test_assess_text_shows_lines_steps_total_and_terms(
         "Remedy    attrition",
     ]
     assert "Room attrition 2026-05-10    $756.00" in lines
-    assert "    Minimum = ceil(85 % × 50) = ceil(42.5) = 43 room nights." in lines
+    assert "    Minimum = 85 % × 50 = 42.5, rounded up: 43 room nights." in lines
     assert "Total                      $1,512.00" in lines
     assert "  - The minimum is rounded up to a whole room night. (default)" in lines
     assert "  - The group pays 80 % of the lost rate per unused room night." in lines

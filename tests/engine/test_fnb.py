@@ -294,8 +294,8 @@ STACKING_CASES = [
             "6000.00",
             lines={RN: "2000.00", FNB: "3000.00", RENTAL: "1000.00"},
             warnings=(
-                "Performance clauses are stacked: room attrition, fnb attrition, meeting room rental all "
-                "apply to the same event.",
+                "Performance clauses are stacked: room attrition, food and beverage attrition, meeting room "
+                "rental all apply to the same event.",
             ),
         ),
         id="stack-all-apply-with-warning",
@@ -309,7 +309,7 @@ STACKING_CASES = [
             "3000.00",
             lines={FNB: "3000.00"},
             warnings=(
-                "Only fnb attrition applies (greatest only); not charged: room attrition, "
+                "Only food and beverage attrition applies (greatest only); not charged: room attrition, "
                 "meeting room rental.",
             ),
         ),
@@ -323,7 +323,7 @@ STACKING_CASES = [
             STACKED_ACTUALS,
             "2000.00",
             lines={RN: "2000.00"},
-            warnings=("Only room attrition applies (first applicable)",),
+            warnings=("Only room attrition applies (first in order)",),
         ),
         id="first-applicable-in-default-order",
     ),

@@ -1103,7 +1103,7 @@ def test_shoulder_nights_count_in_a_cumulative_test() -> None:
 @pytest.mark.parametrize(
     ("mode", "words"),
     [
-        pytest.param("per_night", "a per night", id="per-night"),
+        pytest.param("per_night", "a night by night", id="per-night"),
         pytest.param("peak_night", "a peak night", id="peak-night"),
     ],
 )
@@ -1298,7 +1298,7 @@ def test_per_night_working_shows_the_rounded_minimum_and_the_shortfall() -> None
     )
     assert result.lines[0].steps == (
         "Baseline (block after valid reductions) = 50 room nights.",
-        "Minimum = ceil(85 % × 50) = ceil(42.5) = 43 room nights.",
+        "Minimum = 85 % × 50 = 42.5, rounded up: 43 room nights.",
         "Credited pickup = 38 room nights.",
         "Shortfall = 43 − 38 = 5 room nights.",
         "Damages = 5 × 189.00 USD (the contract rate) × 80 % = 756.00 USD.",

@@ -42,7 +42,7 @@ def test_a_contract_is_made_from_scratch_in_the_editor(signed_in: Page, live_ser
     page.get_by_label("Rate, night 1, room type 1").fill("189.00")
     page.get_by_label("Rooms, night 1, room type 2").fill("20")
     page.get_by_label("Rate, night 1, room type 2").fill("169.00")
-    page.get_by_role("button", name="Copy night 1 to all nights").click()
+    page.get_by_role("button", name="Copy to all nights from night 1").click()
     expect(page.get_by_label("Rooms, night 3, room type 2")).to_have_value("20")
     page.get_by_label("Clause preset").select_option(label="80 % cumulative, 80 % of rate")
     page.get_by_role("button", name="Apply preset").click()

@@ -319,11 +319,9 @@ def test_the_version_history_lists_each_changed_term(
 
     assert "Version 2" in html
     assert "renegotiated" in html
-    rows = re.findall(
-        r"<tr><th scope=\"row\"><code>([^<]+)</code></th><td>([^<]*)</td><td>([^<]*)</td></tr>", html
-    )
-    assert ("attrition.performance_pct", "80", "75") in rows
-    assert ("payment_terms_days", "—", "45") in rows
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+    assert ("Performance (% of the block to use)", "80", "75") in rows
+    assert ("Payment due after (days)", "—", "45") in rows
     assert len(rows) == 2
 
 
