@@ -10,6 +10,7 @@ correction is a credit note for the whole invoice, then a new invoice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -48,6 +49,15 @@ def _contract_page_with(
     return templates.TemplateResponse(request, "contract.html", context, status_code=status)
 
 
+def _read_inputs(as_of: str, language: str, errors: list[FieldError]) -> date | None:
+    """The date to assess as of (None: today at the hotel) and a check of the language, adding to
+    ``errors`` what is wrong with either."""
+    day = parse_day(as_of, "as_of", errors)
+    if language and language not in LANGUAGES:
+        errors.append(FieldError("language", "choose one of the languages listed"))
+    return day
+
+
 def _preview_context(
     request: Request,
     session: Any,
@@ -58,9 +68,7 @@ def _preview_context(
     errors: list[FieldError],
 ) -> dict[str, Any] | None:
     """The preview page's context, or None after adding to ``errors`` what refuses an invoice."""
-    day = parse_day(as_of, "as_of", errors)
-    if language and language not in LANGUAGES:
-        errors.append(FieldError("language", "choose one of the languages listed"))
+    day = _read_inputs(as_of, language, errors)
     if errors:
         return None
     try:
@@ -126,8 +134,8 @@ def invoice_preview_pdf(
 ) -> Response:
     """The draft invoice as a PDF, numbered as a draft; nothing is stored."""
     errors: list[FieldError] = []
-    day = parse_day(as_of, "as_of", errors)
-    if errors or (language and language not in LANGUAGES):
+    day = _read_inputs(as_of, language, errors)
+    if errors:
         return Response("Choose a date and one of the languages listed.", status_code=422)
     preview = invoices.preview_invoice(
         session, staff.principal, contract_id, as_of=day, language=language or None
@@ -157,9 +165,7 @@ def issue_invoice_form(
         query = urlencode({"as_of": as_of, "language": language})
         return RedirectResponse(f"/contracts/{contract_id}/invoices/preview?{query}", status_code=303)
     errors: list[FieldError] = []
-    day = parse_day(as_of, "as_of", errors)
-    if language and language not in LANGUAGES:
-        errors.append(FieldError("language", "choose one of the languages listed"))
+    day = _read_inputs(as_of, language, errors)
     if not errors:
         try:
             invoice = invoices.issue_invoice(
