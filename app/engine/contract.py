@@ -25,6 +25,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     ModelWrapValidatorHandler,
+    PlainSerializer,
     ValidationError,
     model_validator,
 )
@@ -80,6 +81,16 @@ def _at_least_one(value: Any) -> Any:
 
 
 AT_LEAST_ONE = _AtLeastOne()
+
+
+def _sorted_values(values: frozenset[StrEnum]) -> list[str]:
+    return sorted(value.value for value in values)
+
+
+#: A set of enum values written as a sorted list: a set's iteration order follows string hashes, which
+#: change from process to process, so the same terms must not dump (and be stored, and compared) in
+#: another order elsewhere.
+SORTED_IN_JSON = PlainSerializer(_sorted_values, return_type=list[str], when_used="json")
 
 
 class EngineModel(BaseModel):
@@ -262,7 +273,7 @@ class TaxRule(EngineModel):
 
     name: OneLine = Field(min_length=1, max_length=60)
     rate_pct: Pct
-    kinds: Annotated[frozenset[DamagesKind], AT_LEAST_ONE]
+    kinds: Annotated[frozenset[DamagesKind], AT_LEAST_ONE, SORTED_IN_JSON]
     on_service_charge: bool = True
 
 
@@ -271,7 +282,7 @@ class TaxProfile(EngineModel):
 
     name: OneLine = Field(default="", max_length=120)
     service_charge_pct: Pct = Decimal(0)
-    service_charge_kinds: frozenset[DamagesKind] = frozenset()
+    service_charge_kinds: Annotated[frozenset[DamagesKind], SORTED_IN_JSON] = frozenset()
     taxes: Annotated[tuple[TaxRule, ...], AtMost(MAX_CLAUSE_ITEMS, "taxes")] = ()
 
 
@@ -478,7 +489,9 @@ class FnbClause(EngineModel):
     minimum: NonNegativeMoney
     allowance_pct: Pct = Decimal(0)
     damages_pct: Pct = Decimal(100)
-    counted_categories: Annotated[frozenset[FnbCategory], AT_LEAST_ONE] = DEFAULT_FNB_CATEGORIES
+    counted_categories: Annotated[frozenset[FnbCategory], AT_LEAST_ONE, SORTED_IN_JSON] = (
+        DEFAULT_FNB_CATEGORIES
+    )
     add_service_charge: bool = False
     service_charge_pct: Pct | None = None
     add_tax: bool = False

@@ -304,8 +304,13 @@ def test_a_forwarded_address_from_this_machine_is_ignored_unless_it_is_a_trusted
     run(capsys, "serve", "--no-demo", "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1")
     forwarded = [(b"x-forwarded-for", b"203.0.113.9")]
 
-    assert asyncio.run(_client_seen(served[0], forwarded)) == "127.0.0.1"
-    assert asyncio.run(_client_seen(served[1], forwarded)) == "203.0.113.9"
+    # In a thread of its own: a browser test earlier in this worker may have left an event loop running
+    # in the main thread (Playwright's sync API), where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        untrusted = pool.submit(asyncio.run, _client_seen(served[0], forwarded)).result()
+        trusted = pool.submit(asyncio.run, _client_seen(served[1], forwarded)).result()
+    assert untrusted == "127.0.0.1"
+    assert trusted == "203.0.113.9"
 
 
 # --- the real thing ---------------------------------------------------------------------------

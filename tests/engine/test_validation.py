@@ -674,3 +674,33 @@ def test_contract_lists_its_room_types_in_block_order() -> None:
     )
     assert c.room_types == ("Suite", "K")
     assert c.nights == (date(2025, 3, 10), date(2025, 3, 11))
+
+
+def test_sets_of_kinds_and_categories_dump_sorted_whatever_order_they_were_written_in() -> None:
+    # A set's iteration order follows string hashes, which differ between processes: stored terms
+    # (compared to decide whether an edit adds a version) must not depend on it.
+    from app.engine.contract import FnbClause, TaxProfile
+
+    kinds = ["room_attrition", "cancellation", "fnb_attrition", "meeting_room_rental"]
+    dumps = {
+        str(
+            TaxProfile.model_validate(
+                {
+                    "service_charge_kinds": order,
+                    "taxes": [{"name": "VAT", "rate_pct": 20, "kinds": order}],
+                },
+                strict=False,
+            ).model_dump(mode="json")
+        )
+        for order in (kinds, kinds[::-1], kinds[1:] + kinds[:1])
+    }
+    categories = ["banquet_food", "outlets", "banquet_beverage"]
+    fnb = [
+        FnbClause.model_validate(
+            {"minimum": "100.00 USD", "counted_categories": order}, strict=False
+        ).model_dump(mode="json")["counted_categories"]
+        for order in (categories, categories[::-1])
+    ]
+
+    assert len(dumps) == 1
+    assert fnb == [sorted(categories)] * 2
