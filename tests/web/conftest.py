@@ -29,10 +29,13 @@ from app.persistence.db import make_engine, migrate
 from app.services.imports import load_demo
 from app.settings import Settings
 from tests.api.conftest import (  # noqa: F401  (fixtures re-exported for the HTTP-level web tests)
+    POSTGRES,
     admin_key,
     app,
     client,
     connection,
+    create_postgres_database,
+    drop_postgres_database,
     engine,
     make_key,
     sample_files,
@@ -67,10 +70,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    path = tmp_path_factory.mktemp("live") / "attrition.sqlite3"
-    url = f"sqlite:///{path}"
+def _serve(url: str) -> Iterator[LiveServer]:
+    """A uvicorn server on a free port over the database at ``url``, loaded as ``serve`` loads it."""
     live_engine = make_engine(url)
     migrate(live_engine)
     with Session(live_engine, expire_on_commit=False) as setup:
@@ -100,6 +101,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.should_exit = True
     thread.join(timeout=10)
     live_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    path = tmp_path_factory.mktemp("live") / "attrition.sqlite3"
+    yield from _serve(f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="session")
+def live_server_postgres() -> Iterator[LiveServer]:
+    """The same server over a PostgreSQL database of its own, for the walks that must hold on both."""
+    name = create_postgres_database()
+    try:
+        yield from _serve(f"postgresql+psycopg://{POSTGRES.split('://', 1)[1]}/{name}")
+    finally:
+        drop_postgres_database(name)
 
 
 @pytest.fixture(scope="session")
