@@ -242,3 +242,30 @@ def test_a_currency_with_three_decimals_has_no_e_invoice() -> None:
             seller=None,
             buyer=None,
         )
+
+
+def test_an_invoice_issued_before_e_invoices_is_credited_with_one_built_now_and_has_no_ubl() -> None:
+    """An older invoice's PDF has no XML: its credit note's XML is built from the invoice as it would be
+    issued now and names it; its UBL is "not found" rather than invented."""
+    from types import SimpleNamespace
+
+    from app.pdf import render_pdf
+    from app.services.einvoices import credit_note_xml, embedded_cii, ubl_of
+    from app.services.errors import NotFoundError
+
+    invoice, _ = einvoice_of("edinburgh-actuaries-chronological-vat.yaml", Hotel(), Account())
+    plain = render_pdf("<p>An invoice issued before e-invoices</p>")
+    assert embedded_cii(plain) is None
+
+    build = credit_note_xml(plain, lambda: invoice, date(2027, 9, 30))
+    document = SimpleNamespace(invoice_number="7-000043", payment_terms="Nothing is payable.")
+    xml = build(document)  # type: ignore[arg-type]
+    assert xml is not None
+    read = cii.from_cii(xml)
+    assert (read.type_code, read.number, read.preceding) == (
+        "381",
+        "7-000043",
+        PrecedingInvoice("7-000042", invoice.issue_date),
+    )
+    with pytest.raises(NotFoundError, match="without an e-invoice"):
+        ubl_of(SimpleNamespace(pdf=plain, number="7-000042"))  # type: ignore[arg-type]
