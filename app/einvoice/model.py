@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from babel import Locale
@@ -256,6 +257,25 @@ def _country(source: Any, address_lines: Iterable[str], locale: str) -> str:
                 return str(code)
     region = locale.replace("-", "_").partition("_")[2]
     return region.upper() if len(region) == 2 and region.isalpha() else ""
+
+
+#: The attributes of a property or account that ``party_of`` and ``bank_of`` read.
+PARTY_FIELDS = (
+    "legal_name", "name", "address", "postcode", "postal_code", "city", "country_code", "country",
+    "locale", "language", "vat_id", "vat_number", "legal_registration", "registration", "company_id",
+    "contact_name", "contact_email", "email", "iban", "bic", "bank",
+)  # fmt: skip
+
+
+def snapshot(source: Any) -> SimpleNamespace | None:
+    """The party fields of ``source`` copied now (a database record read later could load lazily)."""
+    if source is None:
+        return None
+    values = {name: getattr(source, name, None) for name in PARTY_FIELDS}
+    bank = values["bank"]
+    if bank is not None and not isinstance(bank, dict):
+        values["bank"] = {"iban": getattr(bank, "iban", None), "bic": getattr(bank, "bic", None)}
+    return SimpleNamespace(**values)
 
 
 def party_of(source: Any, *, fallback_name: str, locale: str = "", identifier: str = "") -> Party:

@@ -12,7 +12,15 @@ from dataclasses import replace
 from datetime import date
 
 from app.einvoice import cii, ubl
-from app.einvoice.model import CREDIT_NOTE, EInvoice, EInvoiceError, Payment, PrecedingInvoice, from_invoice
+from app.einvoice.model import (
+    CREDIT_NOTE,
+    EInvoice,
+    EInvoiceError,
+    Payment,
+    PrecedingInvoice,
+    from_invoice,
+    snapshot,
+)
 from app.engine import Assessment
 from app.engine.contract import Contract
 from app.pdf.invoice import InvoiceDocument
@@ -44,7 +52,11 @@ def invoice_xml(
     issue_date: date,
     due_date: date,
 ) -> XmlBuilder:
-    """The Factur-X XML of the invoice a document shows (its number, line labels and payment terms)."""
+    """The Factur-X XML of the invoice a document shows (its number, line labels and payment terms).
+
+    The hotel's and the account's fields are read now, in the caller's transaction: the XML is built
+    while rendering, outside any transaction."""
+    seller, buyer, identifier = snapshot(prop), snapshot(account), seller_identifier(prop)
 
     def build(document: InvoiceDocument) -> bytes | None:
         try:
@@ -54,10 +66,10 @@ def invoice_xml(
                 number=document.invoice_number,
                 issue_date=issue_date,
                 due_date=due_date,
-                seller=prop,
-                buyer=account,
+                seller=seller,
+                buyer=buyer,
                 line_names=_line_names(document, assessment),
-                seller_identifier=seller_identifier(prop),
+                seller_identifier=identifier,
                 payment_terms=document.payment_terms,
             )
         except EInvoiceError:

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from app.einvoice.model import EInvoice, from_invoice
+from app.einvoice.model import EInvoice, from_invoice, snapshot
 from app.engine import Assessment
 from app.engine.contract import Contract
 from app.engine.limits import CONTROL_EXCEPT_NEWLINES, MAX_NOTE_CHARS, IsoDate, MultiLine
@@ -376,6 +376,8 @@ def credit_invoice(
             **columns,
         )
 
+    seller, identifier = snapshot(prop), seller_identifier(prop)  # read now: rendering is outside
+
     def rebuild() -> EInvoice:  # an invoice issued before e-invoices: as it would be issued now
         return from_invoice(
             assessment=billed_assessment,
@@ -383,9 +385,9 @@ def credit_invoice(
             number=original_number,
             issue_date=original_issued_on,
             due_date=original_due_date,
-            seller=prop,
+            seller=seller,
             buyer=None,
-            seller_identifier=seller_identifier(prop),
+            seller_identifier=identifier,
         )
 
     original_number, original_issued_on, original_due_date = (
