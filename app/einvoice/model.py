@@ -208,14 +208,14 @@ def check_totals(invoice: EInvoice) -> None:
     for line in invoice.lines:
         if line.net_amount != cents(line.net_price * line.quantity) or line.net_price < 0:
             problems.append(f"BR-27/line {line.id}")
-    amounts = [*vars_of(t), *(line.net_amount for line in invoice.lines)]
+    amounts = [*_amounts_of(t), *(line.net_amount for line in invoice.lines)]
     if any(amount != cents(amount) for amount in amounts):
         problems.append("BR-DEC")
     if problems:
         raise EInvoiceError("the e-invoice breaks " + ", ".join(problems))
 
 
-def vars_of(totals: Totals) -> tuple[Decimal, ...]:
+def _amounts_of(totals: Totals) -> tuple[Decimal, ...]:
     return (
         totals.line_total,
         totals.tax_basis,
