@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import JsonBody, PrincipalDep, SessionDep, body_schema, read_json, reads_first
 from app.persistence.records import InvoiceRecord
+from app.services import einvoices
 from app.services import invoices as service
 from app.services.inputs import parse_input
 
@@ -169,6 +170,33 @@ def read_invoice_pdf(
     kind = "credit-note" if record.kind == service.InvoiceKind.CREDIT_NOTE else "invoice"
     headers["Content-Disposition"] = f'inline; filename="{kind}-{record.number}.pdf"'
     return Response(record.pdf, media_type="application/pdf", headers=headers)
+
+
+# Registered before GET /invoices/{number} too.
+@router.get(
+    "/invoices/{number}.xml",
+    response_class=Response,
+    responses={
+        200: {
+            "description": (
+                "The UBL 2.1 e-invoice (EN 16931): an Invoice, or a CreditNote that names the invoice "
+                "it credits. It says what the Factur-X XML embedded in the issued PDF says."
+            ),
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+        },
+        404: {"description": "No such invoice, or one issued before e-invoices"},
+    },
+    summary="The invoice's EN 16931 e-invoice in UBL 2.1",
+)
+def read_invoice_ubl(number: str, session: SessionDep, principal: PrincipalDep) -> Response:
+    record = service.get_invoice(session, principal, number)
+    xml = einvoices.ubl_of(record)
+    kind = "credit-note" if record.kind == service.InvoiceKind.CREDIT_NOTE else "invoice"
+    headers = {
+        "Cache-Control": "private, no-cache",
+        "Content-Disposition": f'inline; filename="{kind}-{number}.xml"',
+    }
+    return Response(xml, media_type="application/xml", headers=headers)
 
 
 @router.get("/invoices/{number}", response_model=InvoicePublic, summary="An invoice or credit note")

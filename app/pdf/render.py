@@ -8,6 +8,7 @@ included, so that nothing a user typed can make the renderer read a file or reac
 from __future__ import annotations
 
 import mimetypes
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -77,10 +78,23 @@ def render_invoice_html(document: InvoiceDocument) -> str:
     return template.render(doc=document, _=translations(document.language).gettext)
 
 
-def render_pdf(html: str) -> bytes:
-    """Render final HTML to PDF; relative URLs resolve in, and only in, the PDF template folder."""
+#: The PDF variant of issued invoices and credit notes: PDF/A-3b, which allows the embedded e-invoice.
+ISSUED_VARIANT = "pdf/a-3b"
+
+
+def render_pdf(html: str, *, pdf_variant: str | None = None) -> bytes:
+    """Render final HTML to PDF; relative URLs resolve in, and only in, the PDF template folder.
+
+    ``pdf_variant`` is WeasyPrint's (``"pdf/a-3b"`` for an issued document); None is a plain PDF."""
+    options = {} if pdf_variant is None else {"pdf_variant": pdf_variant}
     try:
-        pdf: bytes | None = HTML(string=html, base_url=BASE_URL, url_fetcher=TemplateFetcher()).write_pdf()
+        with warnings.catch_warnings():
+            # WeasyPrint 70 opens its sRGB output-intent profile for PDF/A and leaves the file to the
+            # garbage collector (a ResourceWarning, raised as an error under pytest); nothing else warns.
+            warnings.simplefilter("ignore", ResourceWarning)
+            pdf: bytes | None = HTML(string=html, base_url=BASE_URL, url_fetcher=TemplateFetcher()).write_pdf(
+                **options
+            )
     except FatalURLFetchingError as error:
         # WeasyPrint wraps the fetcher's refusal in a BaseException; callers get an ordinary error.
         raise ResourceRefusedError(str(error.__cause__ or error)) from error
@@ -90,3 +104,30 @@ def render_pdf(html: str) -> bytes:
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     return render_pdf(render_invoice_html(document))
+
+
+def render_issued_pdf(html: str, einvoice_xml: bytes | None, *, language: str) -> bytes:
+    """An issued invoice or credit note: PDF/A-3b with its Factur-X XML attached as ``factur-x.xml``.
+
+    WeasyPrint writes the PDF/A-3b (fonts embedded, sRGB output intent, identifier); the ``factur-x``
+    library then attaches the XML (``/AFRelationship /Alternative``: the XML says what the page says)
+    and replaces the XMP with one that keeps ``pdfaid`` part 3, conformance B and adds the Factur-X
+    extension schema. WeasyPrint's own ``attachments`` option lists the file twice in ``/AF`` (70.0)
+    and writes no Factur-X XMP, so it is not used. Without XML (a currency EN 16931 cannot carry) the
+    document is still PDF/A-3b. See docs/e-invoicing.md.
+    """
+    pdf = render_pdf(html, pdf_variant=ISSUED_VARIANT)
+    if einvoice_xml is None:
+        return pdf
+    import facturx  # only issuing needs it
+
+    combined: bytes = facturx.generate_from_binary(
+        pdf,
+        einvoice_xml,
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=True,
+        afrelationship="alternative",
+        lang=language,
+    )
+    return combined

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from app.einvoice.model import EInvoice, from_invoice, snapshot
 from app.engine import Assessment
 from app.engine.contract import Contract
 from app.engine.limits import CONTROL_EXCEPT_NEWLINES, MAX_NOTE_CHARS, IsoDate, MultiLine
@@ -36,6 +37,7 @@ from app.pdf.invoice import (
     build_credit_note_document,
     build_invoice_document,
 )
+from app.pdf.render import render_issued_pdf
 from app.persistence import db, invoice_repository
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, AssessmentRecord, InvoiceRecord, PropertyRecord
@@ -48,6 +50,7 @@ from app.services.assessments import (
 )
 from app.services.auth import Principal
 from app.services.contracts import get_contract, load_contract
+from app.services.einvoices import XmlBuilder, credit_note_xml, invoice_xml, seller_identifier
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 
 REASON_MAX_LENGTH = MAX_NOTE_CHARS
@@ -165,7 +168,7 @@ def issue_invoice(
             currency=assessment.currency,
         )
 
-    return _issue_numbered(session, property_id, draft, refuse_if_billed, store)
+    return _issue_numbered(session, property_id, draft, refuse_if_billed, store, prepared.xml)
 
 
 #: Why a provisional assessment is not invoiced without an explicit choice (the staff pages ask).
@@ -184,6 +187,7 @@ class _Prepared:
     due_date: date
     language: str
     draft: Callable[[str], InvoiceDocument]
+    xml: XmlBuilder
 
 
 def _prepare_invoice(
@@ -234,7 +238,15 @@ def _prepare_invoice(
             language=chosen,
         )
 
-    return _Prepared(property_id, result, assessment, issued_on, due_date, chosen, draft)
+    xml = invoice_xml(
+        assessment=assessment,
+        contract=contract,
+        prop=prop,
+        account=account,
+        issue_date=issued_on,
+        due_date=due_date,
+    )
+    return _Prepared(property_id, result, assessment, issued_on, due_date, chosen, draft, xml)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +303,7 @@ def credit_invoice(
     this ends the session's transaction before it, so the caller may not have written."""
     db.end_reads(session)
     db.begin_read(session)
-    original = get_invoice(session, principal, number, with_pdf=False)
+    original = get_invoice(session, principal, number)
     principal.require_write(original.property_id, f"invoice {number}")
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX_LENGTH:
@@ -364,7 +376,27 @@ def credit_invoice(
             **columns,
         )
 
-    return _issue_numbered(session, property_id, draft, refuse_if_credited, store)
+    seller, identifier = snapshot(prop), seller_identifier(prop)  # read now: rendering is outside
+
+    def rebuild() -> EInvoice:  # an invoice issued before e-invoices: as it would be issued now
+        return from_invoice(
+            assessment=billed_assessment,
+            contract=contract,
+            number=original_number,
+            issue_date=original_issued_on,
+            due_date=original_due_date,
+            seller=seller,
+            buyer=None,
+            seller_identifier=identifier,
+        )
+
+    original_number, original_issued_on, original_due_date = (
+        original.number,
+        original.issue_date,
+        original.due_date,
+    )
+    xml = credit_note_xml(original.pdf, rebuild, issued_on)
+    return _issue_numbered(session, property_id, draft, refuse_if_credited, store, xml)
 
 
 #: How often an issuer renders again with a number corrected under the lock before it renders once
@@ -378,6 +410,7 @@ def _issue_numbered(
     draft: Callable[[str], InvoiceDocument],
     refuse: Callable[[], None],
     store: Callable[[InvoiceDocument, bytes, int], InvoiceRecord],
+    xml: XmlBuilder,
 ) -> InvoiceRecord:
     """Number, render and store a document with a short write transaction and no gap in the numbers.
 
@@ -392,12 +425,18 @@ def _issue_numbered(
     again with the number just seen, up to ``OPTIMISTIC_RENDERS`` times; after that it is rendered
     inside the lock, as before, which always ends. Measured by ``tests/api/test_invoice_concurrency``:
     twenty parallel issuers of one property all end with consecutive numbers.
+
+    The PDF is PDF/A-3b with the document's Factur-X XML (``xml``) embedded (docs/e-invoicing.md).
     """
+
+    def render(document: InvoiceDocument) -> bytes:
+        return render_issued_pdf(render_invoice_html(document), xml(document), language=document.language)
+
     guess = invoice_repository.next_invoice_number(session, property_id)
     db.end_reads(session)  # no snapshot or lock is held while rendering
     for _ in range(OPTIMISTIC_RENDERS):
         document = draft(invoice_number(property_id, guess))
-        pdf = render_pdf(render_invoice_html(document))
+        pdf = render(document)
         db.begin_write(session)
         sequence = invoice_repository.take_invoice_number(session, property_id)
         refuse()
@@ -409,7 +448,7 @@ def _issue_numbered(
     sequence = invoice_repository.take_invoice_number(session, property_id)
     refuse()
     document = draft(invoice_number(property_id, sequence))
-    return store(document, render_pdf(render_invoice_html(document)), sequence)
+    return store(document, render(document), sequence)
 
 
 def get_invoice(
