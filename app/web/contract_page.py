@@ -490,7 +490,8 @@ def contract_context(
         # The invoice is assessed as of the date the page shows, unless the form says otherwise.
         invoice_form=invoice_form or {"language": _language(account, prop), "as_of": day.isoformat()},
         invoice_errors={error.field: error.message for error in invoice_errors},
-        notice=_notice(issued, request.query_params.get("credited", ""), saved),
+        notice=_notice(issued, request.query_params.get("credited", ""), saved)
+        or _terms_saved(request.query_params, record.current_version),
     )
 
 
@@ -500,6 +501,16 @@ def _notice(issued: str, credited: str, saved: str) -> str:
     if credited:
         return f"Credit note {credited} was issued."
     return f"Pickup saved ({saved} rows)." if saved.isdigit() else ""
+
+
+def _terms_saved(query: Mapping[str, str], current: int) -> str:
+    """The editor's confirmation: which version of the terms the save made (or kept, with no change)."""
+    version = query.get("terms_saved", "")
+    if not version.isdigit() or not 1 <= int(version) <= current:
+        return ""
+    if query.get("unchanged"):
+        return f"Saved. Nothing in the terms changed, so they are still version {version}."
+    return f"Saved version {version} of the terms."
 
 
 def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tuple[InvoiceView, ...]:
