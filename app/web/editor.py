@@ -342,8 +342,13 @@ def _grid(form: ContractForm, errors: Mapping[str, list[str]]) -> GridView:
     rate = form.same_rate_shown()
     block_errors = tuple(errors.get("block", ()))
     night_errors = any(name.startswith(("block.night.", "block.")) and name != "block" for name in errors)
+    # Open the grid when the nights differ: a named room type whose nights do not all hold the same rooms,
+    # or rooms at different rates.
     has_rooms = any(cell.rooms.strip() for row in form.cells for cell in row)
-    varies = has_rooms and (not all(same_rooms) or not rate)
+    varies = has_rooms and not rate
+    for j, room_type in enumerate(form.room_types):
+        if room_type.strip() and not same_rooms[j] and any(row[j].rooms.strip() for row in form.cells):
+            varies = True
     return GridView(
         types,
         tuple(nights),
