@@ -339,8 +339,18 @@ def terms_diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[tuple[str
     )
 
 
-_ROW = re.compile(r"^(?P<group>[a-z_.]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_.]+))?$")
+_ROW = re.compile(r"^(?P<group>[a-z_.]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_.]+))?(?:\[\d+\])?$")
+_NESTED = re.compile(r"^(?P<name>[a-z_]+)\[(?P<index>\d+)\]$")
 _IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Terms the editor does not name (recorded on the block-changes page), as staff read them.
+_PART_WORDS = {
+    "offline_rooms": "Off-line rooms",
+    "reductions": "Block reductions",
+    "cells": "night and room type",
+    "tax_override": "Tax profile",
+}
+_ONE_WORDS = {"reductions": "Block reduction", "offline_rooms": "Off-line room night", "taxes": "Tax"}
 
 
 def term_label(path: str) -> str:
@@ -358,10 +368,23 @@ def term_label(path: str) -> str:
 
 
 def _spaced(path: str) -> str:
-    return " › ".join(enum_words(part).capitalize() for part in path.split("."))
+    parts = []
+    for part in path.split("."):
+        nested = _NESTED.match(part)
+        name, number = (nested["name"], f" {int(nested['index']) + 1}") if nested else (part, "")
+        words = _ONE_WORDS.get(name) if number else None
+        parts.append((words or _PART_WORDS.get(name) or enum_words(name)).capitalize() + number)
+    return " › ".join(parts)
 
 
-def _shown_value(text: str) -> str:
+def _shown_value(text: str, fmt: Formats | None = None) -> str:
+    if text in ("true", "false"):
+        return "yes" if text == "true" else "no"
+    if fmt is not None and _ISO_DAY.fullmatch(text):
+        try:
+            return fmt.day(date.fromisoformat(text))
+        except ValueError:
+            return text
     return enum_words(text) if _IDENTIFIER.fullmatch(text) else text
 
 
@@ -389,7 +412,8 @@ def _versions(
                 created_by=_person(record.created_by, people),
                 note=record.note,
                 changes=tuple(
-                    (term_label(path), _shown_value(old), _shown_value(new)) for path, old, new in changes
+                    (term_label(path), _shown_value(old, fmt), _shown_value(new, fmt))
+                    for path, old, new in changes
                 ),
             )
         )

@@ -103,9 +103,9 @@ def test_the_short_path_comes_first_and_every_other_term_is_under_more_terms_clo
         assert f'name="{name}"' not in short, name
     # Each term shows its default in words.
     assert "Default: 100 %" in short  # damages
-    assert "Default: cumulative" in short
+    assert '<option value="">Default (cumulative)</option>' in short  # a choice: its blank option
     assert "Default: 30" in more  # payment terms, days
-    assert "Default: no" in more
+    assert '<option value="">Default (no)</option>' in more
     # The evaluation reads as words, not the engine's values.
     assert ">night by night<" in short
     assert ">per_night<" not in short
@@ -393,6 +393,10 @@ def test_reductions_and_off_line_rooms_from_the_block_changes_page_are_kept_by_t
     session.expire_all()
     terms = load_contract(session, ADMIN, contract_id).version.terms
     assert terms["offline_rooms"] == stored
+    history = client.get(f"/contracts/{contract_id}").text.split('id="versions-heading"')[1]
+    assert '<th scope="row">Off-line rooms, row 1: Night</th><td>—</td><td>May 11, 2027</td>' in history
+    assert "offline_rooms" not in history
+    assert "2027-05-11" not in history  # the date as the hotel writes it
     assert terms["attrition"]["performance_pct"] == "85"
 
 
