@@ -514,11 +514,14 @@ def editor_page(
         preset=preset,
         preset_label=PRESETS[preset].label if preset else "Custom terms",
         new_account=NewAccountView(
-            _field(
-                FieldSpec("", "Account name", required=True),
-                f"{_NEW_ACCOUNT}.name",
-                typed.get("name", ""),
-                account_errors,
+            replace(
+                _field(
+                    FieldSpec("", "Account name"),
+                    f"{_NEW_ACCOUNT}.name",
+                    typed.get("name", ""),
+                    account_errors,
+                ),
+                required="required",
             ),
             _field(
                 FieldSpec(

@@ -16,6 +16,7 @@ from tests.web.conftest import LiveServer, screenshot, sign_in
 
 MOST_STEPS = 10  # issue 14: a 3-night, 2-room-type contract in at most 10 fields filled and clicks
 HOTEL = "Riverwalk Convention Hotel"
+HOTEL_ACCOUNT = "AGLA-NATL"  # the sample's account at that hotel (no other hotel's is listed)
 
 
 def contract_id(page: Page, server: LiveServer, reference: str) -> int:
@@ -84,7 +85,8 @@ def test_a_plain_contract_takes_at_most_10_steps_on_the_short_path(
     steps = Steps(page)
 
     steps.choose("Property (required)", HOTEL)
-    expect(page.get_by_label("Account", exact=True)).to_contain_text("— none —")  # the hotel's accounts came
+    expect(page.get_by_label("Account", exact=True)).to_contain_text(HOTEL_ACCOUNT)  # htmx brought them
+    assert "NWA-CORP" not in page.get_by_label("Account", exact=True).inner_text()  # another hotel's
     steps.fill("Group name (required)", group)
     steps.fill("Arrival (required)", "2027-11-02")
     steps.fill("Departure (required)", "2027-11-05")
@@ -137,7 +139,7 @@ def test_the_short_path_is_completed_with_the_keyboard_only(
     tab_to(page, "f-property_id")
     page.keyboard.type("Riverwalk")
     expect(page.get_by_label("Property (required)")).to_have_value(re.compile(r"\d+"))
-    page.wait_for_load_state("networkidle")
+    expect(page.get_by_label("Account", exact=True)).to_contain_text(HOTEL_ACCOUNT)
     for field, text in (
         ("f-group-name", "Keyboard Only Society"),
         ("f-arrival_date", "11022027"),
@@ -231,3 +233,29 @@ def test_the_editor_works_with_javascript_switched_off(browser: Browser, live_se
         ]
     finally:
         context.close()
+
+
+def test_a_new_account_is_made_in_the_editor_and_the_form_is_kept(
+    signed_in: Page, live_server: LiveServer, tmp_path: Path
+) -> None:
+    page = signed_in
+    page.goto(f"{live_server.url}/contracts/new")
+    page.get_by_label("Property (required)").select_option(label=HOTEL)
+    expect(page.get_by_label("Account", exact=True)).to_contain_text(HOTEL_ACCOUNT)
+    page.get_by_label("Group name (required)").fill("Account In Place Guild")
+    page.get_by_label("Room type 1 (required)").fill("suite")
+    page.locator("#new-account > summary").click()
+    page.get_by_label("Account name (required)").fill("In Place Guild Inc.")
+    page.get_by_label("Account code", exact=True).fill("IPG-1")
+    page.get_by_label("Language of its documents").select_option(label="Français")
+
+    page.get_by_role("button", name="Add the account").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Account In Place Guild Inc. added and chosen.")
+    expect(page.get_by_label("Account", exact=True)).to_have_value(re.compile(r"\d+"))
+    expect(page.locator("#f-account_id option:checked")).to_have_text("In Place Guild Inc.")
+    expect(page.get_by_label("Group name (required)")).to_have_value("Account In Place Guild")
+    expect(page.get_by_label("Room type 1 (required)")).to_have_value("suite")
+    expect(page.get_by_label("Group's account code")).to_have_value("IPG-1")
+    no_axe_violation(page, "editor after a new account")
+    page.screenshot(path=str(tmp_path / "editor-new-account.png"), full_page=True)
