@@ -339,8 +339,18 @@ def terms_diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[tuple[str
     )
 
 
-_ROW = re.compile(r"^(?P<group>[a-z_.]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_.]+))?$")
+_ROW = re.compile(r"^(?P<group>[a-z_.]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_.]+))?(?:\[\d+\])?$")
+_NESTED = re.compile(r"^(?P<name>[a-z_]+)\[(?P<index>\d+)\]$")
 _IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)+")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Terms the editor does not name (recorded on the block-changes page), as staff read them.
+_PART_WORDS = {
+    "offline_rooms": "Off-line rooms",
+    "reductions": "Block reductions",
+    "cells": "night and room type",
+    "tax_override": "Tax profile",
+}
+_ONE_WORDS = {"reductions": "Block reduction", "offline_rooms": "Off-line room night", "taxes": "Tax"}
 
 
 def term_label(path: str) -> str:
@@ -358,10 +368,23 @@ def term_label(path: str) -> str:
 
 
 def _spaced(path: str) -> str:
-    return " › ".join(enum_words(part).capitalize() for part in path.split("."))
+    parts = []
+    for part in path.split("."):
+        nested = _NESTED.match(part)
+        name, number = (nested["name"], f" {int(nested['index']) + 1}") if nested else (part, "")
+        words = _ONE_WORDS.get(name) if number else None
+        parts.append((words or _PART_WORDS.get(name) or enum_words(name)).capitalize() + number)
+    return " › ".join(parts)
 
 
-def _shown_value(text: str) -> str:
+def _shown_value(text: str, fmt: Formats | None = None) -> str:
+    if text in ("true", "false"):
+        return "yes" if text == "true" else "no"
+    if fmt is not None and _ISO_DAY.fullmatch(text):
+        try:
+            return fmt.day(date.fromisoformat(text))
+        except ValueError:
+            return text
     return enum_words(text) if _IDENTIFIER.fullmatch(text) else text
 
 
@@ -389,7 +412,8 @@ def _versions(
                 created_by=_person(record.created_by, people),
                 note=record.note,
                 changes=tuple(
-                    (term_label(path), _shown_value(old), _shown_value(new)) for path, old, new in changes
+                    (term_label(path), _shown_value(old, fmt), _shown_value(new, fmt))
+                    for path, old, new in changes
                 ),
             )
         )
@@ -490,7 +514,8 @@ def contract_context(
         # The invoice is assessed as of the date the page shows, unless the form says otherwise.
         invoice_form=invoice_form or {"language": _language(account, prop), "as_of": day.isoformat()},
         invoice_errors={error.field: error.message for error in invoice_errors},
-        notice=_notice(issued, request.query_params.get("credited", ""), saved),
+        notice=_notice(issued, request.query_params.get("credited", ""), saved)
+        or _terms_saved(request.query_params, record.current_version),
     )
 
 
@@ -500,6 +525,16 @@ def _notice(issued: str, credited: str, saved: str) -> str:
     if credited:
         return f"Credit note {credited} was issued."
     return f"Pickup saved ({saved} rows)." if saved.isdigit() else ""
+
+
+def _terms_saved(query: Mapping[str, str], current: int) -> str:
+    """The editor's confirmation: which version of the terms the save made (or kept, with no change)."""
+    version = query.get("terms_saved", "")
+    if not version.isdigit() or not 1 <= int(version) <= current:
+        return ""
+    if query.get("unchanged"):
+        return f"Saved. Nothing in the terms changed, so they are still version {version}."
+    return f"Saved version {version} of the terms."
 
 
 def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tuple[InvoiceView, ...]:

@@ -11,15 +11,16 @@ mapped back to the form field that holds the input (``FieldErrors``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-import yaml
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
@@ -39,11 +40,14 @@ from app.engine.contract import (
     RebookingTerm,
     ReductionRight,
     RentalScale,
+    TaxProfile,
+    TaxRule,
 )
 from app.engine.limits import MAX_NIGHTS, parse_iso_date
 from app.engine.money import Rounding
+from app.engine.words import words
 from app.services.contracts import ContractStatus
-from app.services.errors import InvalidInputError, Problem
+from app.services.errors import Problem
 
 #: Form fields read (beyond them a form is cut short); above the contract's own limits, so that a form
 #: over a limit reaches validation and is refused naming it.
@@ -79,21 +83,11 @@ class GroupSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class AdvancedSpec:
-    """A rarely used nested term edited as JSON or YAML text."""
-
-    name: str
-    label: str
-    hint: str
-    when_empty: str
-
-
-@dataclass(frozen=True, slots=True)
 class SectionSpec:
     key: str
     title: str
     intro: str
-    items: tuple[FieldSpec | GroupSpec | AdvancedSpec, ...]
+    items: tuple[FieldSpec | GroupSpec, ...]
     preset_group: bool = False
 
 
@@ -111,7 +105,7 @@ def default_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, StrEnum):
-        return value.value.replace("_", " ")
+        return words(value.value)
     if isinstance(value, frozenset | tuple | list):
         if not value:
             return "none"
@@ -136,7 +130,7 @@ def _model_text(value: BaseModel) -> str:
 
 
 def _choices(enum: type[StrEnum]) -> tuple[tuple[str, str], ...]:
-    return tuple((member.value, member.value.replace("_", " ")) for member in enum)
+    return tuple((member.value, words(member.value)) for member in enum)
 
 
 def _f(
@@ -172,10 +166,26 @@ _NOTE = FieldSpec(
 )
 
 # The envelope's property and account selects are built per request (they list the user's properties).
+#: The short path: what a plain contract needs, at the top of the page (the room block is its grid).
+SHORT = SectionSpec(
+    "short",
+    "The contract",
+    "",
+    (
+        _f(GroupInfo, "group", "name", "Group name"),
+        _f(Contract, "", "arrival_date", "Arrival", "date"),
+        _f(Contract, "", "departure_date", "Departure", "date", hint="The last night is the night before."),
+        _f(AttritionClause, "attrition", "performance_pct", "Performance (% of the block to use)", "pct"),
+        _f(AttritionClause, "attrition", "damages_pct", "Damages (% of the lost rate)", "pct"),
+        _f(AttritionClause, "attrition", "evaluation_mode", "Evaluation"),
+    ),
+    preset_group=True,
+)
+
 IDENTITY = SectionSpec(
     "identity",
-    "Group, dates and currency",
-    "Who the contract is with and when they stay. The hotel comes from the property chosen.",
+    "Contract id, account code, currency and dates",
+    "",
     (
         FieldSpec(
             "id",
@@ -183,12 +193,9 @@ IDENTITY = SectionSpec(
             hint="Lower-case letters, digits and dashes; blank: made from the group name and arrival year.",
         ),
         _f(Contract, "", "name", "Contract name"),
-        _f(GroupInfo, "group", "name", "Group name"),
         _f(GroupInfo, "group", "account", "Group's account code"),
         _f(GroupInfo, "group", "segment", "Segment"),
         FieldSpec("currency", "Currency", hint="ISO code such as USD; blank: the property's currency."),
-        _f(Contract, "", "arrival_date", "Arrival", "date"),
-        _f(Contract, "", "departure_date", "Departure", "date", hint="The last night is the night before."),
         _f(Contract, "", "signed_date", "Signed on", "date"),
         _f(Contract, "", "cutoff_date", "Cut-off date", "date", hint="Unreserved rooms return to sale."),
         _f(Contract, "", "payment_terms_days", "Payment due after (days)", "number"),
@@ -202,12 +209,9 @@ _REBOOK = "Rebooking"
 ATTRITION = SectionSpec(
     "attrition",
     "Room-block attrition",
-    "What the group owes when it uses fewer room nights than the minimum. Leave every field blank for "
-    "no attrition clause.",
+    "More of the attrition clause. Leave these and the performance and damages above blank for no "
+    "attrition clause.",
     (
-        _f(AttritionClause, "attrition", "performance_pct", "Performance (% of the block to use)", "pct"),
-        _f(AttritionClause, "attrition", "damages_pct", "Damages (% of the lost rate)", "pct"),
-        _f(AttritionClause, "attrition", "evaluation_mode", "Evaluation"),
         _f(AttritionClause, "attrition", "threshold_semantics", "Below the minimum the group pays"),
         _f(AttritionClause, "attrition", "minimum_rounding", "Minimum rounding"),
         _bool(AttritionClause, "attrition", "pass_if_equal", "Pickup exactly at the minimum passes"),
@@ -262,7 +266,7 @@ ATTRITION = SectionSpec(
 
 BLOCK_TERMS = SectionSpec(
     "reductions",
-    "Reduction rights, off-line rooms, comps, rebates and deposits",
+    "Reduction rights, comps, rebates and deposits",
     "",
     (
         GroupSpec(
@@ -277,19 +281,6 @@ BLOCK_TERMS = SectionSpec(
             ),
             "none: the block cannot be reduced without liability",
             hint="Give a date or a number of days before arrival, not both.",
-        ),
-        AdvancedSpec(
-            "reductions",
-            "Reductions the group notified",
-            'A list such as [{"notice_date": "2027-01-10", "cells": [{"night": "2027-03-07", '
-            '"room_type": "king", "rooms": 10}]}].',
-            "none",
-        ),
-        AdvancedSpec(
-            "offline_rooms",
-            "Off-line rooms the hotel failed to supply",
-            'A list such as [{"night": "2027-03-07", "room_type": "king", "rooms": 2}].',
-            "none",
         ),
         _f(CompTerms, "comps", "ratio", "Comps: one free room night per (paid room nights)", "number"),
         _f(CompTerms, "comps", "rounding", "Comps rounding"),
@@ -406,22 +397,40 @@ CANCELLATION = SectionSpec(
     ),
 )
 
+_KINDS = _choices(DamagesKind)
 TAX = SectionSpec(
     "tax",
     "Tax on damages",
-    "By default the property's tax profile applies.",
+    "Leave these blank and the property's tax profile applies. Fill them in for a tax profile of this "
+    "contract's own, which replaces the property's.",
     (
-        AdvancedSpec(
-            "tax_override",
-            "Tax profile for this contract (overrides the property's)",
-            'For example {"name": "UK VAT", "taxes": [{"name": "VAT", "rate_pct": 20, '
-            '"kinds": ["cancellation", "room_attrition"]}]}.',
-            "the property's tax profile",
+        _f(TaxProfile, "tax_override", "name", "Tax profile name"),
+        _f(TaxProfile, "tax_override", "service_charge_pct", "Service charge %", "pct"),
+        FieldSpec(
+            "tax_override.service_charge_kinds",
+            "Service charge on",
+            "checkboxes",
+            choices=_KINDS,
+            default="none",
+        ),
+        GroupSpec(
+            "tax_override.taxes",
+            "Taxes",
+            (
+                FieldSpec("name", "Tax name", required=True),
+                FieldSpec("rate_pct", "Rate %", "pct", required=True),
+                FieldSpec("kinds", "Applies to", "checkboxes", choices=_KINDS, required=True),
+                _bool(TaxRule, "", "on_service_charge", "Also on the service charge"),
+            ),
+            "none: no tax on damages",
         ),
     ),
 )
 
-SECTIONS = (IDENTITY, ATTRITION, BLOCK_TERMS, FNB, CANCELLATION, TAX)
+#: Terms the editor does not edit: they are recorded on the block-changes page, and kept as stored.
+ELSEWHERE = ("reductions", "offline_rooms")
+
+SECTIONS = (SHORT, IDENTITY, ATTRITION, BLOCK_TERMS, FNB, CANCELLATION, TAX)
 
 
 def _scalars() -> list[FieldSpec]:
@@ -432,13 +441,8 @@ def _groups() -> list[GroupSpec]:
     return [item for section in SECTIONS for item in section.items if isinstance(item, GroupSpec)]
 
 
-def _advanced() -> list[AdvancedSpec]:
-    return [item for section in SECTIONS for item in section.items if isinstance(item, AdvancedSpec)]
-
-
 SCALARS = {spec.name: spec for spec in _scalars()}
 GROUPS = {spec.name: spec for spec in _groups()}
-ADVANCED = {spec.name: spec for spec in _advanced()}
 
 
 # --- presets -------------------------------------------------------------------------------------
@@ -504,6 +508,40 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+def matching_preset(form: ContractForm) -> str:
+    """The first preset whose clause the form holds exactly (``""``: none does, the terms are custom)."""
+
+    def same(a: str, b: str) -> bool:
+        a, b = a.strip(), b.strip()
+        if a == b:
+            return True
+        try:
+            return Decimal(a) == Decimal(b)
+        except ArithmeticError:
+            return False
+
+    def filled(rows: Sequence[Mapping[str, str]]) -> list[Mapping[str, str]]:
+        return [row for row in rows if any(v.strip() for v in row.values())]
+
+    for key, preset in PRESETS.items():
+        prefix = preset.clears
+        names = [n for n in SCALARS if (n == prefix or n.startswith(prefix + ".")) and n not in preset.keeps]
+        if not all(same(form.value(n), preset.values.get(n, "")) for n in names):
+            continue
+        groups = [g for g in GROUPS if g == prefix or g.startswith(prefix + ".")]
+        if all(
+            len(rows := filled(form.rows.get(g, []))) == len(wanted := preset.rows.get(g, ()))
+            and all(
+                same(row.get(name, ""), value)
+                for row, want in zip(rows, wanted, strict=True)
+                for name, value in want.items()
+            )
+            for g in groups
+        ):
+            return key
+    return ""
+
+
 # --- the form --------------------------------------------------------------------------------------
 
 
@@ -526,6 +564,13 @@ class ContractForm(BaseModel):
     property_id: str = ""
     account_id: str = ""
     revision: str = ""
+    # "Same every night", as posted: rooms per room type and one rate, with the values the page showed
+    # (``settle`` applies them to the grid; the page shows them again from the grid).
+    same_rooms: list[str] = Field(default_factory=list)
+    same_rooms_was: list[str] = Field(default_factory=list)
+    same_rate: str = ""
+    same_rate_was: str = ""
+    dates_were: str = ""
 
     # --- reading ---
 
@@ -539,7 +584,6 @@ class ContractForm(BaseModel):
 
         keys = [key for key in data if isinstance(key, str)]
         values = {name: text(name) for name in SCALARS if SCALARS[name].kind != "checkboxes"}
-        values.update({name: text(name) for name in ADVANCED})
         multi = {
             name: [v for v in data.getlist(name) if isinstance(v, str)][:20]
             for name, spec in SCALARS.items()
@@ -549,7 +593,17 @@ class ContractForm(BaseModel):
         for name, group in GROUPS.items():
             pattern = re.compile(rf"^{re.escape(name)}\.(\d{{1,4}})\.")
             indices = sorted({int(m.group(1)) for key in keys if (m := pattern.match(key))})[:MAX_ROWS]
-            rows[name] = [{f.name: text(f"{name}.{i}.{f.name}") for f in group.fields} for i in indices]
+            rows[name] = [
+                {
+                    f.name: ",".join(v for v in data.getlist(f"{name}.{i}.{f.name}") if isinstance(v, str))[
+                        :200
+                    ]
+                    if f.kind == "checkboxes"
+                    else text(f"{name}.{i}.{f.name}")
+                    for f in group.fields
+                }
+                for i in indices
+            ]
         night_keys = _indices(keys, r"^block\.night\.(\d{1,4})$")[:MAX_NIGHTS]
         type_keys = _indices(keys, r"^block\.type\.(\d{1,4})$")[:MAX_ROOM_TYPES]
         nights = [text(f"block.night.{i}") for i in night_keys]
@@ -571,13 +625,33 @@ class ContractForm(BaseModel):
             property_id=text("property_id"),
             account_id=text("account_id"),
             revision=text("revision"),
+            same_rooms=[text(f"block.same.{j}.rooms") for j in type_keys],
+            same_rooms_was=[text(f"block.same_was.{j}.rooms") for j in type_keys],
+            same_rate=text("block.same.rate"),
+            same_rate_was=text("block.same_was.rate"),
+            dates_were=text("block.dates_were"),
         )
 
     @classmethod
     def from_terms(
-        cls, terms: Mapping[str, Any], *, property_id: int, account_id: int | None, status: str, revision: int
+        cls,
+        terms: Mapping[str, Any],
+        *,
+        property_id: int,
+        account_id: int | None,
+        status: str,
+        revision: int,
+        locale: str = "en",
     ) -> ContractForm:
-        """The form of a stored version's terms (only what the contract set; defaults stay blank)."""
+        """The form of a stored version's terms (only what the contract set; defaults stay blank).
+
+        Numbers are written with the hotel's decimal sign, so that they read back as they were stored."""
+        point = _locale(locale).number_symbols.get("latn", {}).get("decimal", ".")
+
+        def shown(spec: FieldSpec, value: Any) -> str:
+            text = _text(value)
+            return text.replace(".", point) if spec.kind in NUMERIC and _PLAIN.fullmatch(text) else text
+
         values: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
         for name, spec in SCALARS.items():
@@ -587,14 +661,17 @@ class ContractForm(BaseModel):
             if spec.kind == "checkboxes":
                 multi[name] = [str(v) for v in found] if isinstance(found, list) else []
             else:
-                values[name] = _text(found)
+                values[name] = shown(spec, found)
         values["status"] = status
-        for name in ADVANCED:
-            found = _lookup(terms, name)
-            values[name] = "" if found in (None, [], {}) else json.dumps(found, indent=2, ensure_ascii=False)
         rows = {
             name: [
-                {f.name: _text(item.get(f.name)) for f in group.fields} for item in _lookup(terms, name) or []
+                {
+                    f.name: ",".join(str(v) for v in item.get(f.name) or ())
+                    if f.kind == "checkboxes"
+                    else shown(f, item.get(f.name))
+                    for f in group.fields
+                }
+                for item in _lookup(terms, name) or []
             ]
             for name, group in GROUPS.items()
         }
@@ -604,7 +681,10 @@ class ContractForm(BaseModel):
         by_cell = {(str(cell["night"]), str(cell["room_type"])): cell for cell in block}
         cells = [
             [
-                CellForm(rooms=_text(by_cell[(n, t)].get("rooms")), rate=_text(by_cell[(n, t)].get("rate")))
+                CellForm(
+                    rooms=shown(_GRID_NUMBER, by_cell[(n, t)].get("rooms")),
+                    rate=shown(_GRID_NUMBER, by_cell[(n, t)].get("rate")),
+                )
                 if (n, t) in by_cell
                 else CellForm()
                 for t in types
@@ -671,15 +751,10 @@ class ContractForm(BaseModel):
         return form
 
     def _nights_from_dates(self) -> None:
-        try:
-            arrival = parse_iso_date(self.value("arrival_date").strip())
-            departure = parse_iso_date(self.value("departure_date").strip())
-        except ValueError:
-            return
-        if not arrival < departure <= arrival + timedelta(days=MAX_NIGHTS):
+        nights = _stay_nights(self.value("arrival_date"), self.value("departure_date"))
+        if nights is None:
             return
         existing = {night.strip(): row for night, row in zip(self.nights, self.cells, strict=True)}
-        nights = [(arrival + timedelta(days=n)).isoformat() for n in range((departure - arrival).days)]
         self.nights = nights
         self.cells = [existing.get(night) or [CellForm() for _ in self.room_types] for night in nights]
 
@@ -697,11 +772,71 @@ class ContractForm(BaseModel):
 
     # --- writing ---
 
-    def to_write(self, *, is_new: bool, property_currency: str | None) -> tuple[dict[str, Any], BlockIndex]:
+    # --- "same every night" and nights from the dates ---
+
+    def settle(self) -> ContractForm:
+        """The form with what the short path asks done to the grid: nights follow the stay's dates (while
+        the grid's nights are blank or are the dates' nights as the page showed them), and a number typed
+        in "same every night" fills every night of its room type (only the blank nights when it is the
+        number the page showed, so a night changed in the grid keeps its own number)."""
+        form = self.model_copy(deep=True)
+        were = form.dates_were.split("|")
+        before = _stay_nights(*were) if len(were) == 2 else None
+        nights = [night.strip() for night in form.nights]
+        if all(not night for night in nights) or (before is not None and nights == before):
+            form._nights_from_dates()
+        for j, rooms in enumerate(form.same_rooms[: len(form.room_types)]):
+            rooms = rooms.strip()
+            if not rooms:
+                continue
+            changed = rooms != (form.same_rooms_was[j].strip() if j < len(form.same_rooms_was) else "")
+            for row in form.cells:
+                if changed or not row[j].rooms.strip():
+                    row[j].rooms = rooms
+        rate = form.same_rate.strip()
+        if rate:
+            changed = rate != form.same_rate_was.strip()
+            for row in form.cells:
+                for j, cell in enumerate(row):
+                    if (
+                        cell.rooms.strip()
+                        and form.room_types[j].strip()
+                        and (changed or not cell.rate.strip())
+                    ):
+                        cell.rate = rate
+        form.same_rooms, form.same_rooms_was, form.same_rate, form.same_rate_was = [], [], "", ""
+        return form
+
+    def same_rooms_shown(self) -> list[str]:
+        """Per room type, the rooms held if every night holds the same number (else blank)."""
+        shown = []
+        for j in range(len(self.room_types)):
+            found = {row[j].rooms.strip() for row in self.cells}
+            shown.append(found.pop() if len(found) == 1 else "")
+        return shown
+
+    def same_rate_shown(self) -> str:
+        """The rate if every cell with rooms has the same one (else blank)."""
+        found = {cell.rate.strip() for row in self.cells for cell in row if cell.rooms.strip()}
+        return found.pop() if len(found) == 1 else ""
+
+    def nights_follow_dates(self) -> bool:
+        return [n.strip() for n in self.nights] == _stay_nights(
+            self.value("arrival_date"), self.value("departure_date")
+        )
+
+    # --- writing ---
+
+    def to_write(
+        self, *, is_new: bool, property_currency: str | None, locale: str = "en"
+    ) -> tuple[dict[str, Any], BlockIndex]:
         """The body of ``POST/PUT /api/v1/contracts`` and where each block cell came from.
 
-        Raises InvalidInputError for JSON/YAML text that cannot be read (the service validates the rest).
+        Numbers are read as the hotel writes them (``15,000.50`` in English, ``15 000,50`` in French).
+        Raises FormInputError, keyed by form field, for a number that cannot be read (the service
+        validates the rest).
         """
+        numbers = NumberReader(_locale(locale))
         contract: dict[str, Any] = {}
         for name, spec in SCALARS.items():
             if spec.envelope:
@@ -713,7 +848,7 @@ class ContractForm(BaseModel):
                 continue
             text = self.value(name).strip()
             if text:
-                _put(contract, name, _typed(spec, text))
+                _put(contract, name, numbers.read(spec, text, name))
         if "stacking_order" in contract:
             ordered = contract.pop("stacking_order")
             contract["stacking_order"] = [ordered[key] for key in sorted(ordered, key=int)]
@@ -723,7 +858,7 @@ class ContractForm(BaseModel):
             kept: list[int] = []
             for index, row in enumerate(self.rows.get(name, [])):
                 item = {
-                    f.name: _typed(f, row.get(f.name, "").strip())
+                    f.name: numbers.read(f, row.get(f.name, "").strip(), f"{name}.{index}.{f.name}")
                     for f in group.fields
                     if row.get(f.name, "").strip()
                 }
@@ -733,18 +868,7 @@ class ContractForm(BaseModel):
             if items:
                 _put(contract, name, items)
             kept_rows[name] = kept
-        problems: list[Problem] = []
-        for name, advanced in ADVANCED.items():
-            text = self.value(name).strip()
-            if not text:
-                continue
-            try:
-                contract[name] = _read_text(text)
-            except ValueError as error:
-                problems.append(Problem(f"contract.{name}", f"{advanced.label}: {error}"))
-        if problems:
-            raise InvalidInputError("some text could not be read", problems)
-        block, cells = self._block()
+        block, cells = self._block(numbers)
         contract["block"] = block
         if not contract.get("currency") and property_currency:
             contract["currency"] = property_currency
@@ -757,9 +881,12 @@ class ContractForm(BaseModel):
             write["property_id"] = _int_or_text(self.property_id)
         if self.account_id.strip():
             write["account_id"] = _int_or_text(self.account_id)
-        return write, BlockIndex(tuple(cells), kept_rows)
+        where = BlockIndex(tuple(cells), kept_rows)
+        if numbers.errors:
+            raise FormInputError(numbers.errors, write, where)
+        return write, where
 
-    def _block(self) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    def _block(self, numbers: NumberReader) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
         block: list[dict[str, Any]] = []
         origin: list[tuple[int, int]] = []
         for i, night in enumerate(self.nights):
@@ -769,12 +896,79 @@ class ContractForm(BaseModel):
                     continue
                 item: dict[str, Any] = {"night": night.strip(), "room_type": room_type.strip()}
                 if cell.rooms.strip():
-                    item["rooms"] = cell.rooms.strip()
+                    item["rooms"] = numbers.read(_GRID_NUMBER, cell.rooms.strip(), f"block.{i}.{j}.rooms")
                 if cell.rate.strip():
-                    item["rate"] = cell.rate.strip()
+                    item["rate"] = numbers.read(_GRID_NUMBER, cell.rate.strip(), f"block.{i}.{j}.rate")
                 block.append(item)
                 origin.append((i, j))
         return block, origin
+
+
+class FormInputError(Exception):
+    """Input the form itself cannot read (a number not written as the hotel writes numbers)."""
+
+    def __init__(self, errors: Mapping[str, list[str]], write: dict[str, Any], index: BlockIndex) -> None:
+        super().__init__("some numbers could not be read")
+        self.errors = dict(errors)
+        self.write = write  # the unreadable numbers as typed: the service is asked about the rest
+        self.index = index
+
+
+NUMERIC = ("number", "money", "pct")
+_GRID_NUMBER = FieldSpec("", "", "number")
+_PLAIN = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _locale(code: str) -> Locale:
+    try:
+        return Locale.parse((code or "en").replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
+@dataclass
+class NumberReader:
+    """Numbers as the hotel writes them, strictly (babel's ``parse_decimal``): ``15,000`` and
+    ``15,000.50`` in English, ``15 000,50`` in French, ``15.000,50`` in German; ``1,5`` in English is
+    refused rather than guessed."""
+
+    locale: Locale
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def read(self, spec: FieldSpec, text: str, name: str) -> Any:
+        if spec.kind == "tristate":
+            return {"true": True, "false": False}.get(text, text)
+        if spec.kind == "checkboxes":
+            return [part for part in text.split(",") if part]
+        if spec.kind not in NUMERIC:
+            return text
+        text = text.rstrip("% ").strip()
+        group = self.locale.number_symbols.get("latn", {}).get("group", ",")
+        if group.isspace():  # French groups with a narrow no-break space; people type a plain one
+            text = re.sub(r"\s", group, text)
+        try:
+            value = parse_decimal(text, locale=self.locale, strict=True)
+        except NumberFormatError:
+            value = None
+        if value is None or not value.is_finite():
+            example = format_decimal(Decimal("15000.50"), format="#,##0.00", locale=self.locale)
+            self.errors.setdefault(name, []).append(
+                f"“{text}” is not a number as this hotel writes them: write it like {example}"
+            )
+            return text
+        return format(value, "f")
+
+
+def _stay_nights(arrival: str, departure: str) -> list[str] | None:
+    """The nights from arrival to the night before departure, or None for dates that give none."""
+    try:
+        first = parse_iso_date(arrival.strip())
+        last = parse_iso_date(departure.strip())
+    except ValueError:
+        return None
+    if not first < last <= first + timedelta(days=MAX_NIGHTS):
+        return None
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -812,8 +1006,6 @@ def field_for(path: str, index: BlockIndex | None) -> str:
         return ""
     if parts[0] == "block":
         return _block_field(parts[1:], index)
-    if parts[0] in ADVANCED:
-        return parts[0]
     for length in range(len(parts), 0, -1):
         name = ".".join(parts[:length])
         if name in SCALARS:
@@ -888,12 +1080,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _typed(spec: FieldSpec, text: str) -> Any:
-    if spec.kind == "tristate":
-        return {"true": True, "false": False}.get(text, text)
-    return text
-
-
 def _put(target: dict[str, Any], name: str, value: Any) -> None:
     parts = name.split(".")
     for part in parts[:-1]:
@@ -910,27 +1096,3 @@ def _made_id(group: str, arrival: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", group.lower()).strip("-")[:60] or "contract"
     year = arrival.strip()[:4]
     return f"{slug}-{year}" if year.isdigit() else slug
-
-
-class _TextLoader(yaml.SafeLoader):
-    """YAML (and so JSON) with numbers and dates kept as their text: amounts are never floats."""
-
-
-def _as_text(loader: _TextLoader, node: yaml.Node) -> str:
-    assert isinstance(node, yaml.ScalarNode)
-    return str(loader.construct_scalar(node))
-
-
-_TextLoader.add_constructor("tag:yaml.org,2002:float", _as_text)
-_TextLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
-
-
-def _read_text(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_TextLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise ValueError(f"{where}{error.problem or 'cannot be read'} (write JSON or YAML)") from None
-    except (yaml.YAMLError, RecursionError):
-        raise ValueError("cannot be read as JSON or YAML") from None

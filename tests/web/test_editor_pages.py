@@ -25,7 +25,7 @@ from app.services import auth
 from app.services.contracts import load_contract
 from app.services.imports import load_demo
 from app.services.properties import PropertyCreate, create_property
-from app.web.editor_forms import ADVANCED, GROUPS, SCALARS
+from app.web.editor_forms import ELSEWHERE, GROUPS, SCALARS
 from tests.api.conftest import sample_files
 
 ADMIN = auth.Principal("test", None, can_write=True, is_admin=True)
@@ -104,6 +104,13 @@ def post_form(client: TestClient, url: str, fields: dict[str, Any], **headers: s
     )
 
 
+def saved_contract(response: Response) -> int:
+    """The contract a save redirected to (``/contracts/7?terms_saved=1``)."""
+    found = re.fullmatch(r"/contracts/(\d+)\?terms_saved=\d+(&unchanged=1)?", response.headers["location"])
+    assert found, response.headers["location"]
+    return int(found[1])
+
+
 def input_tag(html: str, element_id: str) -> str:
     found = re.search(rf'<(?:input|select|textarea)[^>]*\bid="{re.escape(element_id)}"[^>]*>', html)
     assert found, f"no field #{element_id}"
@@ -173,7 +180,7 @@ def new_contract_fields(client: TestClient, property_id: int) -> dict[str, Any]:
 
 
 def test_the_form_has_a_field_for_every_term_of_the_contract_model() -> None:
-    covered = set(SCALARS) | set(GROUPS) | set(ADVANCED) | {"block", "property", "stacking_order"}
+    covered = set(SCALARS) | set(GROUPS) | set(ELSEWHERE) | {"block", "property", "stacking_order"}
 
     def leaves(model: type[BaseModel], prefix: str) -> Iterator[str]:
         for name, info in model.model_fields.items():
@@ -213,7 +220,7 @@ def test_a_contract_made_in_the_editor_keeps_blank_terms_unset_and_redirects_to_
     response = post_form(staffed.client, "/contracts/new", {**fields, "action": "save"})
 
     assert response.status_code == 303
-    contract_id = int(response.headers["location"].removeprefix("/contracts/"))
+    contract_id = saved_contract(response)
     stored = load_contract(session, ADMIN, contract_id)
     assert stored.version.terms["attrition"] == {"performance_pct": "80"}
     assert stored.version.terms["currency"] == "USD"  # blank: the property's
@@ -254,9 +261,15 @@ def test_grid_buttons_add_and_remove_nights_and_room_types_and_copy_a_night(staf
 
     added = form_fields(post_form(staffed.client, "/contracts/new", {**fields, "action": "add_night"}).text)
     assert added["block.night.1"] == "2027-05-11"
+    assert added["block.type.1"] == ""  # a new contract has two room-type lines
+    assert "block.type.2" not in added
     added = form_fields(post_form(staffed.client, "/contracts/new", {**added, "action": "add_type"}).text)
-    assert added["block.type.1"] == ""
-    assert "block.1.1.rooms" in added
+    assert added["block.type.2"] == ""
+    assert "block.1.2.rooms" in added
+    added = form_fields(
+        post_form(staffed.client, "/contracts/new", {**added, "action": "remove_type:2"}).text
+    )
+    assert "block.type.2" not in added
     added.update({"block.type.1": "double", "block.0.1.rooms": "20", "block.0.1.rate": "169.00"})
 
     copied = form_fields(
@@ -353,13 +366,13 @@ def test_repeated_rows_are_added_removed_and_saved(staffed: Staffed, session: Se
     response = post_form(staffed.client, "/contracts/new", {**removed, "action": "save"})
 
     assert response.status_code == 303
-    contract_id = int(response.headers["location"].rsplit("/", 1)[1])
+    contract_id = saved_contract(response)
     terms = load_contract(session, ADMIN, contract_id).version.terms
     assert terms["reduction_rights"] == [{"until_days_before_arrival": 60, "max_pct": "10"}]
     assert "deposits" not in terms
 
 
-def test_an_error_in_a_repeated_row_or_in_advanced_text_names_that_row_or_text(staffed: Staffed) -> None:
+def test_an_error_in_a_repeated_row_names_that_row(staffed: Staffed) -> None:
     fields = new_contract_fields(staffed.client, staffed.property_id)
     fields.update(
         {
@@ -376,11 +389,18 @@ def test_an_error_in_a_repeated_row_or_in_advanced_text_names_that_row_or_text(s
     assert re.search(r"gap before tier 2", response.text)
     assert 'href="#f-cancellation-tiers-1"' in response.text
 
-    fields.update({"cancellation.tiers.1.min_days": "31", "tax_override": "{name: [unclosed"})
+    fields.update(
+        {
+            "cancellation.tiers.1.min_days": "31",
+            "tax_override.taxes.0.name": "VAT",
+            "tax_override.taxes.0.rate_pct": "120",
+            "tax_override.taxes.0.kinds": "cancellation",
+        }
+    )
     response = post_form(staffed.client, "/contracts/new", {**fields, "action": "save"})
     assert response.status_code == 422
-    assert 'aria-invalid="true"' in input_tag(response.text, "f-tax_override")
-    assert "{name: [unclosed</textarea>" in response.text
+    assert 'aria-invalid="true"' in input_tag(response.text, "f-tax_override-taxes-0-rate_pct")
+    assert 'href="#f-tax_override-taxes-0-rate_pct">Taxes, row 1: Rate %</a>' in response.text
 
 
 def test_every_sample_contract_saved_unchanged_from_its_editor_adds_no_version(
@@ -392,6 +412,7 @@ def test_every_sample_contract_saved_unchanged_from_its_editor_adds_no_version(
         response = post_form(samples, f"/contracts/{record.id}/edit", {**form_fields(html), "action": "save"})
 
         assert response.status_code == 303, (record.reference, response.text[-2000:])
+        assert response.headers["location"].endswith("?terms_saved=1&unchanged=1"), record.reference
         session.expire_all()
         saved = repo.get(session, ContractRecord, record.id)
         assert saved is not None
@@ -412,7 +433,14 @@ def test_a_changed_term_adds_a_version_and_a_stale_revision_gets_the_conflict_me
 
     saved = post_form(samples, f"/contracts/{record.id}/edit", {**fields, "action": "save"})
     assert saved.status_code == 303
-    assert saved.headers["location"] == f"/contracts/{record.id}"
+    assert saved.headers["location"] == f"/contracts/{record.id}?terms_saved=2"
+    page = samples.get(saved.headers["location"]).text
+    assert re.search(r'role="status">\s*Saved version 2 of the terms\.', page)
+    versions = page[page.index('id="versions-heading"') :]
+    assert "Performance (% of the block to use)" in versions  # the term in words
+    assert "editor@example.com" in versions  # who saved it, not user:1
+    assert "attrition.performance_pct" not in versions
+    assert "user:" not in versions
     session.expire_all()
     assert load_contract(session, ADMIN, record.id or 0).version.terms["attrition"]["performance_pct"] == "70"
 
