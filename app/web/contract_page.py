@@ -38,6 +38,7 @@ from app.services.properties import get_account, get_property
 from app.web.deps import Staff, StaffDep
 from app.web.editor_forms import GROUPS, SCALARS
 from app.web.missing import MissingInput, missing_input
+from app.web.payments import InvoicePayments, invoice_payments
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
 from app.web.views import (
@@ -156,6 +157,10 @@ class InvoiceView:
     pdf_url: str
     status: str
     can_credit: bool
+    # An invoice's payments (app.web.payments); None for a credit note.
+    paid: str = "—"
+    outstanding: str = "—"
+    payments: InvoicePayments | None = None
 
 
 # --- building the view models -------------------------------------------------------------------
@@ -484,17 +489,21 @@ def contract_context(
         forecast=forecast,
         forecast_note=forecast_note,
         versions=_versions(version_records, fmt, _people(session, version_records)),
-        invoices=invoice_views(session, invoice_records, fmt),
+        invoices=invoice_views(session, invoice_records, fmt, prop.timezone),
         credit_errors={error.field: error.message for error in credit_errors},
         languages=LANGUAGES,
         # The invoice is assessed as of the date the page shows, unless the form says otherwise.
         invoice_form=invoice_form or {"language": _language(account, prop), "as_of": day.isoformat()},
         invoice_errors={error.field: error.message for error in invoice_errors},
-        notice=_notice(issued, request.query_params.get("credited", ""), saved),
+        notice=_notice(
+            issued, request.query_params.get("credited", ""), saved, request.query_params.get("paid", "")
+        ),
     )
 
 
-def _notice(issued: str, credited: str, saved: str) -> str:
+def _notice(issued: str, credited: str, saved: str, paid: str = "") -> str:
+    if paid:
+        return f"The payment against invoice {paid} was recorded."
     if issued:
         return f"Invoice {issued} was issued."
     if credited:
@@ -502,10 +511,13 @@ def _notice(issued: str, credited: str, saved: str) -> str:
     return f"Pickup saved ({saved} rows)." if saved.isdigit() else ""
 
 
-def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tuple[InvoiceView, ...]:
-    """Invoices and credit notes with their status in words: outstanding, credited by which credit note,
-    or which invoice a credit note credits."""
+def invoice_views(
+    session: Session, records: Sequence[Any], fmt: Formats, timezone: str
+) -> tuple[InvoiceView, ...]:
+    """Invoices and credit notes with their status in words: issued, partly paid, paid, credited by
+    which credit note, or which invoice a credit note credits; and each invoice's payments."""
     links = invoices.related(session, records)
+    paying = invoice_payments(session, records, fmt, timezone)
     views = []
     for invoice in records:
         link = links[invoice.id]
@@ -515,7 +527,7 @@ def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tup
         elif link.credited_by:
             status = f"Credited by {link.credited_by}"
         else:
-            status = "Outstanding"
+            status = paying[invoice.id].status
         views.append(
             InvoiceView(
                 number=invoice.number,
@@ -527,6 +539,9 @@ def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tup
                 pdf_url=f"/api/v1/invoices/{invoice.number}.pdf",
                 status=status,
                 can_credit=not is_credit_note and link.credited_by is None,
+                paid=paying[invoice.id].paid if invoice.id in paying else "—",
+                outstanding=paying[invoice.id].outstanding if invoice.id in paying else "—",
+                payments=paying.get(invoice.id),
             )
         )
     return tuple(views)
