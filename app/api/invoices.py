@@ -299,6 +299,13 @@ _OVERPAID = {
         201: {
             "description": "Recorded; `Location` names the payment. A retry with the same Idempotency-Key "
             "gets this answer again with `Idempotent-Replayed: true`, and records nothing.",
+            "headers": {
+                "Location": {"description": "The payment's URL", "schema": {"type": "string"}},
+                "Idempotent-Replayed": {
+                    "description": "`true` on a retry answered with the first answer",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
+            },
         },
         409: {"description": "A credit note, a credited invoice, or an invoice with the most payments"},
         422: {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -28,9 +27,9 @@ from app.services import invoices, payments
 from app.services.contracts import get_contract
 from app.services.errors import NotFoundError, ServiceError
 from app.services.properties import list_properties
-from app.web.actuals_page import Parser
 from app.web.contract_page import InvoiceView, contract_context, invoice_views
 from app.web.deps import CheckedStaffDep, StaffDep
+from app.web.payments import read_amount
 from app.web.templating import page_context, templates
 from app.web.views import FieldError, Formats, parse_day, parse_id
 
@@ -340,16 +339,14 @@ def record_payment_form(
     day = parse_day(paid_on, "paid_on", errors)
     if not paid_on.strip():
         errors.append(FieldError("paid_on", "enter the day the payment was received"))
-    value = Parser(fmt.locale, errors).amount(amount.strip(), "amount")
-    if not amount.strip():
-        errors.append(FieldError("amount", "enter the amount received"))
+    value = read_amount(amount, fmt.locale, errors)
     if not errors and value is not None:
         try:
             payments.record_payment(
                 session,
                 staff.principal,
                 number,
-                amount=Money(Decimal(value), invoice.currency),
+                amount=Money(value, invoice.currency),
                 paid_on=day,
                 reference=reference,
             )

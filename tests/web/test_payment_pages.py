@@ -15,7 +15,7 @@ from babel.numbers import format_currency, format_decimal
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.persistence.records import InvoiceRecord, PaymentRecord
+from app.persistence.records import InvoiceRecord, PaymentRecord, PropertyRecord
 from app.services.assessments import hotel_today
 from tests.web.test_invoicing_pages import invoices, issue
 from tests.web.test_staff_pages import Hotel, hotel  # noqa: F401  (fixture)
@@ -87,6 +87,28 @@ def test_a_payment_written_with_grouping_is_recorded_confirmed_and_listed_with_w
     assert f"<strong>{usd(amount)}</strong> paid, <strong>{usd(total - amount)}</strong> outstanding" in text
     assert f"{usd(amount)} received on" in text
     assert "reference Wire 88-A (recorded by staff1@harbor.example" in text
+
+
+def test_a_french_hotel_writes_the_amount_with_its_own_grouping_and_decimal_comma(
+    client: TestClient, session: Session, hotel: Hotel, invoice: InvoiceRecord
+) -> None:
+    prop = session.get(PropertyRecord, invoice.property_id)
+    assert prop is not None
+    prop.locale = "fr"
+    session.add(prop)
+    session.commit()
+    amount = min(Decimal(invoice.total_amount), Decimal("1234.50"))
+    written = format_decimal(amount, format="#,##0.00", locale="fr")  # "1 234,50" (a narrow space)
+
+    typed = pay(
+        client, hotel, invoice.number, amount=written.replace("\u202f", " ")
+    )  # as a keyboard types it
+    english = pay(client, hotel, invoice.number, amount="1,234.50")
+
+    assert typed.status_code == 303, typed.text  # type: ignore[attr-defined]
+    assert [row.amount for row in payments(session)] == [amount]
+    assert english.status_code == 422  # type: ignore[attr-defined]
+    assert "is not an amount" in html.unescape(english.text)  # type: ignore[attr-defined]
 
 
 def test_the_rest_pays_the_invoice_and_the_form_goes(
