@@ -455,6 +455,7 @@ def contract_context(
     except ServiceError as error:
         forecast_note = fmt.problem(error.problems[0].message if error.problems else error.detail)
     invoice_records = invoices.list_invoices(session, principal, contract_id)
+    invoice_list = invoice_views(session, invoice_records, fmt, prop.timezone)
     issued = request.query_params.get("issued", "")
     saved = request.query_params.get("saved", "")
     version_records = list_versions(session, principal, contract_id)
@@ -489,21 +490,26 @@ def contract_context(
         forecast=forecast,
         forecast_note=forecast_note,
         versions=_versions(version_records, fmt, _people(session, version_records)),
-        invoices=invoice_views(session, invoice_records, fmt, prop.timezone),
+        invoices=invoice_list,
         credit_errors={error.field: error.message for error in credit_errors},
         languages=LANGUAGES,
         # The invoice is assessed as of the date the page shows, unless the form says otherwise.
         invoice_form=invoice_form or {"language": _language(account, prop), "as_of": day.isoformat()},
         invoice_errors={error.field: error.message for error in invoice_errors},
-        notice=_notice(
-            issued, request.query_params.get("credited", ""), saved, request.query_params.get("paid", "")
-        ),
+        notice=paid_notice(invoice_list, request.query_params.get("paid", ""))
+        or _notice(issued, request.query_params.get("credited", ""), saved),
     )
 
 
-def _notice(issued: str, credited: str, saved: str, paid: str = "") -> str:
-    if paid:
-        return f"The payment against invoice {paid} was recorded."
+def paid_notice(views: Sequence[InvoiceView], paid: str) -> str:
+    """The confirmation after a payment of invoice ``paid`` was recorded (none for a number not shown)."""
+    for view in views:
+        if paid and view.number == paid and view.payments is not None:
+            return f"The payment against invoice {paid} was recorded: {view.outstanding} is outstanding."
+    return ""
+
+
+def _notice(issued: str, credited: str, saved: str) -> str:
     if issued:
         return f"Invoice {issued} was issued."
     if credited:

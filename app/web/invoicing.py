@@ -27,7 +27,7 @@ from app.services import invoices, payments
 from app.services.contracts import get_contract
 from app.services.errors import NotFoundError, ServiceError
 from app.services.properties import list_properties
-from app.web.contract_page import InvoiceView, contract_context, invoice_views
+from app.web.contract_page import InvoiceView, contract_context, invoice_views, paid_notice
 from app.web.deps import CheckedStaffDep, StaffDep
 from app.web.payments import read_amount
 from app.web.templating import page_context, templates
@@ -242,7 +242,7 @@ def credit_invoice_form(
 
 
 def _hotel_invoices_context(
-    session: Any, staff: Any, property_id: str, page: int, notice: str = ""
+    session: Any, staff: Any, property_id: str, page: int
 ) -> tuple[dict[str, Any], list[FieldError]]:
     errors: list[FieldError] = []
     chosen = parse_id(property_id, "property_id", errors) if property_id else None
@@ -278,7 +278,7 @@ def _hotel_invoices_context(
         page=page,
         pages=max(1, -(-total // INVOICES_PER_PAGE)),
         total=total,
-        notice=notice,
+        notice="",
         errors={error.field: error.message for error in errors},
     )
     return context, errors
@@ -295,8 +295,8 @@ def hotel_invoices(
 ) -> Response:
     """The invoices and credit notes of the hotels the user may see, newest first, with their status,
     paid and outstanding amounts and the form that records a payment."""
-    notice = f"The payment against invoice {paid} was recorded." if paid else ""
-    context, errors = _hotel_invoices_context(session, staff, property_id, page, notice)
+    context, errors = _hotel_invoices_context(session, staff, property_id, page)
+    context["notice"] = paid_notice([row.view for row in context["rows"]], paid)
     return templates.TemplateResponse(request, "invoices.html", context, status_code=422 if errors else 200)
 
 

@@ -81,9 +81,12 @@ def test_a_payment_written_with_grouping_is_recorded_confirmed_and_listed_with_w
     )  # type: ignore[attr-defined]
     [stored] = payments(session)
     assert (stored.amount, stored.currency, stored.reference) == (amount, "USD", "Wire 88-A")
-    assert f"The payment against invoice {invoice.number} was recorded." in page.text
-    assert "<td>Partly paid</td>" in page.text
     text = html.unescape(page.text)
+    assert (
+        f"The payment against invoice {invoice.number} was recorded: {usd(total - amount)} is outstanding."
+        in text
+    )
+    assert "<td>Partly paid</td>" in page.text
     assert f"<strong>{usd(amount)}</strong> paid, <strong>{usd(total - amount)}</strong> outstanding" in text
     assert f"{usd(amount)} received on" in text
     assert "reference Wire 88-A (recorded by staff1@harbor.example" in text
@@ -195,9 +198,14 @@ def test_the_hotel_list_records_a_payment_and_comes_back_confirmed(
     page = client.get(saved.headers["location"])  # type: ignore[attr-defined]
 
     assert saved.status_code == 303  # type: ignore[attr-defined]
-    assert f"The payment against invoice {invoice.number} was recorded." in page.text
+    total = Decimal(invoice.total_amount)
+    assert (
+        f"The payment against invoice {invoice.number} was recorded: {usd(total - 100)} is outstanding."
+        in html.unescape(page.text)
+    )
     assert "<td>Partly paid</td>" in page.text
     assert len(payments(session)) == 1
+    assert "was recorded" not in client.get("/invoices?paid=9-999999").text  # only for an invoice shown
 
 
 def test_a_payment_needs_the_csrf_token_and_a_credited_invoice_offers_no_form(

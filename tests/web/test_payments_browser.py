@@ -71,7 +71,7 @@ def test_a_payment_is_recorded_from_the_keyboard_and_a_refused_one_keeps_its_inp
     page.keyboard.type("Wire 2027-0042")
     page.keyboard.press("Enter")  # submits the form
 
-    expect(page.get_by_role("status")).to_contain_text(f"The payment against invoice {number} was recorded.")
+    expect(page.get_by_role("status")).to_contain_text(f"The payment against invoice {number} was recorded: ")
     history = page.locator(f"#payments-{number} .payment-history")
     expect(history).to_contain_text("reference Wire 2027-0042")
     expect(history).to_contain_text(re.compile(r"\(recorded by (?!not recorded|a former user)\w.*, \w"))
