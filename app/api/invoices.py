@@ -1,5 +1,5 @@
-"""Issued invoices and credit notes: issue, read (JSON and the PDF as issued), credit. Nothing updates or
-deletes one (there is no PUT, PATCH or DELETE route)."""
+"""Issued invoices and credit notes: issue, read (JSON and the PDF as issued), credit, and the payments
+received against an invoice. Nothing updates or deletes one (there is no PUT, PATCH or DELETE route)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,25 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import JsonBody, PrincipalDep, SessionDep, body_schema, read_json, reads_first
-from app.persistence.records import InvoiceRecord
+from app.api.deps import (
+    IdempotencyKey,
+    JsonBody,
+    PrincipalDep,
+    SessionDep,
+    body_schema,
+    read_json,
+    reads_first,
+)
+from app.engine.money import Money
+from app.persistence.records import InvoiceRecord, PaymentRecord
 from app.services import einvoices
 from app.services import invoices as service
+from app.services import payments as payment_service
+from app.services.errors import NotFoundError
+from app.services.idempotency import Outcome, fingerprint, run_once
 from app.services.inputs import parse_input
 
 router = APIRouter(tags=["invoices"])
@@ -24,6 +37,40 @@ _PREFIX = "/api/v1"
 class Amount(BaseModel):
     amount: str = Field(description="Exact decimal text; negative on a credit note")
     currency: str
+
+
+def _amount(money: Money) -> Amount:
+    return Amount(amount=str(money.amount), currency=money.currency)
+
+
+class PaymentPublic(BaseModel):
+    id: int
+    invoice: str = Field(description="The number of the invoice it pays")
+    paid_on: date = Field(description="The day the money was received (at the hotel)")
+    amount: Amount
+    reference: str = Field(description="The bank's or payer's reference; may be empty")
+    recorded_by: str = Field(description="Who recorded it (a staff user or an API key)")
+    recorded_at: datetime
+    link: str
+
+
+class PaymentRecorded(PaymentPublic):
+    balance_outstanding: Amount = Field(description="What is left to pay on the invoice after this payment")
+    status: payment_service.PaymentStatus = Field(description="The invoice's status after this payment")
+
+
+def _payment(number: str, record: PaymentRecord) -> PaymentPublic:
+    assert record.id is not None
+    return PaymentPublic(
+        id=record.id,
+        invoice=number,
+        paid_on=record.paid_on,
+        amount=_amount(payment_service.rounded_amount(record)),
+        reference=record.reference,
+        recorded_by=record.recorded_by,
+        recorded_at=record.recorded_at,
+        link=f"{_PREFIX}/invoices/{number}/payments/{record.id}",
+    )
 
 
 class InvoiceLinks(BaseModel):
@@ -47,13 +94,25 @@ class InvoicePublic(BaseModel):
     credits: str | None = Field(description="A credit note: the number of the invoice it credits")
     credited_by: str | None = Field(description="An invoice: the number of the credit note that credits it")
     reason: str | None = Field(description="A credit note: the reason given")
+    status: payment_service.PaymentStatus | None = Field(
+        description="An invoice: issued (nothing paid), partly_paid, paid, or credited (by a credit note); "
+        "a credit note: null"
+    )
+    paid: Amount | None = Field(description="An invoice: the sum of its payments; a credit note: null")
+    balance_outstanding: Amount | None = Field(
+        description="An invoice: its total less the credit notes against it and its payments (negative "
+        "when a paid invoice was credited: a refund is due); a credit note: null"
+    )
+    payments: list[PaymentPublic] = Field(description="An invoice's payments, in the order recorded")
     pdf_sha256: str = Field(description="SHA-256 of the PDF bytes as issued (also the PDF's ETag)")
     created_by: str
     created_at: datetime
     links: InvoiceLinks
 
 
-def _public(record: InvoiceRecord, related: service.Related) -> InvoicePublic:
+def _public(
+    record: InvoiceRecord, related: service.Related, balance: payment_service.Balance | None
+) -> InvoicePublic:
     url = f"{_PREFIX}/invoices/{record.number}"
     return InvoicePublic(
         number=record.number,
@@ -70,6 +129,10 @@ def _public(record: InvoiceRecord, related: service.Related) -> InvoicePublic:
         credits=related.credits,
         credited_by=related.credited_by,
         reason=record.document.get("reason") or None,
+        status=None if balance is None else balance.status,
+        paid=None if balance is None else _amount(balance.paid),
+        balance_outstanding=None if balance is None else _amount(balance.outstanding),
+        payments=[] if balance is None else [_payment(record.number, row) for row in balance.payments],
         pdf_sha256=record.pdf_sha256,
         created_by=record.created_by,
         created_at=record.created_at,
@@ -79,7 +142,12 @@ def _public(record: InvoiceRecord, related: service.Related) -> InvoicePublic:
 
 def _publics(session: SessionDep, records: Sequence[InvoiceRecord]) -> list[InvoicePublic]:
     related = service.related(session, records)
-    return [_public(record, related[record.id]) for record in records if record.id is not None]
+    balances = payment_service.balances(session, records)
+    return [
+        _public(record, related[record.id], balances.get(record.id))
+        for record in records
+        if record.id is not None
+    ]
 
 
 async def read_optional_json(request: Request) -> Any:
@@ -124,7 +192,7 @@ def issue_invoice(
     )
     session.commit()
     response.headers["Location"] = f"{_PREFIX}/invoices/{record.number}"
-    return _public(record, service.Related())
+    return _publics(session, [record])[0]
 
 
 @router.get(
@@ -221,4 +289,114 @@ def credit_invoice(
     )
     session.commit()
     response.headers["Location"] = f"{_PREFIX}/invoices/{record.number}"
-    return _public(record, service.Related(credits=number))
+    return _public(record, service.Related(credits=number), None)
+
+
+# --- payments ---------------------------------------------------------------------------------------
+
+_PAYMENT_BODY = body_schema(payment_service.PaymentCreate, "PaymentCreate")
+_PAYMENT_BODY["requestBody"]["content"]["application/json"]["examples"] = {
+    "transfer": {
+        "summary": "A bank transfer received",
+        "value": {"paid_on": "2027-02-20", "amount": "1000.00", "reference": "BACS 4471-0093"},
+    },
+    "today": {"summary": "Received today at the hotel, no reference", "value": {"amount": "616.80"}},
+}
+_OVERPAID = {
+    "type": "about:blank",
+    "title": "Invalid input",
+    "status": 422,
+    "detail": "the payment is more than the balance outstanding",
+    "errors": [
+        {
+            "field": "amount",
+            "message": (
+                "the balance outstanding on invoice 3-000042 is $616.80: a payment may be at most that"
+            ),
+        }
+    ],
+}
+
+
+@router.post(
+    "/invoices/{number}/payments",
+    status_code=201,
+    response_model=PaymentRecorded,
+    openapi_extra=_PAYMENT_BODY,
+    responses={
+        201: {
+            "description": "Recorded; `Location` names the payment. A retry with the same Idempotency-Key "
+            "gets this answer again with `Idempotent-Replayed: true`, and records nothing.",
+            "headers": {
+                "Location": {"description": "The payment's URL", "schema": {"type": "string"}},
+                "Idempotent-Replayed": {
+                    "description": "`true` on a retry answered with the first answer",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
+            },
+        },
+        409: {"description": "A credit note, a credited invoice, or an invoice with the most payments"},
+        422: {
+            "description": "Invalid input, naming the field: `amount` (not more than zero, another "
+            "currency, too many decimal places, or more than the balance outstanding, which the message "
+            "states), `paid_on` (before the issue date or after today at the hotel), `reference`",
+            "content": {"application/problem+json": {"example": _OVERPAID}},
+        },
+    },
+    summary="Record a payment received against an invoice (never beyond its balance outstanding)",
+    description=(
+        "The amount is in the invoice's currency. Two payments sent at once are checked one after the "
+        "other, so together they cannot pay more than the balance outstanding."
+    ),
+)
+def record_payment(
+    number: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: JsonBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    invoice = service.get_invoice(session, principal, number, with_pdf=False)
+    principal.require_write(invoice.property_id, f"invoice {number}")
+    request = parse_input(payment_service.PaymentCreate, body, currency=invoice.currency)
+
+    def write() -> Outcome:
+        record = payment_service.record_payment(
+            session,
+            principal,
+            number,
+            amount=request.amount,
+            paid_on=request.paid_on,
+            reference=request.reference,
+        )
+        balance = payment_service.balance_of(session, invoice)
+        assert balance is not None
+        recorded = PaymentRecorded(
+            **_payment(number, record).model_dump(),
+            balance_outstanding=_amount(balance.outstanding),
+            status=balance.status,
+        )
+        return Outcome(201, recorded.model_dump(mode="json"))
+
+    outcome = run_once(
+        session, principal, idempotency_key, fingerprint(f"payment:{number}", repr(body)), write
+    )
+    session.commit()
+    headers = {"Location": outcome.body["link"]}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+@router.get(
+    "/invoices/{number}/payments/{payment_id}",
+    response_model=PaymentPublic,
+    summary="A payment recorded against an invoice",
+)
+def read_payment(number: str, payment_id: int, session: SessionDep, principal: PrincipalDep) -> PaymentPublic:
+    invoice = service.get_invoice(session, principal, number, with_pdf=False)
+    balance = payment_service.balance_of(session, invoice)
+    for record in () if balance is None else balance.payments:
+        if record.id == payment_id:
+            return _payment(number, record)
+    raise NotFoundError(f"invoice {number} has no payment {payment_id}")

@@ -1,5 +1,6 @@
-"""Issued invoices and their per-property number sequence (all their SQL). Insert and read only: no
-statement here updates or deletes an invoice. Nothing commits; the caller owns the transaction."""
+"""Issued invoices, their per-property number sequence and the payments received against them (all their
+SQL). Insert and read only: no statement here updates or deletes an invoice or a payment. Nothing
+commits; the caller owns the transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from app.persistence.records import InvoiceRecord, InvoiceSequenceRecord
+from app.persistence.records import InvoiceRecord, InvoiceSequenceRecord, PaymentRecord
 
 _SEQUENCES = InvoiceSequenceRecord.__table__  # type: ignore[attr-defined]
 _NUMBER_LENGTH: int = InvoiceRecord.__table__.c.number.type.length  # type: ignore[attr-defined]
@@ -146,3 +147,58 @@ def related_numbers(session: Session, records: Iterable[InvoiceRecord]) -> list[
         )
     ).all()
     return [(row_id, number, credits) for row_id, number, credits in rows if row_id is not None]
+
+
+# --- payments --------------------------------------------------------------------------------------
+
+
+def lock_invoice(session: Session, invoice_id: int) -> None:
+    """Hold the invoice's row until the transaction ends, so that payments to it are checked one after
+    the other: ``SELECT ... FOR UPDATE`` on PostgreSQL (a second payer waits, then its next statement
+    reads the first one's committed payment under READ COMMITTED; a credit note's insert, which
+    references the row, waits too). On SQLite the caller's transaction is a write (``BEGIN IMMEDIATE``),
+    which already serialises writers, and ``FOR UPDATE`` is left out."""
+    session.execute(
+        sa.select(InvoiceRecord.__table__.c.id)  # type: ignore[attr-defined]
+        .where(InvoiceRecord.__table__.c.id == invoice_id)  # type: ignore[attr-defined]
+        .with_for_update()
+    ).scalar_one()
+
+
+def add_payment(session: Session, record: PaymentRecord) -> PaymentRecord:
+    session.add(record)
+    session.flush()
+    return record
+
+
+def payments_of(session: Session, invoice_ids: Iterable[int]) -> dict[int, list[PaymentRecord]]:
+    """The payments of each invoice, in the order they were recorded (every id is a key)."""
+    ids = set(invoice_ids)
+    found: dict[int, list[PaymentRecord]] = {invoice_id: [] for invoice_id in ids}
+    if not ids:
+        return found
+    rows = session.exec(
+        select(PaymentRecord)
+        .where(col(PaymentRecord.invoice_id).in_(ids))
+        .order_by(col(PaymentRecord.recorded_at), col(PaymentRecord.id))
+    ).all()
+    for row in rows:
+        found[row.invoice_id].append(row)
+    return found
+
+
+def credit_note_totals(session: Session, invoice_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The totals (negative decimal text) of the credit notes against each invoice that has any."""
+    ids = set(invoice_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(InvoiceRecord.credits_invoice_id, InvoiceRecord.total_amount).where(
+            col(InvoiceRecord.credits_invoice_id).in_(ids)
+        )
+    ).all()
+    found: dict[int, list[str]] = {}
+    for credited, total in rows:
+        if credited is not None:
+            found.setdefault(credited, []).append(total)
+    return found

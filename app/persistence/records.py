@@ -7,6 +7,7 @@ notices and assessments are insert-only; "the current value" is always the lates
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +32,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """An exact decimal: ``NUMERIC`` on PostgreSQL, its decimal text on SQLite, which has no decimal type
+    (SQLAlchemy would go through a binary float there, and warn)."""
+
+    impl = sa.Numeric(16, 3)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(40))
+        return dialect.type_descriptor(sa.Numeric(16, 3, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if type(value) is not Decimal or not value.is_finite():
+            raise ValueError("an exact decimal column takes a finite Decimal")
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
 
 
 def utc_now() -> datetime:
@@ -304,6 +328,24 @@ class InvoiceRecord(SQLModel, table=True):
     pdf_sha256: str = Field(max_length=64)
     created_by: str = Field(max_length=120)
     created_at: datetime = _at()
+
+
+class PaymentRecord(SQLModel, table=True):
+    """A payment received against an issued invoice, in the invoice's currency. Insert-only: a payment
+    recorded in error is not edited away (there is no route that changes one)."""
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (sa.Index("ix_invoice_payments_invoice", "invoice_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoices.id")
+    paid_on: date
+    # NUMERIC(16, 3): the largest amount accepted (10^12) with the most minor-unit places (3, KWD).
+    amount: Decimal = Field(sa_column=sa.Column(ExactDecimal(), nullable=False))
+    currency: str = Field(max_length=3)
+    reference: str = Field(default="", max_length=120)
+    recorded_by: str = Field(max_length=120)
+    recorded_at: datetime = _at()
 
 
 class ShareLinkRecord(SQLModel, table=True):

@@ -38,6 +38,7 @@ from app.services.properties import get_account, get_property
 from app.web.deps import Staff, StaffDep
 from app.web.editor_forms import GROUPS, SCALARS
 from app.web.missing import MissingInput, missing_input
+from app.web.payments import InvoicePayments, invoice_payments
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
 from app.web.views import (
@@ -156,6 +157,10 @@ class InvoiceView:
     pdf_url: str
     status: str
     can_credit: bool
+    # An invoice's payments (app.web.payments); None for a credit note.
+    paid: str = "—"
+    outstanding: str = "—"
+    payments: InvoicePayments | None = None
 
 
 # --- building the view models -------------------------------------------------------------------
@@ -474,6 +479,7 @@ def contract_context(
     except ServiceError as error:
         forecast_note = fmt.problem(error.problems[0].message if error.problems else error.detail)
     invoice_records = invoices.list_invoices(session, principal, contract_id)
+    invoice_list = invoice_views(session, invoice_records, fmt, prop.timezone)
     issued = request.query_params.get("issued", "")
     saved = request.query_params.get("saved", "")
     version_records = list_versions(session, principal, contract_id)
@@ -508,15 +514,24 @@ def contract_context(
         forecast=forecast,
         forecast_note=forecast_note,
         versions=_versions(version_records, fmt, _people(session, version_records)),
-        invoices=invoice_views(session, invoice_records, fmt),
+        invoices=invoice_list,
         credit_errors={error.field: error.message for error in credit_errors},
         languages=LANGUAGES,
         # The invoice is assessed as of the date the page shows, unless the form says otherwise.
         invoice_form=invoice_form or {"language": _language(account, prop), "as_of": day.isoformat()},
         invoice_errors={error.field: error.message for error in invoice_errors},
-        notice=_notice(issued, request.query_params.get("credited", ""), saved)
+        notice=paid_notice(invoice_list, request.query_params.get("paid", ""))
+        or _notice(issued, request.query_params.get("credited", ""), saved)
         or _terms_saved(request.query_params, record.current_version),
     )
+
+
+def paid_notice(views: Sequence[InvoiceView], paid: str) -> str:
+    """The confirmation after a payment of invoice ``paid`` was recorded (none for a number not shown)."""
+    for view in views:
+        if paid and view.number == paid and view.payments is not None:
+            return f"The payment against invoice {paid} was recorded: {view.outstanding} is outstanding."
+    return ""
 
 
 def _notice(issued: str, credited: str, saved: str) -> str:
@@ -537,10 +552,13 @@ def _terms_saved(query: Mapping[str, str], current: int) -> str:
     return f"Saved version {version} of the terms."
 
 
-def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tuple[InvoiceView, ...]:
-    """Invoices and credit notes with their status in words: outstanding, credited by which credit note,
-    or which invoice a credit note credits."""
+def invoice_views(
+    session: Session, records: Sequence[Any], fmt: Formats, timezone: str
+) -> tuple[InvoiceView, ...]:
+    """Invoices and credit notes with their status in words: issued, partly paid, paid, credited by
+    which credit note, or which invoice a credit note credits; and each invoice's payments."""
     links = invoices.related(session, records)
+    paying = invoice_payments(session, records, fmt, timezone)
     views = []
     for invoice in records:
         link = links[invoice.id]
@@ -550,7 +568,7 @@ def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tup
         elif link.credited_by:
             status = f"Credited by {link.credited_by}"
         else:
-            status = "Outstanding"
+            status = paying[invoice.id].status
         views.append(
             InvoiceView(
                 number=invoice.number,
@@ -562,6 +580,9 @@ def invoice_views(session: Session, records: Sequence[Any], fmt: Formats) -> tup
                 pdf_url=f"/api/v1/invoices/{invoice.number}.pdf",
                 status=status,
                 can_credit=not is_credit_note and link.credited_by is None,
+                paid=paying[invoice.id].paid if invoice.id in paying else "—",
+                outstanding=paying[invoice.id].outstanding if invoice.id in paying else "—",
+                payments=paying.get(invoice.id),
             )
         )
     return tuple(views)

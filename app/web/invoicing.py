@@ -1,5 +1,6 @@
 """Invoicing as a workflow in the staff pages: preview, confirm (with an explicit interim choice before
-the stay is over), issue, credit from the page, and the hotel's invoices with their status.
+the stay is over), issue, credit from the page, record the payments received, and the hotel's invoices
+with their status and balance outstanding.
 
 Our practice (README, "Invoicing"): attrition damages are settled after departure, when pickup is
 final; before that (and before any cancellation notice) an assessment takes pickup to date as final,
@@ -9,7 +10,7 @@ correction is a credit note for the whole invoice, then a new invoice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,14 +19,17 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.api.deps import SessionDep, reads_first
+from app.engine.money import Money
 from app.pdf import LANGUAGES
 from app.persistence import repositories as repo
-from app.services import invoices
+from app.persistence.records import PropertyRecord
+from app.services import invoices, payments
 from app.services.contracts import get_contract
 from app.services.errors import NotFoundError, ServiceError
 from app.services.properties import list_properties
-from app.web.contract_page import contract_context, invoice_views
+from app.web.contract_page import InvoiceView, contract_context, invoice_views, paid_notice
 from app.web.deps import CheckedStaffDep, StaffDep
+from app.web.payments import read_amount
 from app.web.templating import page_context, templates
 from app.web.views import FieldError, Formats, parse_day, parse_id
 
@@ -237,15 +241,9 @@ def credit_invoice_form(
     return RedirectResponse(f"/contracts/{contract_id}?credited={note.number}#invoices", status_code=303)
 
 
-@router.get("/invoices", response_model=None)
-def hotel_invoices(
-    request: Request,
-    session: SessionDep,
-    staff: StaffDep,
-    property_id: Annotated[str, Query(max_length=20)] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-) -> Response:
-    """The invoices and credit notes of the hotels the user may see, newest first, with their status."""
+def _hotel_invoices_context(
+    session: Any, staff: Any, property_id: str, page: int
+) -> tuple[dict[str, Any], list[FieldError]]:
     errors: list[FieldError] = []
     chosen = parse_id(property_id, "property_id", errors) if property_id else None
     records, total = invoices.invoices_of_hotels(
@@ -257,11 +255,17 @@ def hotel_invoices(
     )
     hotels, _ = list_properties(session, staff.principal, repo.Page(limit=500, offset=0))
     formats = {hotel.id: Formats.of(hotel.locale) for hotel in hotels}
+    zones = {hotel.id: hotel.timezone for hotel in hotels}
     rows = [
         HotelInvoice(
             record.contract_id,
             f"/contracts/{record.contract_id}#invoices",
-            invoice_views(session, [record], formats.get(record.property_id, Formats.of("en")))[0],
+            invoice_views(
+                session,
+                [record],
+                formats.get(record.property_id, Formats.of("en")),
+                zones.get(record.property_id, "UTC"),
+            )[0],
         )
         for record in records
     ]
@@ -274,6 +278,104 @@ def hotel_invoices(
         page=page,
         pages=max(1, -(-total // INVOICES_PER_PAGE)),
         total=total,
+        notice="",
         errors={error.field: error.message for error in errors},
     )
+    return context, errors
+
+
+@router.get("/invoices", response_model=None)
+def hotel_invoices(
+    request: Request,
+    session: SessionDep,
+    staff: StaffDep,
+    property_id: Annotated[str, Query(max_length=20)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    paid: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The invoices and credit notes of the hotels the user may see, newest first, with their status,
+    paid and outstanding amounts and the form that records a payment."""
+    context, errors = _hotel_invoices_context(session, staff, property_id, page)
+    context["notice"] = paid_notice([row.view for row in context["rows"]], paid)
     return templates.TemplateResponse(request, "invoices.html", context, status_code=422 if errors else 200)
+
+
+def _with_payment_form(
+    views: Any, number: str, form: dict[str, str], errors: list[FieldError]
+) -> tuple[InvoiceView, ...]:
+    """The invoice views with ``number``'s payment form showing the values entered and the errors."""
+    shown = []
+    for view in views:
+        if view.number == number and view.payments is not None:
+            placed = replace(view.payments, form=form, errors={e.field: e.message for e in errors})
+            view = replace(view, payments=placed)
+        shown.append(view)
+    return tuple(shown)
+
+
+@router.post("/invoices/{number}/payments", response_model=None)
+def record_payment_form(
+    request: Request,
+    session: SessionDep,
+    staff: CheckedStaffDep,
+    number: str,
+    paid_on: Annotated[str, Form(max_length=40)] = "",
+    amount: Annotated[str, Form(max_length=60)] = "",
+    reference: Annotated[str, Form(max_length=500)] = "",
+    back: Annotated[str, Form(max_length=20)] = "contract",
+    property_id: Annotated[str, Form(max_length=20)] = "",
+    page: Annotated[int, Form(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Record a payment received against an invoice: the date (today at the hotel by default), the
+    amount as the hotel's locale writes it (``15,000.00``) and the reference. Then back to the page it
+    came from, with a confirmation; on an error, that page again with the input kept."""
+    invoice = invoices.get_invoice(session, staff.principal, number, with_pdf=False)
+    prop = repo.get(session, PropertyRecord, invoice.property_id)
+    assert prop is not None
+    fmt = Formats.of(prop.locale)
+    form = {"paid_on": paid_on, "amount": amount, "reference": reference}
+    errors: list[FieldError] = []
+    status = 422
+    day = parse_day(paid_on, "paid_on", errors)
+    if not paid_on.strip():
+        errors.append(FieldError("paid_on", "enter the day the payment was received"))
+    value = read_amount(amount, fmt.locale, errors)
+    if not errors and value is not None:
+        try:
+            payments.record_payment(
+                session,
+                staff.principal,
+                number,
+                amount=Money(value, invoice.currency),
+                paid_on=day,
+                reference=reference,
+            )
+        except ServiceError as error:
+            if error.status not in (409, 422):
+                raise
+            session.rollback()
+            status = error.status
+            fields = ("paid_on", "amount", "reference")
+            errors = [
+                FieldError(p.field if p.field in fields else "form", fmt.problem(p.message))
+                for p in error.problems
+            ] or [FieldError("form", fmt.problem(error.detail))]
+        else:
+            session.commit()
+            if back == "list":
+                kept = {"property_id": property_id} if property_id else {}
+                query = urlencode({"paid": number, **kept, "page": page})
+                return RedirectResponse(f"/invoices?{query}#payments-{number}", status_code=303)
+            return RedirectResponse(
+                f"/contracts/{invoice.contract_id}?paid={number}#payments-{number}", status_code=303
+            )
+    if back == "list":
+        context, _ = _hotel_invoices_context(session, staff, property_id, page)
+        context["rows"] = [
+            replace(row, view=_with_payment_form([row.view], number, form, errors)[0])
+            for row in context["rows"]
+        ]
+        return templates.TemplateResponse(request, "invoices.html", context, status_code=status)
+    context = contract_context(request, session, staff, invoice.contract_id, None)
+    context["invoices"] = _with_payment_form(context["invoices"], number, form, errors)
+    return templates.TemplateResponse(request, "contract.html", context, status_code=status)

@@ -163,7 +163,8 @@ def _walk(walk: Walk, arrival: date) -> None:
     page.get_by_role("button", name="Issue this invoice").click()
     expect(page.get_by_role("status")).to_contain_text("was issued")
     second_invoice = re.search(r"[Ii]nvoice (\S+) was issued", page.get_by_role("status").inner_text())
-    assert second_invoice is not None and second_invoice[1] != first[1]
+    assert second_invoice is not None
+    assert second_invoice[1] != first[1]
     walk.check("reissued")
 
     # The group pays the reissued invoice in full: nothing is outstanding.
@@ -202,7 +203,9 @@ def test_a_group_from_signed_contract_to_paid_invoice(
     database: str,
     form: str,
 ) -> None:
-    server: LiveServer = request.getfixturevalue("live_server" if database == "sqlite" else "live_server_postgres")
+    server: LiveServer = request.getfixturevalue(
+        "live_server" if database == "sqlite" else "live_server_postgres"
+    )
     width, height = WIDTHS[form]
     context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(30_000)
