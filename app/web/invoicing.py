@@ -256,17 +256,17 @@ def _hotel_invoices_context(
     hotels, _ = list_properties(session, staff.principal, repo.Page(limit=500, offset=0))
     formats = {hotel.id: Formats.of(hotel.locale) for hotel in hotels}
     zones = {hotel.id: hotel.timezone for hotel in hotels}
+    # One batch of reads per hotel (its locale and time zone), not per row; the page keeps its order.
+    by_hotel: dict[int, list[Any]] = {}
+    for record in records:
+        by_hotel.setdefault(record.property_id, []).append(record)
+    views: dict[str, InvoiceView] = {}
+    for hotel_id, of_hotel in by_hotel.items():
+        fmt = formats.get(hotel_id, Formats.of("en"))
+        for view in invoice_views(session, of_hotel, fmt, zones.get(hotel_id, "UTC")):
+            views[view.number] = view
     rows = [
-        HotelInvoice(
-            record.contract_id,
-            f"/contracts/{record.contract_id}#invoices",
-            invoice_views(
-                session,
-                [record],
-                formats.get(record.property_id, Formats.of("en")),
-                zones.get(record.property_id, "UTC"),
-            )[0],
-        )
+        HotelInvoice(record.contract_id, f"/contracts/{record.contract_id}#invoices", views[record.number])
         for record in records
     ]
     context = page_context(
