@@ -72,8 +72,9 @@ def _walk(walk: Walk, arrival: date) -> None:
     page.get_by_label("Room type 2 (required)", exact=True).fill("double")
     page.get_by_label("Rooms every night, room type 2", exact=True).fill("20")
     page.get_by_label("Group rate, every night and room type", exact=True).fill("189.00")
+    page.get_by_label(re.compile(r"^Performance \(% of the block to use\)")).fill("80")
     page.locator("#more-terms > summary").click()
-    page.get_by_label("F&B minimum (net of tax and service)", exact=True).fill("20,000.00")
+    page.get_by_label(re.compile(r"^F&B minimum \(net of tax and service\)")).fill("20,000.00")
     walk.check("new-contract-filled")
     page.get_by_role("button", name="Save contract", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Saved version 1 of the terms.")
@@ -176,7 +177,7 @@ def _walk(walk: Walk, arrival: date) -> None:
     walk.check("payment-form")
     payments.get_by_role("button", name="Record the payment").click()
     expect(page.get_by_role("status")).to_contain_text(
-        f"The payment against invoice {second_invoice[1]} was recorded."
+        f"The payment against invoice {second_invoice[1]} was recorded: $0.00 is outstanding."
     )
     payments = page.locator(f"#payments-{second_invoice[1]}")
     expect(payments).to_contain_text("$0.00 outstanding")
