@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,6 +36,7 @@ from app.services.contracts import StoredContract, load_contract
 from app.services.errors import InvalidInputError
 from app.services.properties import get_property
 from app.web.deps import CheckedStaffDep, Staff, StaffDep
+from app.web.numbers import number_example, read_number
 from app.web.templating import babel_locale, page_context, templates
 from app.web.views import FieldError, Formats, parse_day
 
@@ -150,10 +150,10 @@ class Parser:
     def amount(self, text: str, name: str) -> str | None:
         if not text:
             return None
-        try:
-            value = parse_decimal(text, locale=self.locale, strict=True)
-        except NumberFormatError:
-            self.errors.append(FieldError(name, f"{text!r} is not an amount: write it like 1,250.00"))
+        value = read_number(text, self.locale)
+        if value is None:
+            example = number_example(self.locale)
+            self.errors.append(FieldError(name, f"{text[:40]!r} is not an amount: write it like {example}"))
             return None
         if value < 0 or value > MAX_AMOUNT:
             # Decimal places are the currency's (0 for JPY, 3 for KWD): the services check those.
@@ -164,11 +164,11 @@ class Parser:
     def count(self, text: str, name: str) -> int | None:
         if not text:
             return None
-        digits = text.replace(",", "").replace(" ", "")
-        if not digits.isdigit() or int(digits) > MAX_ROOMS:
+        value = read_number(text, self.locale)
+        if value is None or value != value.to_integral_value() or not 0 <= value <= MAX_ROOMS:
             self.errors.append(FieldError(name, f"enter a whole number of rooms from 0 to {MAX_ROOMS:,}"))
             return None
-        return int(digits)
+        return int(value)
 
     def day(self, text: str, name: str, *, required: str = "") -> date | None:
         found = parse_day(text, name, self.errors)

@@ -17,7 +17,6 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any
 
-from babel.numbers import NumberFormatError, parse_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
@@ -32,6 +31,7 @@ from app.services.contracts import StoredContract, load_contract, update_contrac
 from app.services.errors import ConflictError, InvalidInputError, PreconditionFailedError
 from app.services.properties import get_property
 from app.web.deps import CheckedStaffDep, Staff, StaffDep
+from app.web.numbers import read_number
 from app.web.templating import babel_locale, page_context, templates
 from app.web.views import FieldError, Formats, parse_day
 
@@ -110,10 +110,9 @@ class CellInput:
 def _pct(text: str, name: str, locale: Any, errors: list[FieldError]) -> Decimal | None:
     if not text:
         return None
-    try:
-        value = parse_decimal(text.rstrip("% "), locale=locale, strict=True)
-    except NumberFormatError:
-        errors.append(FieldError(name, f"{text!r} is not a percentage: write it like 10 or 12.5"))
+    value = read_number(text.rstrip("% "), locale)
+    if value is None:
+        errors.append(FieldError(name, f"{text[:40]!r} is not a percentage: write it like 10 or 12.5"))
         return None
     if not 0 <= value <= 100:
         errors.append(FieldError(name, "enter a percentage from 0 to 100"))

@@ -20,7 +20,6 @@ from enum import StrEnum
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
@@ -48,6 +47,7 @@ from app.engine.money import Rounding
 from app.engine.words import words
 from app.services.contracts import ContractStatus
 from app.services.errors import Problem
+from app.web.numbers import number_example, read_number
 
 #: Form fields read (beyond them a form is cut short); above the contract's own limits, so that a form
 #: over a limit reaches validation and is refused naming it.
@@ -943,17 +943,11 @@ class NumberReader:
         if spec.kind not in NUMERIC:
             return text
         text = text.rstrip("% ").strip()
-        group = self.locale.number_symbols.get("latn", {}).get("group", ",")
-        if group.isspace():  # French groups with a narrow no-break space; people type a plain one
-            text = re.sub(r"\s", group, text)
-        try:
-            value = parse_decimal(text, locale=self.locale, strict=True)
-        except NumberFormatError:
-            value = None
-        if value is None or not value.is_finite():
-            example = format_decimal(Decimal("15000.50"), format="#,##0.00", locale=self.locale)
+        value = read_number(text, self.locale)
+        if value is None:
             self.errors.setdefault(name, []).append(
-                f"“{text}” is not a number as this hotel writes them: write it like {example}"
+                f"“{text}” is not a number as this hotel writes them: write it like "
+                f"{number_example(self.locale)}"
             )
             return text
         return format(value, "f")

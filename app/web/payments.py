@@ -12,7 +12,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.numbers import NumberFormatError, format_decimal, get_group_symbol, parse_decimal
 from sqlmodel import Session
 
 from app.engine.limits import MAX_AMOUNT
@@ -20,36 +19,23 @@ from app.persistence import repositories as repo
 from app.persistence.records import InvoiceRecord
 from app.services import payments
 from app.services.assessments import hotel_today
+from app.web.numbers import number_example, read_number
 from app.web.views import FieldError, Formats
-
-#: Spaces a keyboard types where a locale groups digits with a (narrow) no-break space (fr: 15 000,00).
-_SPACES = (" ", "\u00a0", "\u202f")
 
 
 def read_amount(text: str, locale: Locale, errors: list[FieldError]) -> Decimal | None:
     """An amount as the hotel's locale writes it (``15,000.00``; ``15 000,00`` in French, with whatever
-    space the keyboard typed), or None after adding to ``errors`` why it is not one. Babel's strict
-    reading refuses a grouping in the wrong place (``1,50`` in English). Whether it is more than zero,
-    within the largest amount and the currency's decimal places is the service's to say."""
-    typed = text = text.strip()
-    if not text:
+    space the keyboard typed), or None after adding to ``errors`` why it is not one. Whether it is more
+    than zero and within the currency's decimal places is the service's to say."""
+    typed = text.strip()
+    if not typed:
         errors.append(FieldError("amount", "enter the amount received"))
         return None
-    group = get_group_symbol(locale)
-    if group in _SPACES:
-        for space in _SPACES:
-            text = text.replace(space, group)
-    example = format_decimal(Decimal("15000.00"), format="#,##0.00", locale=locale)
-    if len(text) > 40:
-        errors.append(FieldError("amount", f"write the amount like {example}"))
-        return None
-    try:
-        value = parse_decimal(text, locale=locale, strict=True)
-    except NumberFormatError:
-        errors.append(FieldError("amount", f"“{typed}” is not an amount: write it like {example}"))
-        return None
-    if not value.is_finite() or abs(value) > MAX_AMOUNT:
-        errors.append(FieldError("amount", f"write the amount like {example}"))
+    value = read_number(typed, locale)
+    if value is None or abs(value) > MAX_AMOUNT:
+        errors.append(
+            FieldError("amount", f"“{typed[:40]}” is not an amount: write it like {number_example(locale)}")
+        )
         return None
     return value
 
