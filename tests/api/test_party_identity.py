@@ -229,7 +229,8 @@ def test_a_property_without_a_prefix_keeps_its_original_numbers(
 
     assert number == f"{sample.property_id}-000001"
     record = session.get(PropertyRecord, sample.property_id)
-    assert record is not None and record.invoice_prefix is None
+    assert record is not None
+    assert record.invoice_prefix is None
 
 
 def test_the_preview_and_the_issue_response_say_what_the_invoice_lacks(
@@ -260,7 +261,7 @@ def test_the_preview_and_the_issue_response_say_what_the_invoice_lacks(
     assert [warning["code"] for warning in issued.json()["warnings"]] == [code for code, _ in codes]
     read = client.get(issued.json()["links"]["self"], headers=bearer(admin_key)).json()
     assert read["warnings"] == issued.json()["warnings"]
-    assert ISSUED == issued.json()["issue_date"]
+    assert issued.json()["issue_date"] == ISSUED
 
 
 def test_importing_the_uk_sample_fills_both_identities_so_nothing_is_lacking(
