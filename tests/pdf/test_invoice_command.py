@@ -185,3 +185,20 @@ def test_invoice_command_bill_to_replaces_the_files_buyer_but_keeps_the_seller(t
     assert "Bill to Damages invoice Someone Else Ltd" in text
     assert "Caledonian Institute of Actuaries Actuaries House" not in text
     assert "VAT number GB284193734" in text
+
+
+def test_a_bad_seller_in_the_file_is_reported_with_its_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = (CONTRACTS / "edinburgh-actuaries-chronological-vat.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad-iban.yaml"
+    bad.write_text(
+        sample.replace("GB29 NWBK 6016 1331 9268 19", "GB29 NWBK 6016 1331 9268 18"), encoding="utf-8"
+    )
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "iban:" in text)
+    out = tmp_path / "invoice.pdf"
+
+    assert run("invoice", bad, "--out", out) == 1
+    error = capsys.readouterr().err
+    assert f"{bad}:{line}: seller.bank.iban: not a valid IBAN" in error
+    assert not out.exists()
