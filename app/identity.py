@@ -4,8 +4,10 @@ The hotel (seller) and the account (buyer) each carry an optional identity: lega
 contact, and for the seller its registration, bank details and payment reference. Every text has a
 bound; IBAN and BIC are checked with ``schwifty``, tax ids with ``python-stdnum`` where it knows the
 country (EU VAT numbers with their country prefix, UK VAT, US EIN; others are kept as typed), emails
-with ``email-validator``. Nothing here does I/O: the API, the pages, contract files and the invoice
-all validate with these models (docs/invoice-requirements.md).
+with ``email-validator`` (syntax only, no DNS). The three libraries are imported when a value needs
+them, so that reading a contract file without identities does not load them. Nothing here does I/O:
+the API, the pages, contract files and the invoice all validate with these models
+(docs/invoice-requirements.md).
 """
 
 from __future__ import annotations
@@ -18,19 +20,12 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
-from stdnum.eu import vat as eu_vat
-from stdnum.gb import vat as gb_vat
-from stdnum.us import ein as us_ein
-from stdnum.us import rtn as us_rtn
 
 from app.engine.limits import AtMost, OneLine, OptionalName
 
@@ -120,13 +115,23 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: OptionalName = ""
-    email: EmailStr | None = Field(default=None, max_length=320)
+    email: OneLine = Field(default="", max_length=320, json_schema_extra={"format": "email"})
     phone: OneLine = Field(default="", max_length=MAX_PHONE_CHARS, pattern=r"^(\+?[0-9 ()./-]{4,30})?$")
 
-    @field_validator("email", mode="before")
+    @field_validator("email")
     @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _email(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            return str(validate_email(value, check_deliverability=False).normalized)
+        except EmailNotValidError as error:
+            raise PydanticCustomError(
+                "email", "not a valid email address: {reason}", {"reason": str(error)}
+            ) from None
 
     @property
     def is_empty(self) -> bool:
@@ -155,6 +160,9 @@ class BankDetails(BaseModel):
     def _iban(cls, value: str) -> str:
         if not value.strip():
             return ""
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+
         try:
             return str(IBAN(value).formatted)
         except SchwiftyException as error:
@@ -165,6 +173,9 @@ class BankDetails(BaseModel):
     def _bic(cls, value: str) -> str:
         if not value.strip():
             return ""
+        from schwifty import BIC
+        from schwifty.exceptions import SchwiftyException
+
         try:
             return str(BIC(value))
         except SchwiftyException as error:
@@ -180,6 +191,8 @@ class BankDetails(BaseModel):
             return ""
         if not compact.isdigit() or not 6 <= len(compact) <= 9:
             raise PydanticCustomError("routing", "a routing number or sort code is 6 to 9 digits")
+        from stdnum.us import rtn as us_rtn
+
         if len(compact) == 9 and not us_rtn.is_valid(compact):
             raise PydanticCustomError("routing", "not a valid US routing number (its check digit is wrong)")
         return value.strip()
@@ -206,6 +219,10 @@ class BankDetails(BaseModel):
 def tax_id_problem(value: str, country: str) -> str | None:
     """Why ``value`` is not a valid tax id for a party in ``country``, or None (valid, or a country
     whose ids we do not check). EU VAT numbers carry their country prefix (FR…, EL…, XI…)."""
+    from stdnum.eu import vat as eu_vat
+    from stdnum.gb import vat as gb_vat
+    from stdnum.us import ein as us_ein
+
     compact = _compact(value)
     prefix = compact[:2]
     if prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":

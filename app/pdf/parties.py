@@ -63,7 +63,7 @@ class Parties:
 
 
 def _contact(contact: Contact) -> tuple[str, ...]:
-    return tuple(part for part in (contact.name, contact.email or "", contact.phone) if part)
+    return tuple(part for part in (contact.name, contact.email, contact.phone) if part)
 
 
 def build_parties(
