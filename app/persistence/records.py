@@ -47,7 +47,7 @@ def _json(nullable: bool = False) -> Any:
 
 class PropertyRecord(SQLModel, table=True):
     __tablename__ = "properties"
-    __table_args__ = (sa.UniqueConstraint("invoice_prefix", name="uq_properties_invoice_prefix"),)
+    __table_args__ = (sa.Index("uq_properties_invoice_prefix", "invoice_prefix", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
