@@ -115,7 +115,9 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: OptionalName = ""
-    email: OneLine = Field(default="", max_length=320, json_schema_extra={"format": "email"})
+    email: OneLine = Field(
+        default="", max_length=320, description="an email address (checked by email-validator)"
+    )
     phone: OneLine = Field(default="", max_length=MAX_PHONE_CHARS, pattern=r"^(\+?[0-9 ()./-]{4,30})?$")
 
     @field_validator("email")
