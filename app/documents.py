@@ -15,6 +15,7 @@ from app.engine.contract import Contract
 from app.engine.limits import IsoDate
 from app.engine.money import Money, currency_scope
 from app.engine.results import LineKind
+from app.identity import BuyerIdentity, SellerIdentity
 
 
 class ExpectedLine(BaseModel):
@@ -57,6 +58,13 @@ class ContractDocument(_ContractCurrencyScope):
 
     schema_version: Literal[1] = 1
     contract: Contract
+    seller: SellerIdentity | None = Field(
+        default=None,
+        description="The hotel's legal identity on invoices (legal name, address, VAT id, bank details, …)",
+    )
+    buyer: BuyerIdentity | None = Field(
+        default=None, description="The account's legal identity on invoices (legal name, billing address, …)"
+    )
     actuals: Actuals | None = None
     as_of: IsoDate | None = None
     expected: Expected | None = None

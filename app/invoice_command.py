@@ -40,7 +40,9 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "--lang", choices=LANGUAGES, help="invoice language (default: the account's, else English)"
     )
     invoice.add_argument(
-        "--number", metavar="N", help="invoice number (default: the contract id and the as-of date)"
+        "--number",
+        metavar="N",
+        help="invoice number (default: none: the PDF is marked DRAFT, as an invoice is numbered when issued)",
     )
     invoice.add_argument(
         "--issue-date",
@@ -58,9 +60,14 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def run_invoice(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from app.contract_files import ContractFileError, FileProblem
     from app.file_assessment import assess_file, report
     from app.pdf import build_invoice_document, render_invoice_html, render_pdf  # WeasyPrint: only here
+    from app.pdf.i18n import invoice_language, translations
+    from app.pdf.invoice import DRAFT_NUMBER
+    from app.pdf.parties import build_parties
 
     try:
         result = assess_file(Path(args.file), Path(args.actuals) if args.actuals else None, args.as_of)
@@ -68,14 +75,27 @@ def run_invoice(args: argparse.Namespace) -> int:
         report(error.problems)
         return EXIT_INVALID
     contract, as_of, assessment = result.document.contract, result.as_of, result.assessment
+    language = invoice_language(args.lang, contract.property.locale)
+    # Unnumbered unless told: a number belongs to the hotel's gap-free series, which only issuing takes.
+    number = args.number or translations(language).gettext(DRAFT_NUMBER)
     invoice = build_invoice_document(
         assessment=assessment,
         contract=contract,
-        invoice_number=args.number or f"{contract.id}-{as_of.isoformat()}",
+        invoice_number=number,
         issue_date=args.issue_date or as_of,
         bill_to=args.bill_to.splitlines() if args.bill_to else None,
-        language=args.lang,
+        language=language,
     )
+    # --bill-to replaces the file's buyer; the file's seller still prints.
+    buyer = None if args.bill_to else result.document.buyer
+    parties = build_parties(
+        seller=result.document.seller,
+        buyer=buyer,
+        account_code=contract.group.account,
+        invoice_number=number,
+        locale=invoice.locale,
+    )
+    invoice = replace(invoice, parties=parties)
     pdf = render_pdf(render_invoice_html(invoice))
     out = Path(args.out)
     try:
@@ -83,5 +103,6 @@ def run_invoice(args: argparse.Namespace) -> int:
     except OSError as error:
         report([FileProblem(str(out), None, "", f"cannot be written: {error.strerror or error}")])
         return EXIT_INVALID
-    print(f"wrote {out} ({invoice.language}, total due {invoice.total_due})")
+    numbered = f"invoice {args.number}" if args.number else "DRAFT, not numbered"
+    print(f"wrote {out} ({numbered}, {invoice.language}, total due {invoice.total_due})")
     return EXIT_OK

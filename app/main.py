@@ -30,6 +30,7 @@ from app.web import (
     editor,
     invoicing,
     login,
+    parties_page,
     pickup_page,
     share,
 )
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         actuals_page,
         block_changes_page,
         share,
+        parties_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ from app.api.deps import (
     read_json,
     reads_first,
 )
+from app.engine.limits import IsoDate
 from app.engine.money import Money
 from app.persistence.records import InvoiceRecord, PaymentRecord
 from app.services import einvoices
@@ -79,8 +80,25 @@ class InvoiceLinks(BaseModel):
     contract: str
 
 
+class InvoiceWarning(BaseModel):
+    code: str = Field(description="What is missing, as a machine code (seller_vat_id, buyer_address, …)")
+    message: str = Field(description="The same in words")
+    fix: str = Field(description="Whose details fill it: the property's (seller) or the account's (buyer)")
+
+
+def _warnings(kept: Any) -> list[InvoiceWarning]:
+    return [
+        InvoiceWarning(code=item["code"], message=item["message"], fix=item["party"]) for item in kept or []
+    ]
+
+
 class InvoicePublic(BaseModel):
-    number: str = Field(description='"{property_id}-{sequence:06d}": unique, gap-free per property')
+    number: str = Field(
+        description=(
+            "In the property's format (RWC-2027-000042), else {property_id}-{sequence:06d}: unique, "
+            "gap-free per property (and per year when the format shows the year)"
+        )
+    )
     kind: service.InvoiceKind
     property_id: int
     contract_id: int
@@ -108,6 +126,13 @@ class InvoicePublic(BaseModel):
     created_by: str
     created_at: datetime
     links: InvoiceLinks
+    warnings: list[InvoiceWarning] = Field(
+        default=[],
+        description=(
+            "What the invoice lacked, when issued, of what an invoice needs in the hotel's country "
+            "(docs/invoice-requirements.md); it was issued all the same"
+        ),
+    )
 
 
 def _public(
@@ -137,6 +162,7 @@ def _public(
         created_by=record.created_by,
         created_at=record.created_at,
         links=InvoiceLinks(self=url, pdf=f"{url}.pdf", contract=f"{_PREFIX}/contracts/{record.contract_id}"),
+        warnings=_warnings(record.document.get("warnings")),
     )
 
 
@@ -193,6 +219,45 @@ def issue_invoice(
     session.commit()
     response.headers["Location"] = f"{_PREFIX}/invoices/{record.number}"
     return _publics(session, [record])[0]
+
+
+class InvoicePreviewPublic(BaseModel):
+    total: str = Field(description="The total the invoice would bill, formatted in its language")
+    language: str
+    is_final: bool = Field(description="False: the stay is not over and no notice came (an interim invoice)")
+    outstanding: str | None = Field(
+        description="An outstanding invoice of the contract, which would refuse it"
+    )
+    warnings: list[InvoiceWarning] = Field(
+        description="What the invoice would lack of what an invoice needs in the hotel's country"
+    )
+
+
+@router.get(
+    "/contracts/{contract_id}/invoices/preview",
+    response_model=InvoicePreviewPublic,
+    summary="The invoice as it would be issued now (nothing is stored), with what it would lack",
+)
+def preview_invoice(
+    contract_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: Annotated[IsoDate | None, Query(description="default: today at the hotel")] = None,
+    language: Annotated[str | None, Query(max_length=10)] = None,
+    issue_date: Annotated[IsoDate | None, Query(description="default: today at the hotel")] = None,
+) -> InvoicePreviewPublic:
+    preview = service.preview_invoice(
+        session, principal, contract_id, as_of=as_of, language=language, issue_date=issue_date
+    )
+    return InvoicePreviewPublic(
+        total=preview.document.total_due,
+        language=preview.document.language,
+        is_final=preview.is_final,
+        outstanding=preview.outstanding,
+        warnings=[
+            InvoiceWarning(code=str(gap.code), message=gap.message, fix=gap.party) for gap in preview.gaps
+        ],
+    )
 
 
 @router.get(

@@ -32,6 +32,11 @@ class PropertyPublic(BaseModel):
     locale: str
     timezone: str
     tax_profile: dict[str, Any] | None
+    identity: dict[str, Any] | None = Field(description="The legal identity invoices print (SellerIdentity)")
+    invoice_prefix: str | None
+    invoice_number_format: str = Field(
+        description="Empty: {prefix}-{year}-{seq:06} with a prefix, else 3-000042"
+    )
     revision: int
     created_at: datetime
     updated_at: datetime
@@ -47,6 +52,7 @@ class AccountPublic(BaseModel):
     contact_email: str
     language: str
     segment: str
+    identity: dict[str, Any] | None = Field(description="The legal identity invoices bill (BuyerIdentity)")
     revision: int
     created_at: datetime
     updated_at: datetime

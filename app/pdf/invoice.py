@@ -45,6 +45,7 @@ from app.engine.money import Money, pct_text
 from app.engine.results import Assessment, LineItem, LineKind, NightResult, RoomSummary
 from app.engine.words import words as enum_words
 from app.pdf.i18n import DEFAULT_LANGUAGE, invoice_language, number_locale, translations
+from app.pdf.parties import Parties
 
 Gettext = Callable[[str], str]
 
@@ -126,6 +127,8 @@ class InvoiceDocument:
     #: On a credit note: the invoice it credits (a sentence) and the reason given, as typed; else empty.
     credits_invoice: str = ""
     reason: str = ""
+    #: The seller, bill-to and remittance blocks (app/pdf/parties.py); None: letterhead and bill_to only.
+    parties: Parties | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,14 +29,16 @@ _JSON_BY_NUMBER = _BY_NUMBER.options(_WITHOUT_PDF)
 _ADVANCE = (
     sa.update(_SEQUENCES)
     .where(_SEQUENCES.c.property_id == sa.bindparam("sequence_of"))
+    .where(_SEQUENCES.c.period == sa.bindparam("series_period"))
     .values(next_number=_SEQUENCES.c.next_number + 1)
     .returning(_SEQUENCES.c.next_number)
 )
 
 
-def take_invoice_number(session: Session, property_id: int) -> int:
-    """The property's next invoice number, taken under a lock on its sequence row until the transaction
-    ends: commit with the invoice that uses it, or roll both back (gap-free).
+def take_invoice_number(session: Session, property_id: int, period: str = "") -> int:
+    """The next invoice number of the property's series ``period`` (a year, or "" for all time), taken
+    under a lock on its sequence row until the transaction ends: commit with the invoice that uses it,
+    or roll both back (gap-free).
 
     The ``UPDATE ... RETURNING`` locks the row as ``SELECT ... FOR UPDATE`` would, and advances it in
     the same statement: a concurrent issuer on PostgreSQL waits on the row and then reads the committed
@@ -45,23 +47,26 @@ def take_invoice_number(session: Session, property_id: int) -> int:
     property's first number creates the row with ``INSERT ... ON CONFLICT DO NOTHING``, so two first
     issuers do not collide either.
     """
-    taken = session.execute(_ADVANCE, {"sequence_of": property_id}).scalar_one_or_none()
+    keys = {"sequence_of": property_id, "series_period": period}
+    taken = session.execute(_ADVANCE, keys).scalar_one_or_none()
     if taken is None:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         session.execute(
             insert(_SEQUENCES)
-            .values(property_id=property_id, next_number=1)
-            .on_conflict_do_nothing(index_elements=["property_id"])
+            .values(property_id=property_id, period=period, next_number=1)
+            .on_conflict_do_nothing(index_elements=["property_id", "period"])
         )
-        taken = session.execute(_ADVANCE, {"sequence_of": property_id}).scalar_one()
+        taken = session.execute(_ADVANCE, keys).scalar_one()
     return int(taken) - 1
 
 
-def next_invoice_number(session: Session, property_id: int) -> int:
-    """The number the property's next invoice would take now, read without a lock: a guess to render
-    with, which ``take_invoice_number`` confirms or corrects under the lock."""
+def next_invoice_number(session: Session, property_id: int, period: str = "") -> int:
+    """The number the next invoice of the property's series ``period`` would take now, read without a
+    lock: a guess to render with, which ``take_invoice_number`` confirms or corrects under the lock."""
     value = session.execute(
-        sa.select(_SEQUENCES.c.next_number).where(_SEQUENCES.c.property_id == property_id)
+        sa.select(_SEQUENCES.c.next_number).where(
+            _SEQUENCES.c.property_id == property_id, _SEQUENCES.c.period == period
+        )
     ).scalar_one_or_none()
     return 1 if value is None else int(value)
 

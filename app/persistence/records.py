@@ -71,6 +71,7 @@ def _json(nullable: bool = False) -> Any:
 
 class PropertyRecord(SQLModel, table=True):
     __tablename__ = "properties"
+    __table_args__ = (sa.Index("uq_properties_invoice_prefix", "invoice_prefix", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -79,6 +80,11 @@ class PropertyRecord(SQLModel, table=True):
     locale: str = Field(default="en", max_length=10)
     timezone: str = Field(default="UTC", max_length=60)
     tax_profile: dict[str, Any] | None = _json(nullable=True)
+    #: The legal identity invoices print (app.identity.SellerIdentity as JSON); None until set (0005).
+    identity: dict[str, Any] | None = _json(nullable=True)
+    #: Invoice numbering (app.identity.InvoiceNumbering): None and "" keep the original "3-000042".
+    invoice_prefix: str | None = Field(default=None, max_length=10)
+    invoice_number_format: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     revision: int = Field(default=1)
     created_at: datetime = _at()
     updated_at: datetime = _at()
@@ -97,6 +103,8 @@ class AccountRecord(SQLModel, table=True):
     contact_email: str = Field(default="", max_length=320)
     language: str = Field(default="en", max_length=10)
     segment: str = Field(default="other", max_length=20)
+    #: The legal identity invoices bill (app.identity.BuyerIdentity as JSON); None until set (0005).
+    identity: dict[str, Any] | None = _json(nullable=True)
     revision: int = Field(default=1)
     created_at: datetime = _at()
     updated_at: datetime = _at()
@@ -288,12 +296,14 @@ class ApiKeyPropertyRecord(SQLModel, table=True):
 
 
 class InvoiceSequenceRecord(SQLModel, table=True):
-    """The next invoice number of a property: one row per property, advanced under a row lock, so the
-    numbers stay gap-free when requests race (a failed issue rolls its increment back with it)."""
+    """The next invoice number of a property's series: one row per property and period, advanced under a
+    row lock, so the numbers stay gap-free when requests race (a failed issue rolls its increment back
+    with it). The period is the year when the property's number format shows it, else "" (0005)."""
 
     __tablename__ = "invoice_sequences"
 
     property_id: int = Field(foreign_key="properties.id", primary_key=True)
+    period: str = Field(default="", max_length=4, primary_key=True, sa_column_kwargs={"server_default": ""})
     next_number: int = Field(default=1)
 
 
@@ -303,13 +313,17 @@ class InvoiceRecord(SQLModel, table=True):
 
     __tablename__ = "invoices"
     __table_args__ = (
-        sa.UniqueConstraint("property_id", "sequence_number", name="uq_invoices_property_sequence"),
+        sa.UniqueConstraint(
+            "property_id", "number_period", "sequence_number", name="uq_invoices_property_period_sequence"
+        ),
         sa.UniqueConstraint("number", name="uq_invoices_number"),
         sa.Index("ix_invoices_contract", "contract_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     property_id: int = Field(foreign_key="properties.id")
+    #: The series the number counts in (InvoiceSequenceRecord.period); "" for one series (0005).
+    number_period: str = Field(default="", max_length=4, sa_column_kwargs={"server_default": ""})
     sequence_number: int
     number: str = Field(max_length=40)
     kind: str = Field(default="invoice", max_length=20)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from types import SimpleNamespace
 
 from app.einvoice import cii, ubl
 from app.einvoice.model import (
@@ -23,6 +24,7 @@ from app.einvoice.model import (
 )
 from app.engine import Assessment
 from app.engine.contract import Contract
+from app.identity import Address, BuyerIdentity, SellerIdentity
 from app.pdf.invoice import InvoiceDocument
 from app.persistence.records import AccountRecord, InvoiceRecord, PropertyRecord
 from app.services.errors import NotFoundError
@@ -43,12 +45,55 @@ def seller_identifier(prop: PropertyRecord) -> str:
     return f"attrition-property-{prop.id}"
 
 
+def _address_fields(address: Address) -> dict[str, str]:
+    return {
+        "address": "\n".join(address.lines),
+        "postcode": address.postcode,
+        "city": ", ".join(part for part in (address.city, address.region) if part),
+        "country_code": address.country,
+    }
+
+
+def seller_party(prop: PropertyRecord, identity: SellerIdentity | None) -> SimpleNamespace | None:
+    """The hotel as the e-invoice's seller: its legal identity (the hotel details page) where given,
+    else what the property record has (its name and text address)."""
+    if identity is None:
+        return snapshot(prop)
+    return SimpleNamespace(
+        legal_name=identity.legal_name or prop.name,
+        **(_address_fields(identity.address) if identity.address.lines else {"address": prop.address}),
+        locale=prop.locale,
+        vat_id=identity.vat_id,
+        legal_registration=identity.registration,
+        contact_name=identity.contact.name,
+        contact_email=identity.contact.email,
+        bank={"iban": identity.bank.iban, "bic": identity.bank.bic},
+    )
+
+
+def buyer_party(account: AccountRecord | None, identity: BuyerIdentity | None) -> SimpleNamespace | None:
+    """The account as the e-invoice's buyer: its legal identity where given, else its record."""
+    if identity is None:
+        return snapshot(account)
+    assert account is not None
+    return SimpleNamespace(
+        legal_name=identity.legal_name or account.name,
+        **_address_fields(identity.address),
+        locale=account.language,
+        vat_id=identity.tax_id,
+        contact_name=identity.contact.name or account.contact_name,
+        contact_email=identity.contact.email or account.contact_email,
+    )
+
+
 def invoice_xml(
     *,
     assessment: Assessment,
     contract: Contract,
     prop: PropertyRecord,
     account: AccountRecord | None,
+    seller_identity: SellerIdentity | None,
+    buyer_identity: BuyerIdentity | None,
     issue_date: date,
     due_date: date,
 ) -> XmlBuilder:
@@ -56,7 +101,9 @@ def invoice_xml(
 
     The hotel's and the account's fields are read now, in the caller's transaction: the XML is built
     while rendering, outside any transaction."""
-    seller, buyer, identifier = snapshot(prop), snapshot(account), seller_identifier(prop)
+    seller = seller_party(prop, seller_identity)
+    buyer = buyer_party(account, buyer_identity)
+    identifier = seller_identifier(prop)
 
     def build(document: InvoiceDocument) -> bytes | None:
         try:

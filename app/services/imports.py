@@ -42,7 +42,12 @@ class Imported:
 def _property_for(session: Session, document: ContractDocument, currency: str) -> PropertyRecord:
     info = document.contract.property
     found = session.exec(select(PropertyRecord).where(PropertyRecord.name == info.name)).first()
+    seller = None if document.seller is None else document.seller.model_dump(mode="json")
     if found is not None:
+        if (
+            found.identity is None and seller is not None
+        ):  # a file fills a hotel's identity, never replaces it
+            found.identity = seller
         return found
     return repo.add(
         session,
@@ -55,6 +60,7 @@ def _property_for(session: Session, document: ContractDocument, currency: str) -
             tax_profile=None
             if info.tax_profile is None
             else info.tax_profile.model_dump(mode="json", exclude_unset=True),
+            identity=seller,
         ),
     )
 
@@ -68,8 +74,12 @@ def _account_for(session: Session, property_id: int, document: ContractDocument)
             AccountRecord.property_id == property_id, AccountRecord.name == group.account
         )
     ).first()
+    buyer = None if document.buyer is None else document.buyer.model_dump(mode="json")
+    if found is not None and found.identity is None and buyer is not None:
+        found.identity = buyer
     record = found or repo.add(
-        session, AccountRecord(property_id=property_id, name=group.account, segment=group.segment)
+        session,
+        AccountRecord(property_id=property_id, name=group.account, segment=group.segment, identity=buyer),
     )
     assert record.id is not None
     return record.id

@@ -5,29 +5,35 @@ used, the render model (``InvoiceDocument`` as JSON) and the PDF bytes with thei
 updates or deletes an issued row: a correction is a credit note for the whole invoice, which references
 it; a new invoice can then be issued.
 
-Numbers are ``"{property_id}-{sequence:06d}"`` (``"3-000042"``): the property's own gap-free sequence
-(``invoice_sequences``), prefixed by the property id so that a number is unique across properties and
-safe in a URL. Invoices and credit notes take their numbers from the same sequence (one document
-series per property, as most tax authorities require).
+Numbers follow the property's format (``"{prefix}-{year}-{seq:06}"`` gives ``"RWC-2027-000042"``,
+app/identity.py) over its own gap-free sequence (``invoice_sequences``): one series per property, and
+one per year of the issue date when the format shows the year. A property without a prefix keeps the
+original ``"{property_id}-{sequence:06d}"`` (``"3-000042"``) in one series for all time. Prefixes are
+unique and start with a letter, and a format starts with its prefix, so a number is unique across
+properties and safe in a URL. Invoices and credit notes take their numbers from the same series (one
+document series per property, as most tax authorities require).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.einvoice.model import EInvoice, from_invoice, snapshot
+from app.einvoice.model import EInvoice, from_invoice
 from app.engine import Assessment
 from app.engine.contract import Contract
 from app.engine.limits import CONTROL_EXCEPT_NEWLINES, MAX_NOTE_CHARS, IsoDate, MultiLine
+from app.identity import number_period, render_number
+from app.invoice_requirements import Gap, invoice_gaps
 from app.observability import count_after_commit
 from app.pdf import LANGUAGES, invoice_language, render_invoice_html, render_pdf
 from app.pdf.i18n import translations
@@ -37,6 +43,7 @@ from app.pdf.invoice import (
     build_credit_note_document,
     build_invoice_document,
 )
+from app.pdf.parties import Parties, build_parties
 from app.pdf.render import render_issued_pdf
 from app.persistence import db, invoice_repository
 from app.persistence import repositories as repo
@@ -50,8 +57,15 @@ from app.services.assessments import (
 )
 from app.services.auth import Principal
 from app.services.contracts import get_contract, load_contract
-from app.services.einvoices import XmlBuilder, credit_note_xml, invoice_xml, seller_identifier
+from app.services.einvoices import (
+    XmlBuilder,
+    credit_note_xml,
+    invoice_xml,
+    seller_identifier,
+    seller_party,
+)
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
+from app.services.properties import buyer_identity, numbering, seller_identity
 
 REASON_MAX_LENGTH = MAX_NOTE_CHARS
 
@@ -103,7 +117,32 @@ class Related:
 
 
 def invoice_number(property_id: int, sequence_number: int) -> str:
+    """The original numbers, of a property without an invoice prefix."""
     return f"{property_id}-{sequence_number:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Where a document's number comes from: the property's series for the issue date, and its format."""
+
+    property_id: int
+    period: str
+    number_format: str
+    prefix: str
+
+    @classmethod
+    def of(cls, prop: PropertyRecord, issue_date: date) -> Series:
+        assert prop.id is not None
+        chosen = numbering(prop)
+        number_format = chosen.effective_format()
+        return cls(
+            prop.id, number_period(number_format, issue_date.year), number_format, chosen.invoice_prefix or ""
+        )
+
+    def number(self, sequence: int) -> str:
+        if not self.number_format:
+            return invoice_number(self.property_id, sequence)
+        return render_number(self.number_format, self.prefix, int(self.period or 0), sequence)
 
 
 def issue_invoice(
@@ -123,7 +162,9 @@ def issue_invoice(
     - The language is ``language`` if given, else the account's, else the property's locale's, else
       English; numbers and dates follow that locale when it is in the chosen language.
     - The letterhead is the property as it is now; the bill-to is the account (name, contact), else the
-      group as the contract names it.
+      group as the contract names it; the parties blocks (app/pdf/parties.py) print the property's and
+      the account's legal identities as they are now. What they lack for the hotel's country
+      (app/invoice_requirements.py) is kept with the document as warnings; it does not refuse.
     - Refused, as an accountant expects (422 unless said): a total of zero (nothing is owed; the engine
       never gives a negative total, since credits beyond the damages are carried, not refunded, and a
       refund is a credit note's job); an issue date before ``as_of`` (an invoice cannot state figures it
@@ -137,7 +178,7 @@ def issue_invoice(
             "an interim invoice needs confirming",
             [Problem("interim", INTERIM_REFUSAL)],
         )
-    issued_on, due_date, draft = prepared.issue_date, prepared.due_date, prepared.draft
+    issued_on, due_date, draft, gaps = prepared.issue_date, prepared.due_date, prepared.draft, prepared.gaps
 
     def refuse_if_billed() -> None:
         outstanding = invoice_repository.open_invoice_of_contract(session, contract_id)
@@ -157,6 +198,7 @@ def issue_invoice(
             pdf,
             kind=InvoiceKind.INVOICE,
             property_id=property_id,
+            period=prepared.series.period,
             sequence_number=sequence,
             contract_id=contract_id,
             contract_version=result.contract_version,
@@ -166,9 +208,10 @@ def issue_invoice(
             as_of=result.as_of,
             total=assessment.total.amount,
             currency=assessment.currency,
+            warnings=gaps,
         )
 
-    return _issue_numbered(session, property_id, draft, refuse_if_billed, store, prepared.xml)
+    return _issue_numbered(session, prepared.series, draft, refuse_if_billed, store, prepared.xml)
 
 
 #: Why a provisional assessment is not invoiced without an explicit choice (the staff pages ask).
@@ -188,6 +231,8 @@ class _Prepared:
     language: str
     draft: Callable[[str], InvoiceDocument]
     xml: XmlBuilder
+    series: Series
+    gaps: tuple[Gap, ...]
 
 
 def _prepare_invoice(
@@ -227,9 +272,11 @@ def _prepare_invoice(
         )
     contract = _with_letterhead(terms, prop.name, prop.address, locale or prop.locale)
     bill_to = None if account is None else [account.name, account.contact_name, account.contact_email]
+    seller, buyer = seller_identity(prop), buyer_identity(account)
+    account_code = account.name if account is not None else terms.group.account
 
     def draft(number: str) -> InvoiceDocument:
-        return build_invoice_document(
+        document = build_invoice_document(
             assessment=assessment,
             contract=contract,
             invoice_number=number,
@@ -237,16 +284,37 @@ def _prepare_invoice(
             bill_to=bill_to,
             language=chosen,
         )
+        parties = build_parties(
+            seller=seller,
+            buyer=buyer,
+            account_code=account_code,
+            invoice_number=number,
+            locale=document.locale,
+        )
+        return replace(document, parties=parties)
 
     xml = invoice_xml(
         assessment=assessment,
         contract=contract,
         prop=prop,
         account=account,
+        seller_identity=seller,
+        buyer_identity=buyer,
         issue_date=issued_on,
         due_date=due_date,
     )
-    return _Prepared(property_id, result, assessment, issued_on, due_date, chosen, draft, xml)
+    return _Prepared(
+        property_id,
+        result,
+        assessment,
+        issued_on,
+        due_date,
+        chosen,
+        draft,
+        xml,
+        Series.of(prop, issued_on),
+        invoice_gaps(seller, buyer),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +324,8 @@ class InvoicePreview:
     document: InvoiceDocument
     is_final: bool
     outstanding: str | None
+    #: What the invoice lacks for the hotel's country (docs/invoice-requirements.md); empty if nothing.
+    gaps: tuple[Gap, ...] = ()
 
     def pdf(self) -> bytes:
         return render_pdf(render_invoice_html(self.document))
@@ -268,16 +338,18 @@ def preview_invoice(
     *,
     as_of: date | None = None,
     language: str | None = None,
+    issue_date: date | None = None,
 ) -> InvoicePreview:
     """The invoice ``issue_invoice`` would issue with the same inputs, numbered as a draft (in its
     language), with whether its assessment is final and the number of an outstanding invoice that would
     refuse it. Refused as ``issue_invoice`` refuses a total of zero."""
-    prepared = _prepare_invoice(session, principal, contract_id, as_of, language, None)
+    prepared = _prepare_invoice(session, principal, contract_id, as_of, language, issue_date)
     draft_word = translations(prepared.language).gettext(DRAFT_NUMBER)
     return InvoicePreview(
         document=prepared.draft(draft_word),
         is_final=prepared.assessment.is_final,
         outstanding=invoice_repository.open_invoice_of_contract(session, contract_id),
+        gaps=prepared.gaps,
     )
 
 
@@ -344,9 +416,11 @@ def credit_invoice(
         "currency": original.currency,
     }
     credited = (original.number, original.issue_date, original.language, -Decimal(original.total_amount))
+    parties = Parties.from_stored(shown.get("parties"))  # the parties as the invoice named them
+    series = Series.of(prop, issued_on)
 
     def draft(credit_note_number: str) -> InvoiceDocument:
-        return build_credit_note_document(
+        document = build_credit_note_document(
             assessment=billed_assessment,
             contract=contract,
             credit_note_number=credit_note_number,
@@ -357,6 +431,7 @@ def credit_invoice(
             bill_to=shown["bill_to"],
             language=credited[2],
         )
+        return replace(document, parties=parties)
 
     def refuse_if_credited() -> None:
         credited_by = invoice_repository.credit_note_of(session, original_id)
@@ -371,12 +446,14 @@ def credit_invoice(
             pdf,
             kind=InvoiceKind.CREDIT_NOTE,
             property_id=property_id,
+            period=series.period,
             sequence_number=sequence,
             total=credited[3],
             **columns,
         )
 
-    seller, identifier = snapshot(prop), seller_identifier(prop)  # read now: rendering is outside
+    # read now: rendering is outside
+    seller, identifier = seller_party(prop, seller_identity(prop)), seller_identifier(prop)
 
     def rebuild() -> EInvoice:  # an invoice issued before e-invoices: as it would be issued now
         return from_invoice(
@@ -396,7 +473,7 @@ def credit_invoice(
         original.due_date,
     )
     xml = credit_note_xml(original.pdf, rebuild, issued_on)
-    return _issue_numbered(session, property_id, draft, refuse_if_credited, store, xml)
+    return _issue_numbered(session, series, draft, refuse_if_credited, store, xml)
 
 
 #: How often an issuer renders again with a number corrected under the lock before it renders once
@@ -406,7 +483,7 @@ OPTIMISTIC_RENDERS = 3
 
 def _issue_numbered(
     session: Session,
-    property_id: int,
+    series: Series,
     draft: Callable[[str], InvoiceDocument],
     refuse: Callable[[], None],
     store: Callable[[InvoiceDocument, bytes, int], InvoiceRecord],
@@ -432,23 +509,49 @@ def _issue_numbered(
     def render(document: InvoiceDocument) -> bytes:
         return render_issued_pdf(render_invoice_html(document), xml(document), language=document.language)
 
-    guess = invoice_repository.next_invoice_number(session, property_id)
+    property_id, period = series.property_id, series.period
+    guess = invoice_repository.next_invoice_number(session, property_id, period)
     db.end_reads(session)  # no snapshot or lock is held while rendering
     for _ in range(OPTIMISTIC_RENDERS):
-        document = draft(invoice_number(property_id, guess))
+        document = draft(series.number(guess))
         pdf = render(document)
         db.begin_write(session)
-        sequence = invoice_repository.take_invoice_number(session, property_id)
+        sequence = invoice_repository.take_invoice_number(session, property_id, period)
         refuse()
         if sequence == guess:
-            return store(document, pdf, sequence)
+            return _stored(session, store, document, pdf, sequence)
         session.rollback()
         guess = sequence
     db.begin_write(session)
-    sequence = invoice_repository.take_invoice_number(session, property_id)
+    sequence = invoice_repository.take_invoice_number(session, property_id, period)
     refuse()
-    document = draft(invoice_number(property_id, sequence))
-    return store(document, render(document), sequence)
+    document = draft(series.number(sequence))
+    return _stored(session, store, document, render(document), sequence)
+
+
+def _stored(
+    session: Session,
+    store: Callable[[InvoiceDocument, bytes, int], InvoiceRecord],
+    document: InvoiceDocument,
+    pdf: bytes,
+    sequence: int,
+) -> InvoiceRecord:
+    """Store the document; a number another series already printed (a format changed so that two
+    series render alike) is a 409 naming the format, not a 500."""
+    try:
+        with session.begin_nested():
+            return store(document, pdf, sequence)
+    except IntegrityError:
+        raise ConflictError(
+            f"the number {document.invoice_number} is already used by another invoice",
+            [
+                Problem(
+                    "invoice_number_format",
+                    f"the property's number format gives {document.invoice_number}, which an earlier "
+                    "invoice has: change the format (or the prefix) so that its numbers are new",
+                )
+            ],
+        ) from None
 
 
 def get_invoice(
@@ -543,17 +646,21 @@ def _insert(
     *,
     kind: InvoiceKind,
     total: Decimal,
+    period: str,
+    warnings: tuple[Gap, ...] = (),
     **columns: Any,
 ) -> InvoiceRecord:
     count_after_commit(session, "invoices", kind=str(kind))
+    kept = [{"code": str(gap.code), "message": gap.message, "party": gap.party} for gap in warnings]
     return invoice_repository.add_invoice(
         session,
         InvoiceRecord(
             number=document.invoice_number,
+            number_period=period,
             kind=kind,
             language=document.language,
             total_amount=str(total),
-            document=asdict(document),
+            document={**asdict(document), "warnings": kept},
             pdf=pdf,
             pdf_sha256=hashlib.sha256(pdf).hexdigest(),
             created_by=principal.label,

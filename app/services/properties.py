@@ -13,10 +13,11 @@ from sqlmodel import Session
 
 from app.engine.contract import PropertyInfo, Segment, TaxProfile
 from app.engine.limits import Name, Note, OneLine, OptionalName
+from app.identity import BuyerIdentity, InvoiceNumbering, SellerIdentity
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services.auth import Principal
-from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError
+from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError, Problem
 
 LocaleCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="for example en, fr_FR")]
 
@@ -29,10 +30,11 @@ def _known_locale(value: str) -> str:
     return value
 
 
-class PropertyCreate(BaseModel):
-    """A hotel: its identity on invoices, its currency, locale, timezone and tax profile."""
+class PropertyCreate(InvoiceNumbering):
+    """A hotel: its name and address on the letterhead, its currency, locale, timezone and tax profile,
+    the legal identity its invoices print, and how it numbers them (app/identity.py)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=False)
 
     name: Name
     address: Note = ""
@@ -42,6 +44,10 @@ class PropertyCreate(BaseModel):
         default="UTC", min_length=1, max_length=60, description="IANA name, e.g. Europe/Lisbon"
     )
     tax_profile: TaxProfile | None = None
+    identity: SellerIdentity | None = Field(
+        default=None,
+        description="legal name, address, VAT id, registration, contact, bank, payment reference",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -66,6 +72,9 @@ class AccountCreate(BaseModel):
     contact_email: OneLine = Field(default="", max_length=320)
     language: LocaleCode = "en"
     segment: Segment = Segment.OTHER
+    identity: BuyerIdentity | None = Field(
+        default=None, description="legal name, billing address, tax id, PO reference, contact"
+    )
 
     _locale = field_validator("language")(_known_locale)
 
@@ -78,6 +87,9 @@ class AccountUpdate(BaseModel):
     contact_email: OneLine = Field(default="", max_length=320)
     language: LocaleCode = "en"
     segment: Segment = Segment.OTHER
+    identity: BuyerIdentity | None = Field(
+        default=None, description="legal name, billing address, tax id, PO reference, contact"
+    )
 
     _locale = field_validator("language")(_known_locale)
 
@@ -103,9 +115,36 @@ def _property_values(data: PropertyCreate) -> dict[str, Any]:
     return values
 
 
+def seller_identity(record: PropertyRecord) -> SellerIdentity | None:
+    return None if record.identity is None else SellerIdentity.model_validate(record.identity)
+
+
+def buyer_identity(record: AccountRecord | None) -> BuyerIdentity | None:
+    return (
+        None if record is None or record.identity is None else BuyerIdentity.model_validate(record.identity)
+    )
+
+
+def numbering(record: PropertyRecord) -> InvoiceNumbering:
+    return InvoiceNumbering(
+        invoice_prefix=record.invoice_prefix, invoice_number_format=record.invoice_number_format
+    )
+
+
+def _prefix_taken(data: PropertyCreate) -> ConflictError:
+    return ConflictError(
+        f"another property numbers its invoices with the prefix {data.invoice_prefix}",
+        [Problem("invoice_prefix", f"another property already uses the prefix {data.invoice_prefix}")],
+    )
+
+
 def create_property(session: Session, principal: Principal, data: PropertyCreate) -> PropertyRecord:
     principal.require_admin()
-    return repo.add(session, PropertyRecord(**_property_values(data)))
+    try:
+        with session.begin_nested():
+            return repo.add(session, PropertyRecord(**_property_values(data)))
+    except IntegrityError:
+        raise _prefix_taken(data) from None
 
 
 def get_property(session: Session, principal: Principal, property_id: int) -> PropertyRecord:
@@ -126,7 +165,14 @@ def update_property(
 ) -> PropertyRecord:
     get_property(session, principal, property_id)
     principal.require_write(property_id, f"property {property_id}")
-    if not repo.bump_revision(session, PropertyRecord, property_id, revision, **_property_values(data)):
+    try:
+        with session.begin_nested():
+            changed = repo.bump_revision(
+                session, PropertyRecord, property_id, revision, **_property_values(data)
+            )
+    except IntegrityError:
+        raise _prefix_taken(data) from None
+    if not changed:
         raise PreconditionFailedError("the property has changed since you read it: fetch it again")
     return get_property(session, principal, property_id)
 

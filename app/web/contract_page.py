@@ -492,6 +492,8 @@ def contract_context(
         terms=terms,
         property=prop,
         account_name=account.name if account is not None else terms.group.account,
+        account_id=account.id if account is not None else None,
+        can_edit=principal.can_write,
         status=record.status,
         dates={
             "Arrival": fmt.day(terms.arrival_date),

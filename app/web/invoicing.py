@@ -90,8 +90,17 @@ def _preview_context(
         )
         return None
     query = urlencode({"as_of": as_of, "language": language})
+    record = get_contract(session, staff.principal, contract_id)
+    here = f"/contracts/{contract_id}/invoices/preview?{query}"
+    fixes = {
+        "seller": f"/properties/{record.property_id}/details?{urlencode({'back': here})}",
+        "buyer": f"/accounts/{record.account_id}/details?{urlencode({'back': here})}"
+        if record.account_id is not None
+        else "",
+    }
     return page_context(
         title=f"Invoice preview: {preview.document.event}",
+        gaps=[(gap.message, fixes[gap.party], gap.party) for gap in preview.gaps],
         staff=staff,
         locale=preview.document.locale,
         contract_id=contract_id,

@@ -209,6 +209,8 @@ class Call:
     if_match: bool = False
     #: The contract to use instead of ``hotel.contract_id`` (issuing needs one with nothing billed yet).
     contract: Callable[[Hotel], int] | None = None
+    #: Whether a success stores something; None: a write or an administrator's call does.
+    stores: bool | None = None
 
     @property
     def id(self) -> str:
@@ -306,6 +308,16 @@ SCOPED_WRITES = [
         201,
         body=lambda hotel, world: {"as_of": AS_OF, "issue_date": AS_OF},
         contract=lambda hotel: hotel.uninvoiced_contract_id,
+    ),
+    # Previewing an invoice needs the right to issue it (it shows what issuing would bill).
+    Call(
+        "GET",
+        "/api/v1/contracts/{contract_id}/invoices/preview",
+        "write",
+        200,
+        params={"as_of": AS_OF, "issue_date": AS_OF},
+        contract=lambda hotel: hotel.uninvoiced_contract_id,
+        stores=False,
     ),
     Call(
         "POST",
@@ -577,7 +589,7 @@ def test_role_on_hotel_a_gets_what_its_access_allows(
         assert snapshot(session) == before
     else:
         assert response.status_code == status, response.text
-        writes = call.kind in {"write", "admin"}
+        writes = call.kind in {"write", "admin"} if call.stores is None else call.stores
         assert (snapshot(session) != before) is writes
 
 
@@ -833,7 +845,8 @@ def test_x_api_key_header_authenticates_like_bearer(
 
 # --- cookies and CSRF ----------------------------------------------------------------------------------
 
-COOKIE_WRITES = SCOPED_WRITES + [call for call in UNSCOPED if call.method != "GET"]
+# A GET changes nothing, so it needs no CSRF token (the invoice preview needs the right to write only).
+COOKIE_WRITES = [call for call in SCOPED_WRITES + UNSCOPED if call.method != "GET"]
 
 
 @pytest.mark.parametrize("call", COOKIE_WRITES, ids=lambda call: call.id)

@@ -67,7 +67,7 @@ def test_twenty_parallel_issues_take_twenty_consecutive_numbers_and_failures_lea
     assert issued == [f"{property_id}-{n:06d}" for n in range(1, CONTRACTS + 1)]
     with Session(server.engine) as session:
         rows = session.exec(select(InvoiceRecord).where(InvoiceRecord.property_id == property_id)).all()
-        sequence = session.get(InvoiceSequenceRecord, property_id)
+        sequence = session.get(InvoiceSequenceRecord, (property_id, ""))
         kept = session.exec(
             select(AssessmentRecord).where(col(AssessmentRecord.contract_id).in_(contract_ids))
         ).all()
