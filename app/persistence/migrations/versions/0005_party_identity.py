@@ -25,7 +25,10 @@ depends_on: str | Sequence[str] | None = None
 # note's reference to its invoice; PRAGMA foreign_keys cannot be turned off inside the migration's
 # transaction. So the property's prefix is unique by an index (its columns are added in place), and
 # ``invoices`` is rebuilt by hand: renamed away with legacy_alter_table on (so that references to
-# "invoices" keep naming the new table), created anew, copied, and the old copy dropped.
+# "invoices" keep naming the new table), created anew, copied, and the old copy dropped. With foreign
+# keys on, SQLite still points other tables' references at the renamed copy, so the one table that
+# references invoices from another (invoice_payments, 0004) is rebuilt the same way before the old copy
+# goes (tests/api/test_migrations_with_data.py).
 
 
 def _invoices_table(name: str, *, with_period: bool) -> None:
@@ -87,9 +90,38 @@ def _rebuild_invoices_on_sqlite(*, with_period: bool) -> None:
     op.execute("ALTER TABLE invoices RENAME TO invoices_before_0005")
     _invoices_table("invoices", with_period=with_period)
     op.execute(f"INSERT INTO invoices ({_COLUMNS}) SELECT {_COLUMNS} FROM invoices_before_0005")
+    _rebuild_payments_on_sqlite()
     op.execute("DROP TABLE invoices_before_0005")
     op.create_index("ix_invoices_contract", "invoices", ["contract_id"], unique=False)
     op.execute("PRAGMA legacy_alter_table = OFF")
+
+
+_PAYMENT_COLUMNS = "id, invoice_id, paid_on, amount, currency, reference, recorded_by, recorded_at"
+
+
+def _rebuild_payments_on_sqlite() -> None:
+    """invoice_payments again, its reference naming the new invoices table (as in 0004)."""
+    op.drop_index("ix_invoice_payments_invoice", table_name="invoice_payments")
+    op.execute("ALTER TABLE invoice_payments RENAME TO invoice_payments_before_0005")
+    op.create_table(
+        "invoice_payments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=False),
+        sa.Column("amount", sa.String(40), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reference", sa.String(length=120), nullable=False),
+        sa.Column("recorded_by", sa.String(length=120), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.execute(
+        f"INSERT INTO invoice_payments ({_PAYMENT_COLUMNS}) "
+        f"SELECT {_PAYMENT_COLUMNS} FROM invoice_payments_before_0005"
+    )
+    op.execute("DROP TABLE invoice_payments_before_0005")
+    op.create_index("ix_invoice_payments_invoice", "invoice_payments", ["invoice_id"], unique=False)
 
 
 def upgrade() -> None:
