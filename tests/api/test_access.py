@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.api.deps import CSRF_HEADER, SESSION_COOKIE
 from app.contract_files import load_document
+from app.engine.money import Money
 from app.main import create_app
 from app.persistence.records import (
     AccountRecord,
@@ -34,11 +36,12 @@ from app.persistence.records import (
     InventoryReportRecord,
     InvoiceRecord,
     NoticeRecord,
+    PaymentRecord,
     PickupSnapshotRecord,
     PropertyRecord,
     StaffSessionRecord,
 )
-from app.services import actuals, assessments, auth, contracts, invoices, properties
+from app.services import actuals, assessments, auth, contracts, invoices, payments, properties
 from app.services.auth import Access, Principal
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, bearer, property_body
@@ -66,6 +69,7 @@ class Hotel:
     assessment_id: int
     invoice_number: str  # an invoice of contract_id, not yet credited
     uninvoiced_contract_id: int  # a second contract, with nothing billed, to issue an invoice for
+    payment_id: int  # a payment received against invoice_number
 
     def ids(self) -> dict[str, int | str]:
         return {
@@ -74,6 +78,7 @@ class Hotel:
             "contract_id": self.contract_id,
             "assessment_id": self.assessment_id,
             "number": self.invoice_number,
+            "payment_id": self.payment_id,
         }
 
 
@@ -96,13 +101,18 @@ def _hotel(session: Session, name: str) -> Hotel:
     actuals.record_pickup(session, SETUP, contract_id, {"as_of": AS_OF, "entries": pickup})
     record, _ = assessments.save_assessment(session, SETUP, contract_id, SAMPLE.as_of)
     assert record.id is not None
-    invoice = invoices.issue_invoice(session, SETUP, contract_id, as_of=SAMPLE.as_of, issue_date=SAMPLE.as_of)
+    # Issued today, as of today (an interim invoice: no pickup yet), so that it can be paid today.
+    invoice = invoices.issue_invoice(session, SETUP, contract_id)
+    paid = payments.record_payment(
+        session, SETUP, invoice.number, amount=Money(Decimal("1.00"), SAMPLE.contract.currency)
+    )
+    assert paid.id is not None
     second = contracts.create_contract(
         session, SETUP, {"property_id": prop.id, "account_id": account.id, "contract": _terms(id="second")}
     )
     assert second.record.id is not None
     actuals.record_pickup(session, SETUP, second.record.id, {"as_of": AS_OF, "entries": pickup})
-    return Hotel(prop.id, account.id, contract_id, record.id, invoice.number, second.record.id)
+    return Hotel(prop.id, account.id, contract_id, record.id, invoice.number, second.record.id, paid.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +271,8 @@ SCOPED_READS = [
     Call("GET", "/api/v1/contracts/{contract_id}/invoices", "read", 200),
     Call("GET", "/api/v1/invoices/{number}", "read", 200),
     Call("GET", "/api/v1/invoices/{number}.pdf", "read", 200),
+    Call("GET", "/api/v1/invoices/{number}.xml", "read", 200),
+    Call("GET", "/api/v1/invoices/{number}/payments/{payment_id}", "read", 200),
     Call("GET", "/api/v1/contracts/{contract_id}/report.pdf", "read", 200, params={"as_of": "2027-09-01"}),
     Call("GET", "/api/v1/contracts/{contract_id}/forecast", "read", 200, params={"as_of": "2027-09-01"}),
     # A what-if writes nothing, so reading the contract is enough.
@@ -325,6 +337,13 @@ SCOPED_WRITES = [
         "write",
         201,
         body=lambda hotel, world: {"reason": "billed in error", "issue_date": AS_OF},
+    ),
+    Call(
+        "POST",
+        "/api/v1/invoices/{number}/payments",
+        "write",
+        201,
+        body=lambda hotel, world: {"amount": "2.00", "reference": "access matrix"},
     ),
     Call("POST", "/api/v1/properties/{property_id}/history", "write", 201, body=_history),
     Call(
@@ -484,6 +503,7 @@ WATCHED: list[type[SQLModel]] = [
     IngestionRecord,
     ApiKeyRecord,
     InvoiceRecord,
+    PaymentRecord,
     BlockHistoryRecord,
 ]
 
