@@ -154,6 +154,11 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     terms["description"] = "A Contract whose property section may be left out: the stored property fills it."
     components["ContractTerms"] = terms
     components["ContractWrite"]["properties"]["contract"] = {"$ref": "#/components/schemas/ContractTerms"}
+    block_terms = dict(terms)
+    block_terms["required"] = [field for field in terms["required"] if field != "id"]
+    block_terms["description"] = "ContractTerms whose id may be left out: the block code makes a new one's."
+    components["BlockTerms"] = block_terms
+    components["BlockWrite"]["properties"]["contract"] = {"$ref": "#/components/schemas/BlockTerms"}
     security = {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key, atk_..."}}
     document["components"]["securitySchemes"] = security
     for path, operations in document["paths"].items():

@@ -16,7 +16,8 @@ from app.engine.limits import Name, Note, OneLine, OptionalName
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services.auth import Principal
-from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError
+from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError, Problem
+from app.services.external_codes import ExternalCode
 
 LocaleCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="for example en, fr_FR")]
 
@@ -42,6 +43,11 @@ class PropertyCreate(BaseModel):
         default="UTC", min_length=1, max_length=60, description="IANA name, e.g. Europe/Lisbon"
     )
     tax_profile: TaxProfile | None = None
+    hotel_code: ExternalCode | None = Field(
+        default=None,
+        description="The property's code in booking systems (OpenTravel HotelCode), unique; "
+        "left out of an update it is kept, null removes it",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -98,6 +104,8 @@ def property_info(record: PropertyRecord) -> PropertyInfo:
 
 def _property_values(data: PropertyCreate) -> dict[str, Any]:
     values: dict[str, Any] = data.model_dump(mode="json")
+    if "hotel_code" not in data.model_fields_set:
+        del values["hotel_code"]  # kept as it is
     if data.tax_profile is not None:  # keep "left to the default" visible to the engine's assumptions
         values["tax_profile"] = data.tax_profile.model_dump(mode="json", exclude_unset=True)
     return values
@@ -105,7 +113,18 @@ def _property_values(data: PropertyCreate) -> dict[str, Any]:
 
 def create_property(session: Session, principal: Principal, data: PropertyCreate) -> PropertyRecord:
     principal.require_admin()
-    return repo.add(session, PropertyRecord(**_property_values(data)))
+    try:
+        with session.begin_nested():
+            return repo.add(session, PropertyRecord(**_property_values(data)))
+    except IntegrityError:
+        raise _hotel_code_taken(data.hotel_code) from None
+
+
+def _hotel_code_taken(hotel_code: str | None) -> ConflictError:
+    return ConflictError(
+        f"another property has the hotel code {hotel_code}",
+        [Problem("hotel_code", "already used by another property")],
+    )
 
 
 def get_property(session: Session, principal: Principal, property_id: int) -> PropertyRecord:
@@ -126,7 +145,14 @@ def update_property(
 ) -> PropertyRecord:
     get_property(session, principal, property_id)
     principal.require_write(property_id, f"property {property_id}")
-    if not repo.bump_revision(session, PropertyRecord, property_id, revision, **_property_values(data)):
+    try:
+        with session.begin_nested():
+            changed = repo.bump_revision(
+                session, PropertyRecord, property_id, revision, **_property_values(data)
+            )
+    except IntegrityError:
+        raise _hotel_code_taken(data.hotel_code) from None
+    if not changed:
         raise PreconditionFailedError("the property has changed since you read it: fetch it again")
     return get_property(session, principal, property_id)
 
