@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
+from app.api import admin, contracts, forecasts, invoices, ota, problems, properties, reports
 from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
 from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
             responses=_PROBLEM_RESPONSES,
             dependencies=[Depends(refuse_nameless_query)],
         )
+    # OpenTravel answers every error in XML itself: no problem+json responses, no query refusal.
+    app.include_router(ota.router, prefix=API_PREFIX)
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
     for page in (
         login,
@@ -84,7 +86,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried
     # whole, inside that limit.
     app.add_middleware(RetryDroppedReads)
-    app.add_middleware(LimitBodySize)
+    app.add_middleware(LimitBodySize, refusals={ota.PREFIX: ota.refusal})
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContextMiddleware, prefixes=(API_PREFIX,))
     return app

@@ -161,6 +161,11 @@ def record_pickup(session: Session, principal: Principal, contract_id: int, data
     return _save_pickup(session, contract_id, report, principal.label)
 
 
+def save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:
+    """Append a checked report's rows (from :func:`parse_pickup_report`), recorded by ``by``."""
+    return _save_pickup(session, contract_id, report, by)
+
+
 def _save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:
     repo.add_all(
         session,
