@@ -193,3 +193,17 @@ def hotel_inv_block(request: Request, session: SessionDep, body: Body) -> Respon
         return echo, ota.block_response(echo, views, now)
 
     return _handle(request, session, body, BLOCK_RS, work)
+
+
+@router.api_route(
+    "/ota/{message}",
+    methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+def other_methods(message: str) -> Response:
+    """Only POST is taken; the refusal is an OpenTravel error too."""
+    name = BLOCK_RS if message == "HotelInvBlock" else NOTIF_RS
+    issue = ota.Issue(ota.EWT_PROTOCOL, ota.ERR_UNABLE, "send OpenTravel messages with POST")
+    response = _answer(ota.error_response(name, ota.Envelope(), [issue], datetime.now(UTC)), 405)
+    response.headers["Allow"] = "POST"
+    return response

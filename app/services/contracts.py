@@ -170,7 +170,7 @@ def create_contract(session: Session, principal: Principal, raw: Any) -> StoredC
         ) from None
     assert record.id is not None
     version = _add_version(session, principal, record.id, 1, envelope, terms)
-    return StoredContract(record, version, terms)
+    return StoredContract(record, version, terms, repo.room_type_codes(session, property_id))
 
 
 def get_contract(session: Session, principal: Principal, contract_id: int) -> ContractRecord:

@@ -26,7 +26,14 @@ from defusedxml.ElementTree import fromstring as parse_xml  # type: ignore[impor
 from sqlmodel import Session
 
 from app.engine.contract import PickupSource
-from app.engine.limits import MAX_BLOCK_CELLS, MAX_NIGHTS, MAX_PICKUP_ROWS, MAX_ROOM_TYPES, MAX_ROOMS
+from app.engine.limits import (
+    MAX_BLOCK_CELLS,
+    MAX_NIGHTS,
+    MAX_PICKUP_ROWS,
+    MAX_ROOM_TYPES,
+    MAX_ROOMS,
+    MAX_SHOULDER_NIGHTS,
+)
 from app.persistence import repositories as repo
 from app.persistence.records import ContractRecord
 from app.services import actuals as actuals_service
@@ -50,6 +57,8 @@ MAX_REQUESTS = 10
 #: Room-type allocation and rate-plan elements of one block.
 MAX_ALLOCATIONS = MAX_BLOCK_CELLS
 MAX_RATE_PLANS = 1_000
+#: Nights of one date range: the longest stay and the shoulder nights either side of it.
+MAX_RANGE_NIGHTS = MAX_NIGHTS + 2 * MAX_SHOULDER_NIGHTS
 
 #: ``RoomTypePickUpStatus`` (OpenTravel list INV) of the allocations that are the block (contracted
 #: rooms) and of those that are its pickup (rooms sold). Partners use the list differently; these are
@@ -86,6 +95,7 @@ ERR_RATE_NOT_LOADED = 842
 
 _DURATION = re.compile(r"^P(?:(\d{1,4})W|(\d{1,5})D)$")
 _CODE = re.compile(CODE_PATTERN)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(T|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,17 +260,13 @@ def _required(element: ET.Element | None, attribute: str, where: str, record_id:
 
 
 def _date(text: str, what: str, code: int, record_id: str | None) -> date:
-    # xs:date, or the date of an xs:dateTime.
+    """An xs:date, or the date of an xs:dateTime (``2027-10-14``, ``2027-10-14T00:00:00``)."""
     try:
-        return date.fromisoformat(text[:10]) if re.match(r"^\d{4}-\d{2}-\d{2}(T|$)", text) else _no_date()
+        if _ISO_DAY.match(text):
+            return date.fromisoformat(text[:10])
     except ValueError:
-        raise _fail(
-            422, EWT_BUSINESS_RULE, code, f"{what} {text!r} is not a date (YYYY-MM-DD)", record_id
-        ) from None
-
-
-def _no_date() -> date:
-    raise ValueError("not a date")
+        pass
+    raise _fail(422, EWT_BUSINESS_RULE, code, f"{what} {text[:40]!r} is not a date (YYYY-MM-DD)", record_id)
 
 
 def _code(text: str, what: str, record_id: str | None) -> str:
@@ -351,9 +357,13 @@ def _range(element: ET.Element, record_id: str, what: str) -> tuple[date, date]:
         raise _fail(
             422, EWT_BUSINESS_RULE, ERR_DATE_RANGE, f"{what} ends {end} before it starts {start}", record_id
         )
-    if (end - start).days >= MAX_NIGHTS + 14:
+    if (end - start).days + 1 > MAX_RANGE_NIGHTS:
         raise _fail(
-            422, EWT_BUSINESS_RULE, ERR_DATE_RANGE, f"{what} spans more than {MAX_NIGHTS} nights", record_id
+            422,
+            EWT_BUSINESS_RULE,
+            ERR_DATE_RANGE,
+            f"{what} spans more than {MAX_RANGE_NIGHTS} nights",
+            record_id,
         )
     return start, end
 

@@ -7,8 +7,10 @@ InvBlockDates, RoomTypes/RoomType/RoomTypeAllocations/RoomTypeAllocation and Rat
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -529,3 +531,80 @@ def test_reading_an_unknown_block_is_an_error(client: TestClient, admin_key: str
     assert response.status_code == 404
     assert parsed(response).tag == f"{{{NS}}}OTA_HotelInvBlockRS"
     assert errors(response) == [("3", "320")]
+
+
+def test_other_methods_are_opentravel_errors_naming_post(client: TestClient, admin_key: str) -> None:
+    response = client.get(NOTIF, headers=bearer(admin_key))
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert errors(response) == [("7", "450")]
+
+
+@pytest.mark.parametrize(
+    ("dates", "departure", "cutoff"),
+    [
+        # End after the last allocated night: the departure day.
+        (
+            '<InvBlockDates Start="2027-10-14" End="2027-10-17" OffsetDuration="P21D"/>',
+            "2027-10-17",
+            "2027-09-23",
+        ),
+        # End on the last allocated night (as some partners send it): the stay ends the morning after.
+        (
+            '<InvBlockDates Start="2027-10-14" End="2027-10-16" OffsetDuration="P3W" '
+            'OffsetCalculationMode="BeforeBlockStartDate"/>',
+            "2027-10-17",
+            "2027-09-23",
+        ),
+        (
+            '<InvBlockDates Start="2027-10-14" Duration="P3D" OffsetDuration="P10D" '
+            'OffsetCalculationMode="AfterBlockCreation"/>',
+            "2027-10-17",
+            "2027-06-12",
+        ),
+        ('<InvBlockDates Start="2027-10-14"/>', "2027-10-17", None),
+    ],
+)
+def test_block_dates_and_cutoffs_are_read_as_documented(
+    client: TestClient, admin_key: str, hotel: int, dates: str, departure: str, cutoff: str | None
+) -> None:
+    response = post(client, admin_key, notif(dates=dates))
+
+    assert response.status_code == 200, response.text
+    terms = client.get(BY_CODE, headers=bearer(admin_key)).json()["contract"]
+    assert (terms["arrival_date"], terms["departure_date"], terms.get("cutoff_date")) == (
+        "2027-10-14",
+        departure,
+        cutoff,
+    )
+
+
+def test_the_readme_example_books_a_block_with_its_pickup(
+    client: TestClient, admin_key: str, hotel: int, session: Session
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    integration = readme[readme.index("## Integration") :]
+    example = re.search(r"```xml\n(.*?)```", integration, re.DOTALL)
+    assert example is not None
+
+    response = post(client, admin_key, example.group(1))
+
+    assert response.status_code == 200, response.text
+    contract = client.get("/api/v1/properties/by-code/BERMIT/blocks/GRP1", headers=bearer(admin_key)).json()
+    assert contract["reference"] == "grp1"
+    terms = contract["contract"]
+    assert (terms["arrival_date"], terms["departure_date"], terms["cutoff_date"]) == (
+        "2027-10-14",
+        "2027-10-16",
+        "2027-09-14",
+    )
+    assert [(c["night"], c["room_type"], c["rooms"], c["rate"]["amount"]) for c in terms["block"]] == [
+        ("2027-10-14", "king", 40, "150.00"),
+        ("2027-10-15", "king", 40, "150.00"),
+    ]
+    rows = repo.pickup_history(session, contract["id"])
+    assert [(r.as_of.isoformat(), r.night.isoformat(), r.room_type, r.room_nights) for r in rows] == [
+        ("2027-09-01", "2027-10-14", "king", 12),
+        ("2027-09-01", "2027-10-15", "king", 12),
+    ]
