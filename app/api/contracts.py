@@ -170,7 +170,8 @@ BlockCode = Annotated[
         description="The block code, unique within the property",
     ),
 ]
-BY_CODE = "/properties/by-code/{hotel_code}/blocks/{block_code}"
+# ``:path``, because codes may hold "/" (``EU/25``): the hotel code runs to the last "/blocks/".
+BY_CODE = "/properties/by-code/{hotel_code:path}/blocks/{block_code:path}"
 
 
 @router.get(BY_CODE, response_model=ContractPublic, summary="Read a contract by hotel code and block code")

@@ -159,6 +159,14 @@ def contract_by_block_code(session: Session, property_id: int, block_code: str) 
     ).first()
 
 
+def contract_by_reference(session: Session, property_id: int, reference: str) -> ContractRecord | None:
+    return session.exec(
+        select(ContractRecord).where(
+            _equals(ContractRecord.property_id, property_id), ContractRecord.reference == reference
+        )
+    ).first()
+
+
 def room_type_codes(session: Session, property_id: int) -> dict[str, str]:
     rows = session.exec(
         select(RoomTypeCodeRecord)

@@ -290,6 +290,16 @@ def reference_for_block_code(block_code: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", block_code.lower()).strip("-") or "block"
 
 
+def _free_reference(session: Session, property_id: int, reference: str) -> str:
+    """``reference``, or the first of ``reference-2``, ``reference-3``… the property has not used (``GRP1``
+    and ``grp1`` are two block codes, and their contracts need two ids)."""
+    for number in range(1, 1000):
+        candidate = reference if number == 1 else f"{reference[:75]}-{number}"
+        if repo.contract_by_reference(session, property_id, candidate) is None:
+            return candidate
+    return reference  # refused as a duplicate id, naming contract.id
+
+
 def upsert_contract_by_code(
     session: Session,
     principal: Principal,
@@ -313,7 +323,7 @@ def upsert_contract_by_code(
     terms = dict(envelope.contract)
     body = {**envelope.model_dump(mode="json", exclude_unset=True), "block_code": block_code}
     if existing is None:
-        terms.setdefault("id", reference_for_block_code(block_code))
+        terms.setdefault("id", _free_reference(session, property_id, reference_for_block_code(block_code)))
         body.update(property_id=property_id, contract=terms)
         return create_contract(session, principal, body), True
     assert existing.id is not None

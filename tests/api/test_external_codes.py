@@ -285,3 +285,18 @@ def test_csv_and_xlsx_pickup_apply_the_codes(
     )
     assert unknown.status_code == 422
     assert errors(unknown) == [("room_type", 2)]
+
+
+def test_codes_may_hold_slashes_and_a_made_id_never_collides(client: TestClient, admin_key: str) -> None:
+    create_property(client, admin_key, hotel_code="EU/BER")
+    body = {"contract": {key: value for key, value in terms().items() if key != "id"}}
+
+    first = client.put(by_code("EU/BER", "CONG/25"), headers=bearer(admin_key), json=body)
+    second = client.put(by_code("EU/BER", "cong.25"), headers=bearer(admin_key), json=body)
+
+    assert first.status_code == 201, first.text
+    assert second.status_code == 201, second.text
+    assert (first.json()["block_code"], first.json()["reference"]) == ("CONG/25", "cong-25")
+    assert (second.json()["block_code"], second.json()["reference"]) == ("cong.25", "cong-25-2")
+    read = client.get(by_code("EU/BER", "CONG/25"), headers=bearer(admin_key))
+    assert read.json()["id"] == first.json()["id"]
