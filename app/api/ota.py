@@ -4,7 +4,7 @@
 Every answer on these routes is an OpenTravel response (``…RS`` with ``Success``, ``Warnings`` or
 ``Errors``), never problem+json: a refused credential, a body too large, malformed or hostile XML and an
 unexpected failure included. The HTTP status says the same as the JSON API's would (200, 400, 401,
-403, 404, 413, 415, 422, 500), so a client may read either.
+403, 404, 409, 412, 413, 415, 422, 500, 503), so a client may read either.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from app.api.deps import SessionDep, get_principal, reads_first
+from app.api.problems import RETRY_AFTER_SECONDS, is_unavailable
 from app.services import opentravel as ota
 from app.services.auth import Principal
 from app.services.errors import ServiceError
@@ -55,8 +56,12 @@ def _documented(request_root: str, response_root: str) -> dict[str, Any]:
                     (404, "no such hotel or block"),
                     (413, "message too large"),
                     (415, "not XML"),
+                    (405, "another method than POST"),
+                    (409, "a conflicting block"),
+                    (412, "the block changed at the same moment"),
                     (422, "the message cannot be applied"),
                     (500, "unexpected failure"),
+                    (503, "busy: send it again after Retry-After seconds"),
                 )
             },
         },
@@ -145,9 +150,18 @@ def _handle(
     except ota.OtaError as error:
         _rollback(session)
         return _answer(ota.error_response(response_root, echo, error.issues, now), error.status)
-    except Exception:
+    except Exception as error:
         _rollback(session)
-        log.exception("OpenTravel message failed")
+        if is_unavailable(error):  # as the JSON API: 503, retry in a moment
+            log.warning("database busy or unreachable on %s: %s", request.url.path, error)
+            busy = ota.Issue(
+                ota.EWT_PROCESSING, ota.ERR_SYSTEM, "the service is busy: send the message again"
+            )
+            response = _answer(ota.error_response(response_root, echo, [busy], now), 503)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        # Not log.exception: a sync route runs in a worker thread.
+        log.error("OpenTravel message failed on %s", request.url.path, exc_info=error)
         issue = ota.Issue(
             ota.EWT_PROCESSING, ota.ERR_SYSTEM, "the message could not be processed: send it again later"
         )
