@@ -343,21 +343,24 @@ class BlockMessage:
     warnings: list[Issue] = field(default_factory=list)
 
 
-def _range(element: ET.Element, record_id: str, what: str) -> tuple[date, date]:
+def _range(element: ET.Element, record_id: str, what: str, *, bounded: bool = True) -> tuple[date, date]:
+    """The nights from ``Start`` to ``End`` (both included), or ``Duration`` nights from ``Start``, or the
+    one night ``Start``; ``bounded``: at most ``MAX_RANGE_NIGHTS`` (ranges that are expanded night by
+    night; a rate plan's range is only compared with)."""
     start = _date(_required(element, "Start", what, record_id), f"{what} Start", ERR_START_DATE, record_id)
     end_text = element.get("End")
-    if end_text is None:
-        duration = element.get("Duration")
-        if duration is None:
-            return start, start
-        days = _duration_days(duration, record_id)
-        return start, start + timedelta(days=max(days - 1, 0))
-    end = _date(end_text, f"{what} End", ERR_END_DATE, record_id)
+    duration = element.get("Duration")
+    if end_text is not None:
+        end = _date(end_text, f"{what} End", ERR_END_DATE, record_id)
+    elif duration is not None:
+        end = start + timedelta(days=max(_duration_days(duration, record_id) - 1, 0))
+    else:
+        end = start
     if end < start:
         raise _fail(
             422, EWT_BUSINESS_RULE, ERR_DATE_RANGE, f"{what} ends {end} before it starts {start}", record_id
         )
-    if (end - start).days + 1 > MAX_RANGE_NIGHTS:
+    if bounded and (end - start).days + 1 > MAX_RANGE_NIGHTS:
         raise _fail(
             422,
             EWT_BUSINESS_RULE,
@@ -412,9 +415,12 @@ def _rates(room_type: ET.Element, code: str, block_code: str, warnings: list[Iss
                 f"currency {currency[:10]!r} is not an ISO 4217 code",
                 block_code,
             )
-        first = last = None
+        first: date | None = None
+        last: date | None = None
         if plan.get("Start") is not None:
-            first, last = _range(plan, block_code, "RatePlan")
+            first, last = _range(plan, block_code, "RatePlan", bounded=False)
+            if plan.get("End") is None and plan.get("Duration") is None:
+                last = None  # from Start on
         amounts = _child(plan, "BaseByGuestAmts")
         guests = [] if amounts is None else _children(amounts, "BaseByGuestAmt")
         if not guests:

@@ -424,6 +424,12 @@ def test_a_block_the_engine_refuses_is_answered_with_its_words(
         ("unknown action", notif(action="Quote"), 422, "450"),
         ("negative units", notif().replace('NumberOfUnits="25"', 'NumberOfUnits="-2"'), 422, "320"),
         (
+            "a long duration",
+            notif().replace('End="2027-10-15" NumberOfUnits="40"', 'Duration="P415D" NumberOfUnits="40"'),
+            422,
+            "404",
+        ),
+        (
             "a decade of nights",
             notif().replace('End="2027-10-15" NumberOfUnits="40"', 'End="2037-10-15" NumberOfUnits="40"'),
             422,
@@ -578,6 +584,16 @@ def test_block_dates_and_cutoffs_are_read_as_documented(
         departure,
         cutoff,
     )
+
+
+def test_a_rate_plan_may_cover_more_than_the_stay(client: TestClient, admin_key: str, hotel: int) -> None:
+    long_plan = notif().replace(
+        'Start="2027-10-14" End="2027-10-16">', 'Start="2027-01-01" End="2029-12-31">'
+    )
+
+    response = post(client, admin_key, long_plan)
+
+    assert response.status_code == 200, response.text
 
 
 def test_the_readme_example_books_a_block_with_its_pickup(
