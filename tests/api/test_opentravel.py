@@ -624,3 +624,12 @@ def test_the_readme_example_books_a_block_with_its_pickup(
         ("2027-09-01", "2027-10-14", "king", 12),
         ("2027-09-01", "2027-10-15", "king", 12),
     ]
+
+
+def test_a_message_sent_again_adds_no_version(client: TestClient, admin_key: str, hotel: int) -> None:
+    booked(client, admin_key)
+
+    again = post(client, admin_key, notif())
+
+    assert again.status_code == 200, again.text
+    assert client.get(BY_CODE, headers=bearer(admin_key)).json()["current_version"] == 1
