@@ -69,7 +69,9 @@ def _documented(request_root: str, response_root: str) -> dict[str, Any]:
 
 
 def _answer(body: bytes, status: int) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 413:  # the rest of the body is never read (as app.api.middleware does)
+        headers["Connection"] = "close"
     return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -80,9 +82,7 @@ def refusal(status: int, detail: str) -> Callable[[Any, Any, Any], Awaitable[Non
     async def respond(scope: Any, receive: Any, send: Any) -> None:
         name = BLOCK_RS if scope.get("path", "").rstrip("/").endswith("/HotelInvBlock") else NOTIF_RS
         body = ota.error_response(name, ota.Envelope(), [issue], datetime.now(UTC))
-        response = _answer(body, status)
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
+        await _answer(body, status)(scope, receive, send)
 
     return respond
 

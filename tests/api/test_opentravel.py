@@ -490,6 +490,7 @@ def test_an_oversized_message_is_an_opentravel_error_whether_declared_or_streame
     for response in (declared, streamed):
         assert response.status_code == 413, response.text
         assert errors(response) == [("7", "450")]
+        assert response.headers["Connection"] == "close"
     assert counts() == (0, 0, 0)
 
 
