@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.api import admin, contracts, forecasts, invoices, problems, properties, reports
+from app.api import admin, contracts, forecasts, invoices, ota, problems, properties, reports
 from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
 from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
             responses=_PROBLEM_RESPONSES,
             dependencies=[Depends(refuse_nameless_query)],
         )
+    # OpenTravel answers every error in XML itself: no problem+json responses, no query refusal.
+    app.include_router(ota.router, prefix=API_PREFIX)
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
     for page in (
         login,
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried
     # whole, inside that limit.
     app.add_middleware(RetryDroppedReads)
-    app.add_middleware(LimitBodySize)
+    app.add_middleware(LimitBodySize, refusals={ota.PREFIX: ota.refusal})
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContextMiddleware, prefixes=(API_PREFIX,))
     return app
@@ -156,6 +158,11 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     terms["description"] = "A Contract whose property section may be left out: the stored property fills it."
     components["ContractTerms"] = terms
     components["ContractWrite"]["properties"]["contract"] = {"$ref": "#/components/schemas/ContractTerms"}
+    block_terms = dict(terms)
+    block_terms["required"] = [field for field in terms["required"] if field != "id"]
+    block_terms["description"] = "ContractTerms whose id may be left out: the block code makes a new one's."
+    components["BlockTerms"] = block_terms
+    components["BlockWrite"]["properties"]["contract"] = {"$ref": "#/components/schemas/BlockTerms"}
     security = {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key, atk_..."}}
     document["components"]["securitySchemes"] = security
     for path, operations in document["paths"].items():

@@ -28,6 +28,7 @@ from app.api.deps import (
 )
 from app.api.middleware import CSV_LIMIT
 from app.api.schemas import (
+    BlockWrite,
     ContractAssessmentPublic,
     ContractPublic,
     ContractSummary,
@@ -45,9 +46,9 @@ from app.persistence.records import AssessmentRecord
 from app.services import actuals as actuals_service
 from app.services import assessments as assessment_service
 from app.services import contracts as service
-from app.services import pickup_files
+from app.services import external_codes, pickup_files
 from app.services.auth import Principal
-from app.services.errors import InvalidInputError, MalformedInputError, Problem
+from app.services.errors import InvalidInputError, MalformedInputError, NotFoundError, Problem
 from app.services.idempotency import Outcome, fingerprint, run_once
 
 router = APIRouter(tags=["contracts"])
@@ -147,6 +148,74 @@ def read_version(
     contract_id: int, version: Annotated[int, Path(ge=1)], session: SessionDep, principal: PrincipalDep
 ) -> VersionPublic:
     return VersionPublic.model_validate(service.load_version(session, principal, contract_id, version)[1])
+
+
+# --- by booking-system codes ----------------------------------------------------------------------------
+
+HotelCode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=external_codes.MAX_CODE_CHARS,
+        pattern=external_codes.CODE_PATTERN,
+        description="The property's hotel code",
+    ),
+]
+BlockCode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=external_codes.MAX_CODE_CHARS,
+        pattern=external_codes.CODE_PATTERN,
+        description="The block code, unique within the property",
+    ),
+]
+# ``:path``, because codes may hold "/" (``EU/25``): the hotel code runs to the last "/blocks/".
+BY_CODE = "/properties/by-code/{hotel_code:path}/blocks/{block_code:path}"
+
+
+@router.get(BY_CODE, response_model=ContractPublic, summary="Read a contract by hotel code and block code")
+def read_contract_by_code(
+    hotel_code: HotelCode,
+    block_code: BlockCode,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> ContractPublic:
+    prop = external_codes.property_by_hotel_code(session, principal, hotel_code)
+    assert prop.id is not None
+    record = repo.contract_by_block_code(session, prop.id, block_code)
+    if record is None or record.id is None:
+        raise NotFoundError(f"hotel {hotel_code} has no block {block_code}")
+    return _contract(service.load_version(session, principal, record.id), response)
+
+
+@router.put(
+    BY_CODE,
+    response_model=ContractPublic,
+    responses={201: {"description": "Created", "model": ContractPublic}},
+    openapi_extra=body_schema(BlockWrite, "BlockWrite"),
+    summary="Create or replace the contract a block code names (If-Match to replace)",
+)
+def upsert_contract_by_code(
+    hotel_code: HotelCode,
+    block_code: BlockCode,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: JsonBody,
+    if_match: IfMatch = None,
+) -> ContractPublic:
+    prop = external_codes.property_by_hotel_code(session, principal, hotel_code)
+    assert prop.id is not None
+    principal.require_write(prop.id, f"hotel {hotel_code}")  # 403 before any 428/412/422
+    revision = None if if_match is None or not if_match.strip() else expected_revision(if_match)
+    stored, created = service.upsert_contract_by_code(session, principal, prop.id, block_code, revision, body)
+    session.commit()
+    if created:
+        response.status_code = 201
+        response.headers["Location"] = f"/api/v1/contracts/{stored.record.id}"
+    return _contract(stored, response)
 
 
 # --- actuals -------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ JSON_LIMIT = BodyLimit("JSON", 5 * MB)
 CSV_LIMIT = BodyLimit("a CSV body", 10 * MB)
 UPLOAD_LIMIT = BodyLimit("an upload", 10 * MB)
 FORM_LIMIT = BodyLimit("a form", 1 * MB)
+XML_LIMIT = BodyLimit("an XML message", 1 * MB)
 OTHER_LIMIT = BodyLimit("a body", 1 * MB)
 
 
@@ -57,7 +58,13 @@ def body_limit(content_type: str) -> BodyLimit:
         return UPLOAD_LIMIT
     if media == "application/x-www-form-urlencoded":
         return FORM_LIMIT
+    if media in {"application/xml", "text/xml"} or media.endswith("+xml"):
+        return XML_LIMIT
     return OTHER_LIMIT
+
+
+#: Answers a refused body in a route's own format instead of problem+json: (status, detail) -> an app.
+Refusal = Callable[[int, str], ASGIApp]
 
 
 class BodyTooLargeError(HTTPException):
@@ -78,8 +85,10 @@ class LimitBodySize:
     """Refuses a request body larger than its limit with 413, reading no more than the limit: at once
     when ``Content-Length`` says so, else as soon as the bytes received pass it (a chunked body)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, refusals: dict[str, Refusal] | None = None) -> None:
         self.app = app
+        # Path prefix -> how routes under it answer a refused body (the OpenTravel routes answer XML).
+        self.refusals = refusals or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +99,14 @@ class LimitBodySize:
         declared = headers.get(b"content-length", b"").strip()
         if declared.isdigit() and int(declared) > limit.max_bytes:
             error = BodyTooLargeError(limit)
+            path, root = scope.get("path", ""), scope.get("root_path", "")
+            path = path[len(root) :] if root and path.startswith(root) else path
+            refusal = next(
+                (answer for prefix, answer in self.refusals.items() if path.startswith(prefix)), None
+            )
+            if refusal is not None:
+                await refusal(413, error.detail)(scope, receive, send)
+                return
             await problem_response(413, error.detail, headers=_CLOSE)(scope, receive, send)
             return
         received = 0

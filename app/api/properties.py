@@ -17,9 +17,10 @@ from app.api.deps import (
     etag,
     expected_revision,
 )
-from app.api.schemas import AccountPublic, Page, PropertyPublic
+from app.api.schemas import AccountPublic, Page, PropertyPublic, RoomTypeCodesPublic
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
+from app.services import external_codes
 from app.services import properties as service
 from app.services.inputs import parse_input
 
@@ -152,3 +153,36 @@ def update_account(
     record = service.update_account(session, principal, account_id, revision, data)
     session.commit()
     return _account(record, response)
+
+
+@router.get(
+    "/properties/{property_id}/room-type-codes",
+    response_model=RoomTypeCodesPublic,
+    summary="The property's booking-system room-type codes (KNG -> king)",
+)
+def read_room_type_codes(
+    property_id: int, session: SessionDep, principal: PrincipalDep
+) -> RoomTypeCodesPublic:
+    codes = external_codes.room_type_codes(session, principal, property_id)
+    return RoomTypeCodesPublic(property_id=property_id, codes=codes)
+
+
+@router.put(
+    "/properties/{property_id}/room-type-codes",
+    response_model=RoomTypeCodesPublic,
+    openapi_extra=body_schema(external_codes.RoomTypeCodes, "RoomTypeCodes"),
+    summary="Replace the property's room-type codes",
+    description=(
+        "Pickup that names a code (JSON, CSV, .xlsx, OpenTravel) is recorded against the room type it "
+        "maps to; a room type the block itself holds wins over a code of the same spelling."
+    ),
+)
+def replace_room_type_codes(
+    property_id: int, session: SessionDep, principal: PrincipalDep, body: JsonBody
+) -> RoomTypeCodesPublic:
+    service.get_property(session, principal, property_id)
+    principal.require_write(property_id, f"property {property_id}")  # 403 before any 422
+    data = parse_input(external_codes.RoomTypeCodes, body)
+    codes = external_codes.replace_room_type_codes(session, principal, property_id, data)
+    session.commit()
+    return RoomTypeCodesPublic(property_id=property_id, codes=codes)

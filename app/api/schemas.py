@@ -11,6 +11,7 @@ from app.engine.contract import Contract
 from app.engine.limits import Name
 from app.services.auth import Access
 from app.services.contracts import ContractStatus
+from app.services.external_codes import ExternalCode
 
 Item = TypeVar("Item")
 
@@ -37,6 +38,7 @@ class PropertyPublic(BaseModel):
     invoice_number_format: str = Field(
         description="Empty: {prefix}-{year}-{seq:06} with a prefix, else 3-000042"
     )
+    hotel_code: str | None = Field(description="The property's code in booking systems (HotelCode)")
     revision: int
     created_at: datetime
     updated_at: datetime
@@ -65,6 +67,7 @@ class ContractSummary(BaseModel):
     property_id: int
     account_id: int | None
     reference: str = Field(description="The contract's own id (contract.id), unique within its property")
+    block_code: str | None = Field(description="The block's code in booking systems (InvBlockCode)")
     name: str
     status: ContractStatus
     currency: str
@@ -91,7 +94,31 @@ class ContractWrite(BaseModel):
     account_id: int | None = None
     status: ContractStatus = ContractStatus.DEFINITE
     note: str = Field(default="", max_length=500, description="Why this version was made")
+    block_code: ExternalCode | None = Field(
+        default=None,
+        description="The block's code in booking systems (InvBlockCode), unique within the property; "
+        "left out of an amendment it is kept, null removes it",
+    )
     contract: Contract
+
+
+class BlockWrite(BaseModel):
+    """Create or replace the contract a property's block code names (``PUT .../blocks/{block_code}``):
+    a contract write whose property and block code come from the address. ``contract.id`` may be left
+    out: a new contract's is made from the block code (``GRP1`` -> ``grp1``), an existing one keeps its
+    own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: int | None = None
+    status: ContractStatus = ContractStatus.DEFINITE
+    note: str = Field(default="", max_length=500, description="Why this version was made")
+    contract: Contract
+
+
+class RoomTypeCodesPublic(BaseModel):
+    property_id: int
+    codes: dict[str, str] = Field(description="booking-system code -> block room type")
 
 
 class VersionPublic(BaseModel):

@@ -71,7 +71,16 @@ def _json(nullable: bool = False) -> Any:
 
 class PropertyRecord(SQLModel, table=True):
     __tablename__ = "properties"
-    __table_args__ = (sa.Index("uq_properties_invoice_prefix", "invoice_prefix", unique=True),)
+    __table_args__ = (
+        sa.Index("uq_properties_invoice_prefix", "invoice_prefix", unique=True),
+        sa.Index(
+            "uq_properties_hotel_code",
+            "hotel_code",
+            unique=True,
+            sqlite_where=sa.text("hotel_code IS NOT NULL"),
+            postgresql_where=sa.text("hotel_code IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -88,6 +97,18 @@ class PropertyRecord(SQLModel, table=True):
     revision: int = Field(default=1)
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    # The property's code in booking systems (OpenTravel HotelCode), unique where set (0006).
+    hotel_code: str | None = Field(default=None, max_length=32)
+
+
+class RoomTypeCodeRecord(SQLModel, table=True):
+    """A booking-system room-type code of a property (``KNG``) and the block room type it names (``king``)."""
+
+    __tablename__ = "room_type_codes"
+
+    property_id: int = Field(foreign_key="properties.id", primary_key=True)
+    code: str = Field(max_length=32, primary_key=True)
+    room_type: str = Field(max_length=40)
 
 
 class AccountRecord(SQLModel, table=True):
@@ -117,6 +138,14 @@ class ContractRecord(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("property_id", "reference", name="uq_contracts_property_reference"),
         sa.Index("ix_contracts_property_arrival", "property_id", "arrival_date"),
+        sa.Index(
+            "uq_contracts_property_block_code",
+            "property_id",
+            "block_code",
+            unique=True,
+            sqlite_where=sa.text("block_code IS NOT NULL"),
+            postgresql_where=sa.text("block_code IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,6 +161,8 @@ class ContractRecord(SQLModel, table=True):
     revision: int = Field(default=1)
     created_at: datetime = _at()
     updated_at: datetime = _at()
+    # The block's code in booking systems (OpenTravel InvBlockCode), unique per property where set (0006).
+    block_code: str | None = Field(default=None, max_length=32)
 
 
 class ContractVersionRecord(SQLModel, table=True):

@@ -23,6 +23,7 @@ from app.persistence.records import (
     NoticeRecord,
     PickupSnapshotRecord,
     PropertyRecord,
+    RoomTypeCodeRecord,
     StaffSessionRecord,
     StaffUserPropertyRecord,
     StaffUserRecord,
@@ -141,6 +142,49 @@ def list_contracts(
         statement = statement.where(ContractRecord.arrival_date <= where.arrival_to)
     statement = statement.order_by(col(ContractRecord.arrival_date), col(ContractRecord.id))
     return session.exec(_page(statement, page)).all(), _count(session, statement)
+
+
+# --- external codes ------------------------------------------------------------------------------
+
+
+def property_by_hotel_code(session: Session, hotel_code: str) -> PropertyRecord | None:
+    return session.exec(select(PropertyRecord).where(PropertyRecord.hotel_code == hotel_code)).first()
+
+
+def contract_by_block_code(session: Session, property_id: int, block_code: str) -> ContractRecord | None:
+    return session.exec(
+        select(ContractRecord).where(
+            _equals(ContractRecord.property_id, property_id), ContractRecord.block_code == block_code
+        )
+    ).first()
+
+
+def contract_by_reference(session: Session, property_id: int, reference: str) -> ContractRecord | None:
+    return session.exec(
+        select(ContractRecord).where(
+            _equals(ContractRecord.property_id, property_id), ContractRecord.reference == reference
+        )
+    ).first()
+
+
+def room_type_codes(session: Session, property_id: int) -> dict[str, str]:
+    rows = session.exec(
+        select(RoomTypeCodeRecord)
+        .where(_equals(RoomTypeCodeRecord.property_id, property_id))
+        .order_by(col(RoomTypeCodeRecord.code))
+    ).all()
+    return {row.code: row.room_type for row in rows}
+
+
+def replace_room_type_codes(session: Session, property_id: int, codes: dict[str, str]) -> None:
+    session.execute(sa.delete(RoomTypeCodeRecord).where(col(RoomTypeCodeRecord.property_id) == property_id))
+    add_all(
+        session,
+        (
+            RoomTypeCodeRecord(property_id=property_id, code=code, room_type=room_type)
+            for code, room_type in codes.items()
+        ),
+    )
 
 
 def contract_version(session: Session, contract_id: int, version: int) -> ContractVersionRecord | None:

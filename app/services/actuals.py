@@ -25,6 +25,7 @@ from app.persistence.records import (
 from app.services.auth import Principal
 from app.services.contracts import StoredContract, load_contract
 from app.services.errors import InvalidInputError, Problem, StoredDataError
+from app.services.external_codes import map_room_type
 from app.services.inputs import parse_input
 from app.validation import error_message, field_text
 
@@ -91,11 +92,28 @@ def unknown_room_type(known: tuple[str, ...], room_type: str) -> str:
     return "" if room_type in known else f"room type {room_type} is not in the block ({', '.join(known)})"
 
 
+def _with_room_type_codes(stored: StoredContract, data: Any) -> Any:
+    """``data`` with each entry's booking-system room-type code (``KNG``) read as the block room type the
+    property maps it to (``king``); anything else is left for validation to judge."""
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not stored.room_type_codes or not isinstance(entries, list) or len(entries) > MAX_PICKUP_ROWS:
+        return data
+    known = stored.terms.room_types
+    mapped = [
+        {**entry, "room_type": map_room_type(stored.room_type_codes, known, entry["room_type"])}
+        if isinstance(entry, dict) and isinstance(entry.get("room_type"), str)
+        else entry
+        for entry in entries
+    ]
+    return {**data, "entries": mapped}
+
+
 def parse_pickup_report(stored: StoredContract, data: Any, *, across_entries: bool = True) -> PickupReport:
     """The report ``data`` holds, checked against the contract; ``across_entries=False`` leaves out the
     rules between entries (each cell and source once), for checking a file's rows one by one."""
-    report = parse_input(PickupReport, data, currency=stored.terms.currency)
     known = stored.terms.room_types
+    data = _with_room_type_codes(stored, data)
+    report = parse_input(PickupReport, data, currency=stored.terms.currency)
     unknown = [
         Problem(f"entries[{index}].room_type", message)
         for index, entry in enumerate(report.entries)
@@ -141,6 +159,11 @@ def record_pickup(session: Session, principal: Principal, contract_id: int, data
     stored = _writable(session, principal, contract_id)
     report = parse_pickup_report(stored, data)
     return _save_pickup(session, contract_id, report, principal.label)
+
+
+def save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:
+    """Append a checked report's rows (from :func:`parse_pickup_report`), recorded by ``by``."""
+    return _save_pickup(session, contract_id, report, by)
 
 
 def _save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -21,9 +22,11 @@ from app.services.errors import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
+    PreconditionRequiredError,
     Problem,
     StoredDataError,
 )
+from app.services.external_codes import ExternalCode
 from app.services.inputs import parse_input
 from app.services.properties import get_property, property_info
 from app.validation import error_message, field_text
@@ -46,6 +49,11 @@ class ContractEnvelope(BaseModel):
     account_id: int | None = Field(default=None, ge=1)
     status: ContractStatus = ContractStatus.DEFINITE
     note: Note = Field(default="", description="Why this version was made")
+    block_code: ExternalCode | None = Field(
+        default=None,
+        description="The block's code in booking systems (OpenTravel InvBlockCode), unique within the "
+        "property; left out of an amendment it is kept, null removes it",
+    )
     contract: dict[str, Any]
 
 
@@ -54,6 +62,8 @@ class StoredContract:
     record: ContractRecord
     version: ContractVersionRecord
     terms: Contract
+    #: The property's booking-system room-type codes (``KNG`` -> ``king``), applied to pickup.
+    room_type_codes: Mapping[str, str] = field(default_factory=dict)
 
 
 def _terms(session: Session, property_id: int, raw: dict[str, Any]) -> Contract:
@@ -82,9 +92,28 @@ def stored_terms(terms: Contract) -> dict[str, Any]:
     return dumped
 
 
+def _check_block_code(
+    session: Session, property_id: int, block_code: str | None, contract_id: int | None = None
+) -> None:
+    if block_code is None:
+        return
+    other = repo.contract_by_block_code(session, property_id, block_code)
+    if other is not None and other.id != contract_id:
+        raise _block_code_taken(block_code)
+
+
+def _block_code_taken(block_code: str | None) -> ConflictError:
+    return ConflictError(
+        f"the property already has a contract with the block code {block_code}",
+        [Problem("block_code", "already used by another contract of this property")],
+    )
+
+
 def _columns(envelope: ContractEnvelope, terms: Contract) -> dict[str, Any]:
     """The contract row's columns that follow the envelope and the terms in force (for lists and filters)."""
+    codes = {"block_code": envelope.block_code} if "block_code" in envelope.model_fields_set else {}
     return {
+        **codes,
         "account_id": envelope.account_id,
         "status": envelope.status,
         "name": terms.name,
@@ -123,6 +152,7 @@ def create_contract(session: Session, principal: Principal, raw: Any) -> StoredC
     principal.require_write(property_id, f"property {property_id}")
     _check_account(session, envelope.account_id, property_id)
     terms = _terms(session, property_id, envelope.contract)
+    _check_block_code(session, property_id, envelope.block_code)
     try:
         with session.begin_nested():
             record = repo.add(
@@ -130,13 +160,17 @@ def create_contract(session: Session, principal: Principal, raw: Any) -> StoredC
                 ContractRecord(property_id=property_id, reference=terms.id, **_columns(envelope, terms)),
             )
     except IntegrityError:
+        if envelope.block_code is not None and repo.contract_by_block_code(
+            session, property_id, envelope.block_code
+        ):
+            raise _block_code_taken(envelope.block_code) from None
         raise ConflictError(
             f"the property already has a contract with id {terms.id!r}",
             [Problem("contract.id", "already used by another contract of this property")],
         ) from None
     assert record.id is not None
     version = _add_version(session, principal, record.id, 1, envelope, terms)
-    return StoredContract(record, version, terms)
+    return StoredContract(record, version, terms, repo.room_type_codes(session, property_id))
 
 
 def get_contract(session: Session, principal: Principal, contract_id: int) -> ContractRecord:
@@ -151,7 +185,8 @@ def load_contract(
 ) -> StoredContract:
     record, version_record = load_version(session, principal, contract_id, version)
     terms = read_terms(contract_id, version_record.version, version_record.terms)
-    return StoredContract(record, version_record, terms)
+    codes = repo.room_type_codes(session, record.property_id)
+    return StoredContract(record, version_record, terms, codes)
 
 
 def load_version(
@@ -221,16 +256,23 @@ def update_contract(
         raise InvalidInputError(
             "the contract id cannot change", [Problem("contract.id", "keep the contract's id")]
         )
+    if "block_code" in envelope.model_fields_set:
+        _check_block_code(session, record.property_id, envelope.block_code, contract_id)
     changed_terms = current is None or stored_terms(terms) != current.terms
     new_version = record.current_version + 1 if changed_terms else record.current_version
-    if not repo.bump_revision(
-        session,
-        ContractRecord,
-        contract_id,
-        revision,
-        current_version=new_version,
-        **_columns(envelope, terms),
-    ):
+    try:
+        with session.begin_nested():
+            changed = repo.bump_revision(
+                session,
+                ContractRecord,
+                contract_id,
+                revision,
+                current_version=new_version,
+                **_columns(envelope, terms),
+            )
+    except IntegrityError:  # another contract took the block code at the same moment
+        raise _block_code_taken(envelope.block_code) from None
+    if not changed:
         raise PreconditionFailedError("the contract has changed since you read it: fetch it again")
     if changed_terms:
         _add_version(session, principal, contract_id, new_version, envelope, terms)
@@ -240,3 +282,54 @@ def update_contract(
 
         record_block_history(session, contract_id)
     return load_contract(session, principal, contract_id)
+
+
+def reference_for_block_code(block_code: str) -> str:
+    """A contract id made from a block code, for a block created by its code alone (``GRP1`` -> ``grp1``,
+    ``EU.CONG_25`` -> ``eu-cong-25``)."""
+    return re.sub(r"[^a-z0-9]+", "-", block_code.lower()).strip("-") or "block"
+
+
+def _free_reference(session: Session, property_id: int, reference: str) -> str:
+    """``reference``, or the first of ``reference-2``, ``reference-3``… the property has not used (``GRP1``
+    and ``grp1`` are two block codes, and their contracts need two ids)."""
+    for number in range(1, 1000):
+        candidate = reference if number == 1 else f"{reference[:75]}-{number}"
+        if repo.contract_by_reference(session, property_id, candidate) is None:
+            return candidate
+    return reference  # refused as a duplicate id, naming contract.id
+
+
+def upsert_contract_by_code(
+    session: Session,
+    principal: Principal,
+    property_id: int,
+    block_code: str,
+    revision: int | None,
+    raw: Any,
+) -> tuple[StoredContract, bool]:
+    """Create the property's contract with ``block_code``, or amend it (``revision`` from If-Match);
+    True when it was created. The body is a contract write without ``property_id`` and ``block_code``
+    (both come from the codes); ``contract.id`` may be left out: a new contract's is made from the
+    block code, an existing one keeps its own."""
+    if isinstance(raw, dict):
+        for name in ("property_id", "block_code"):
+            if name in raw:
+                raise InvalidInputError(
+                    f"{name} comes from the address", [Problem(name, "leave it out: the address names it")]
+                )
+    envelope = parse_input(ContractEnvelope, raw)
+    existing = repo.contract_by_block_code(session, property_id, block_code)
+    terms = dict(envelope.contract)
+    body = {**envelope.model_dump(mode="json", exclude_unset=True), "block_code": block_code}
+    if existing is None:
+        terms.setdefault("id", _free_reference(session, property_id, reference_for_block_code(block_code)))
+        body.update(property_id=property_id, contract=terms)
+        return create_contract(session, principal, body), True
+    assert existing.id is not None
+    principal.require_write(property_id, f"block {block_code}")  # 403 before 428
+    if revision is None:
+        raise PreconditionRequiredError("send If-Match with the ETag you read, so that no change is lost")
+    terms.setdefault("id", existing.reference)
+    body["contract"] = terms
+    return update_contract(session, principal, existing.id, revision, body), False

@@ -44,6 +44,7 @@ from app.services.actuals import (
 from app.services.auth import Principal
 from app.services.contracts import StoredContract
 from app.services.errors import InvalidInputError, Problem
+from app.services.external_codes import map_room_type
 
 MAX_FILE_BYTES = 2_000_000
 """The largest pickup file, CSV or workbook, as uploaded."""
@@ -348,6 +349,8 @@ def parse_pickup_table(
             if not values[name]:
                 problems.append(Problem(name, f"empty: give the {name.replace('_', ' ')}", line))
                 bad = True
+        if values["room_type"]:
+            values["room_type"] = map_room_type(stored.room_type_codes, known, values["room_type"])
         if values["room_type"] and (message := unknown_room_type(known, values["room_type"])):
             # Checked here too, so that a row's other problems do not hide it.
             problems.append(Problem("room_type", message, line))

@@ -18,6 +18,7 @@ from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services.auth import Principal
 from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError, Problem
+from app.services.external_codes import ExternalCode
 
 LocaleCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="for example en, fr_FR")]
 
@@ -47,6 +48,11 @@ class PropertyCreate(InvoiceNumbering):
     identity: SellerIdentity | None = Field(
         default=None,
         description="legal name, address, VAT id, registration, contact, bank, payment reference",
+    )
+    hotel_code: ExternalCode | None = Field(
+        default=None,
+        description="The property's code in booking systems (OpenTravel HotelCode), unique; "
+        "left out of an update it is kept, null removes it",
     )
 
     @field_validator("timezone")
@@ -110,6 +116,8 @@ def property_info(record: PropertyRecord) -> PropertyInfo:
 
 def _property_values(data: PropertyCreate) -> dict[str, Any]:
     values: dict[str, Any] = data.model_dump(mode="json")
+    if "hotel_code" not in data.model_fields_set:
+        del values["hotel_code"]  # kept as it is
     if data.tax_profile is not None:  # keep "left to the default" visible to the engine's assumptions
         values["tax_profile"] = data.tax_profile.model_dump(mode="json", exclude_unset=True)
     return values
@@ -143,8 +151,22 @@ def create_property(session: Session, principal: Principal, data: PropertyCreate
     try:
         with session.begin_nested():
             return repo.add(session, PropertyRecord(**_property_values(data)))
-    except IntegrityError:
-        raise _prefix_taken(data) from None
+    except IntegrityError as error:
+        raise _taken(error, data) from None
+
+
+def _hotel_code_taken(hotel_code: str | None) -> ConflictError:
+    return ConflictError(
+        f"another property has the hotel code {hotel_code}",
+        [Problem("hotel_code", "already used by another property")],
+    )
+
+
+def _taken(error: IntegrityError, data: PropertyCreate) -> ConflictError:
+    """Which of the property's unique values another property already has (the index names it)."""
+    if "hotel_code" in str(error.orig):
+        return _hotel_code_taken(data.hotel_code)
+    return _prefix_taken(data)
 
 
 def get_property(session: Session, principal: Principal, property_id: int) -> PropertyRecord:
@@ -170,8 +192,8 @@ def update_property(
             changed = repo.bump_revision(
                 session, PropertyRecord, property_id, revision, **_property_values(data)
             )
-    except IntegrityError:
-        raise _prefix_taken(data) from None
+    except IntegrityError as error:
+        raise _taken(error, data) from None
     if not changed:
         raise PreconditionFailedError("the property has changed since you read it: fetch it again")
     return get_property(session, principal, property_id)

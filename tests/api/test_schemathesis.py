@@ -120,6 +120,10 @@ schema = schemathesis.openapi.from_asgi(
     ),
 )
 
+# The OpenTravel routes take and answer XML, which the document describes only as a string: their
+# messages, well-formed and hostile, are tested in test_opentravel.py.
+schema = schema.exclude(tag="OpenTravel")
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded_key(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
