@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import PlainSerializer
 
 from app.engine.contract import DamagesKind, PickupSource
+from app.engine.explain import Say
 from app.engine.money import Money
 
 
@@ -49,17 +50,17 @@ class Term:
     name: str
     value: str
     is_default: bool
-    text: str
+    text: Say
 
 
 @dataclass(frozen=True, slots=True)
 class LineItem:
     kind: LineKind
-    label: str
-    clause: str
-    formula: str
+    label: Say
+    clause: Say
+    formula: Say
     inputs: Inputs
-    steps: tuple[str, ...]
+    steps: tuple[Say, ...]
     amount: Money
     damages_kind: DamagesKind | None = None
     night: date | None = None
@@ -112,6 +113,6 @@ class Assessment:
     unapplied_credit: Money
     terms: tuple[Term, ...]
     assumptions: tuple[Term, ...]
-    warnings: tuple[str, ...]
-    conditions: tuple[str, ...]
+    warnings: tuple[Say, ...]
+    conditions: tuple[Say, ...]
     rooms: RoomSummary | None

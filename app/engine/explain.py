@@ -1,0 +1,196 @@
+"""Structured explanations: what the engine says, as a kind and typed values, never as finished text.
+
+An explanation (a term, an assumption, a line's label, clause, formula and working, a warning, a
+condition, a forecast's working) is a :class:`Say`: the kind of sentence and its named values (money,
+quantities, percentages, dates, enum members, user-typed names, nested explanations). Each kind has one
+English template in :data:`TEMPLATES`, marked with :func:`N_` so that ``pybabel extract -k N_`` puts it in
+the catalogs; ``app.wording.render`` translates the template and formats the values in the reader's
+language and locale.
+
+A ``Say`` is also its plain, locale-free English text (it subclasses ``str``): ``1,512.00 USD``,
+``80 %``, ``2027-03-07``. That text is what the engine's own tests, logs and the API's English fields
+read; the pages, PDFs and CLI render the structure instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from string import Formatter
+from typing import Any, Union
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
+
+from app.engine.money import Money, pct_text, quantity_text
+
+
+def N_(message: str) -> str:
+    """Marks an English template (or word) for extraction; returns it unchanged."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """A percentage as written in contracts, 0–100."""
+
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A list of values read as one: ``a, b, c`` (or ``a; b`` with ``separator="; "``)."""
+
+    values: tuple[Value, ...]
+    separator: str = ", "
+
+
+#: A value an explanation names. ``str`` is text a person typed (a tax's name, a payee, a reference)
+#: and is shown as it is; ``int`` and ``Decimal`` are quantities; an enum member reads as its words.
+Value = Union[Money, Percent, Decimal, int, date, StrEnum, str, "Say", Items]
+
+#: Every kind of sentence and its English template. Placeholders name the values (``{amount}``).
+#: ``as_typed`` is text a person typed (a label, a right's name), shown as it is and never translated.
+TEMPLATES: dict[str, str] = {"as_typed": "{text}"}
+
+#: What users read for an enum value (``fnb_attrition``: "food and beverage attrition").
+WORDS: dict[str, str] = {
+    "fnb": N_("food and beverage"),
+    "fnb_attrition": N_("food and beverage attrition"),
+    "fnb_minimum": N_("food and beverage minimum"),
+    "fnb_spend": N_("food and beverage spend"),
+    "per_night": N_("night by night"),
+    "per_night_with_credit": N_("night by night, with credit"),
+    "peak_night": N_("peak night"),
+    "greater_of": N_("room nights or revenue, the greater"),
+    "first_applicable": N_("first in order"),
+    "greatest_only": N_("greatest only"),
+    "stack": N_("stack"),
+    "resold_rooms": N_("resold rooms credited"),
+    "last_room_sold": N_("last room sold"),
+    "ceil": N_("rounded up"),
+    "floor": N_("rounded down"),
+    "half_up": N_("rounded half up"),
+    "exact": N_("exact"),
+    "in_block": N_("in the block"),
+    "outside_block": N_("outside the block"),
+    "staff": N_("staff"),
+    "shoulder": N_("shoulder"),
+    "billed_no_show": N_("billed no show"),
+    "walked": N_("walked"),
+    "comp": N_("comp"),
+    "early_departure_paid": N_("early departure paid"),
+    "room_attrition": N_("room attrition"),
+    "meeting_room_rental": N_("meeting room rental"),
+    "cancellation": N_("cancellation"),
+    "banquet_food": N_("banquet food"),
+    "banquet_beverage": N_("banquet beverage"),
+    "bars": N_("bars"),
+    "outlets": N_("outlets"),
+    "room_rental": N_("room rental"),
+    "cumulative": N_("cumulative"),
+    "revenue": N_("revenue"),
+    "tiered": N_("tiered"),
+    "original": N_("original"),
+    "current": N_("current"),
+    "adjusted": N_("adjusted"),
+    "stricter_of": N_("stricter of"),
+    "room_pickup_pct": N_("room pickup pct"),
+    "additive": N_("additive pickup"),
+    "multiplicative": N_("multiplicative pickup"),
+    "historical_wash": N_("historical wash"),
+    "booking_curve": N_("booking pace"),
+    "block": N_("the full block"),
+    "association": N_("association"),
+    "corporate": N_("corporate"),
+    "smerf": N_("SMERF"),
+    "wedding": N_("wedding"),
+    "government": N_("government"),
+    "incentive": N_("incentive"),
+    "other": N_("other"),
+}
+
+
+def words(value: str) -> str:
+    """What users read, in English, for an enum value (a ``StrEnum`` member or its value)."""
+    text = str(value)
+    return WORDS.get(text, text.replace("_", " "))
+
+
+def templates(entries: Mapping[str, str]) -> None:
+    """Registers a module's kinds and their English templates; a kind is registered once."""
+    for kind, template in entries.items():
+        if TEMPLATES.setdefault(kind, template) != template:
+            raise ValueError(f"the explanation kind {kind!r} has two templates")
+
+
+def placeholders(template: str) -> frozenset[str]:
+    """The names a template's ``{placeholders}`` use."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(template) if name)
+
+
+class Say(str):
+    """One explanation: its kind and named values, and (as a ``str``) its plain English text."""
+
+    kind: str
+    params: tuple[tuple[str, Value], ...]
+
+    def __new__(cls, kind: str, params: tuple[tuple[str, Value], ...] = ()) -> Say:
+        text = TEMPLATES[kind].format_map({name: plain(value) for name, value in params})
+        self = super().__new__(cls, text)
+        self.kind = kind
+        self.params = params
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Say, (self.kind, self.params))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Validated from a ``Say`` (or, as typed text, a ``str``); serialised as its English text."""
+        return core_schema.no_info_plain_validator_function(
+            _as_say,
+            json_schema_input_schema=core_schema.str_schema(),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                str.__str__, return_schema=core_schema.str_schema()
+            ),
+        )
+
+    def param(self, name: str) -> Value:
+        """One named value (for a test or a renderer that needs it by name)."""
+        return dict(self.params)[name]
+
+
+def _as_say(value: object) -> Say:
+    if isinstance(value, Say):
+        return value
+    if isinstance(value, str):
+        return Say("as_typed", (("text", value),))
+    raise ValueError("an explanation is text")
+
+
+def say(kind: str, /, **params: Value) -> Say:
+    """``say("fnb.damages", amount=Money(...))``: an explanation of a registered kind."""
+    return Say(kind, tuple(params.items()))
+
+
+def plain(value: Value) -> str:
+    """The locale-free English text of a value, as the engine has always written it."""
+    if isinstance(value, Say):
+        return str.__str__(value)
+    if isinstance(value, Money):
+        return value.text()
+    if isinstance(value, Percent):
+        return pct_text(value.value)
+    if isinstance(value, StrEnum):
+        return words(value)
+    if isinstance(value, Decimal):
+        return quantity_text(value)
+    if isinstance(value, Items):
+        return value.separator.join(plain(item) for item in value.values)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
