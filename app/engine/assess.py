@@ -16,7 +16,7 @@ from app.engine.attrition import (
     comp_rooms_earned,
 )
 from app.engine.cancellation import assess_cancellation, cancellation_terms
-from app.engine.contract import Contract, DamagesKind, PerformanceStacking, derived
+from app.engine.contract import Contract, DamagesKind, PerformanceStacking, RebateTerms, derived
 from app.engine.errors import ClauseNotComputableError, CurrencyMismatchError
 from app.engine.explain import N_, Items, Percent, Say, say, templates, words
 from app.engine.fnb import assess_fnb, assess_rental_scale, fnb_terms
@@ -170,12 +170,12 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
         rooms, performance = _performance_lines(contract, actuals, as_of, pickup, warnings, conditions)
         terms += attrition_terms(contract)
         terms += fnb_terms(contract)
-        terms.append(derived(contract, "_stacking_term", lambda: _stacking_term(contract)))
+        terms.append(derived(contract, "_stacking_term", lambda: stacking_term(contract)))
         lines += _stack(contract, performance, warnings)
         lines += _comp_credit(contract, pickup, terms)
     lines += _tax_lines(contract, lines, terms)
     lines, unapplied = _apply_credits(contract, as_of, pickup, lines, terms, warnings)
-    terms.append(derived(contract, "_rounding_term", lambda: _rounding_term(contract)))
+    terms.append(derived(contract, "_rounding_term", lambda: rounding_term(contract)))
     total = money_sum([line.amount for line in lines], currency)
     return Assessment(
         contract_id=contract.id,
@@ -269,7 +269,8 @@ def _stack(
     return [line for kind in order if kind in keep for line in by_kind.get(kind, [])]
 
 
-def _rounding_term(contract: Contract) -> Term:
+def rounding_term(contract: Contract) -> Term:
+    """How money is rounded (docs/rules.md §7)."""
     return Term(
         "money_rounding",
         contract.money_rounding.value,
@@ -278,7 +279,8 @@ def _rounding_term(contract: Contract) -> Term:
     )
 
 
-def _stacking_term(contract: Contract) -> Term:
+def stacking_term(contract: Contract) -> Term:
+    """Which performance charges apply together (docs/rules.md §4)."""
     rule = contract.performance_stacking
     return Term(
         "performance_stacking",
@@ -331,7 +333,7 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
     ]
 
 
-def _tax_term(contract: Contract) -> tuple[Term, Say | None]:
+def tax_term(contract: Contract) -> tuple[Term, Say | None]:
     """The tax term and the clause its lines cite: the contract alone decides them."""
     profile = contract.tax_profile
     if profile is None:
@@ -380,7 +382,7 @@ def _kinds(kinds: frozenset[DamagesKind]) -> Items:
 
 def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> list[LineItem]:
     """Service charge and tax on damages from the tax profile (docs/rules.md §3.8)."""
-    term, clause = derived(contract, "_tax_term", lambda: _tax_term(contract))
+    term, clause = derived(contract, "_tax_term", lambda: tax_term(contract))
     terms.append(term)
     profile = contract.tax_profile
     if profile is None or clause is None:
@@ -488,21 +490,7 @@ def _apply_credits(
                 rebate=rebate,
             )
         payee = rebates.payee
-        if payee:
-            text = say(
-                "term.rebate_to.netted" if rebates.net_against_damages else "term.rebate_to.separate",
-                payee=payee,
-            )
-        else:
-            text = say("term.rebate.netted" if rebates.net_against_damages else "term.rebate.separate")
-        terms.append(
-            Term(
-                "rebates.net_against_damages",
-                str(rebates.net_against_damages).lower(),
-                "net_against_damages" not in rebates.model_fields_set,
-                text,
-            )
-        )
+        terms.append(rebate_term(rebates))
         if rebates.net_against_damages:
             label = say("rebate.label_to", payee=payee) if payee else say("rebate.label")
             credits.append((LineKind.REBATE, label, say("rebate.clause"), rebate, (working,)))
@@ -539,6 +527,22 @@ def _apply_credits(
             )
         )
     return lines, unapplied
+
+
+def rebate_term(rebates: RebateTerms) -> Term:
+    """Whether the rebate is netted against damages (docs/rules.md §3.7)."""
+    payee = rebates.payee
+    netted = rebates.net_against_damages
+    if payee:
+        text = say("term.rebate_to.netted" if netted else "term.rebate_to.separate", payee=payee)
+    else:
+        text = say("term.rebate.netted" if netted else "term.rebate.separate")
+    return Term(
+        "rebates.net_against_damages",
+        str(netted).lower(),
+        "net_against_damages" not in rebates.model_fields_set,
+        text,
+    )
 
 
 def _with_amount(line: LineItem, amount: Money) -> LineItem:

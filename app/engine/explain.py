@@ -42,10 +42,12 @@ class Percent:
 
 @dataclass(frozen=True, slots=True)
 class Items:
-    """A list of values read as one: ``a, b, c`` (or ``a; b`` with ``separator="; "``)."""
+    """A list of values read as one: ``a, b, c`` (or ``a; b`` with ``separator="; "``); with ``joined``,
+    as a sentence lists them (``a, b and c``, in the reader's language)."""
 
     values: tuple[Value, ...]
     separator: str = ", "
+    joined: bool = False
 
 
 #: A value an explanation names. ``str`` is text a person typed (a tax's name, a payee, a reference)
@@ -190,7 +192,10 @@ def plain(value: Value) -> str:
     if isinstance(value, Decimal):
         return quantity_text(value)
     if isinstance(value, Items):
-        return value.separator.join(plain(item) for item in value.values)
+        items = [plain(item) for item in value.values]
+        if value.joined and len(items) > 1:
+            return f"{value.separator.join(items[:-1])} and {items[-1]}"
+        return value.separator.join(items)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -46,6 +46,9 @@ def _kinds(node: ast.expr, module: str) -> list[str]:
         found = [kind for kind in TEMPLATES if kind.startswith(str(first.value))]
         assert found, f"no kind starts with {first.value!r}"
         return found
+    if isinstance(node, ast.Name):
+        # A loop over the module's table of kinds (``for topic in TOPICS``): every kind in it.
+        return list(getattr(import_module(f"app.engine.{module}"), f"{node.id.upper()}S"))
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         # A module-level table of kinds (``_ROUNDING_KINDS[...]``): every kind it holds.
         return list(getattr(import_module(f"app.engine.{module}"), node.value.id).values())
