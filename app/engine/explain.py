@@ -100,7 +100,7 @@ WORDS: dict[str, str] = {
     "current": N_("current"),
     "adjusted": N_("adjusted"),
     "stricter_of": N_("stricter of"),
-    "room_pickup_pct": N_("room pickup pct"),
+    "room_pickup_pct": N_("room pickup percentage"),
     "additive": N_("additive pickup"),
     "multiplicative": N_("multiplicative pickup"),
     "historical_wash": N_("historical wash"),

@@ -24,8 +24,8 @@ templates(
     {
         "fnb.warning.no_spend": N_("No F&B spend was reported: F&B spend is taken as zero."),
         "fnb.warning.no_notice": N_(
-            "The F&B damages % depends on the notice date, but no fnb_notice_date was given: "
-            "the clause's damages_pct {pct} applies."
+            "The F&B damages % depends on the notice date, but no F&B notice date was given: "
+            "the clause's damages % of {pct} applies."
         ),
         "fnb.pct_source.clause": N_("the clause"),
         "fnb.pct_source.notice": N_("the notice table ({days} days before arrival)"),

@@ -18,10 +18,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from app.engine.contract import (
-    Contract,
-    DamagesKind,
-)
+from app.engine.contract import Contract
 from app.engine.money import Money
 from app.engine.results import Assessment, LineItem, LineKind
 from app.pdf.i18n import invoice_language, number_locale, translations
@@ -40,13 +37,6 @@ def N_(message: str) -> str:
 
 #: The number an invoice shows when it is previewed before it is issued (translated where it is used).
 DRAFT_NUMBER = N_("DRAFT")
-
-_DAMAGES_KIND_NAMES: dict[DamagesKind, str] = {
-    DamagesKind.ROOM_ATTRITION: N_("room attrition"),
-    DamagesKind.FNB_ATTRITION: N_("F&B attrition"),
-    DamagesKind.MEETING_ROOM_RENTAL: N_("meeting-room rental"),
-    DamagesKind.CANCELLATION: N_("cancellation"),
-}
 
 _REMEDY_NAMES: dict[str, str] = {
     "attrition": N_("Attrition damages"),
