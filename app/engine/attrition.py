@@ -75,7 +75,7 @@ templates(
         "step.credited_pooled": N_(
             "Credited pickup = {credited} room nights + {pooled} credited from nights above the block."
         ),
-        "label.cumulative": N_("Room attrition (cumulative)"),
+        "label.cumulative": N_("Room attrition (all nights together)"),
         "step.pool": N_(
             "Pickup above the block pooled for short nights: {above} room nights = {pool} ({order})."
         ),
@@ -101,7 +101,7 @@ templates(
             "Revenue shortfall = {shortfall} (cliff: all unused blocked revenue)."
         ),
         "step.revenue.damages": N_("Damages = shortfall × {pct}."),
-        "label.revenue": N_("Room attrition (revenue)"),
+        "label.revenue": N_("Room attrition (revenue test)"),
         "step.revenue.last_room_sold": N_(
             "Last room sold: the revenue of unused rooms the hotel could not sell is {lost}; damages are at "
             "most {pct} of it."
@@ -122,11 +122,11 @@ templates(
         "step.greater_of.room_test": N_("Room-night test: {steps}"),
         "step.greater_of.room_damages": N_("Room-night damages would be {amount}."),
         "step.greater_of.revenue_test": N_("Revenue test: {steps}"),
-        "label.greater_of": N_("Room attrition (greater of room nights and revenue)"),
+        "label.greater_of": N_("Room attrition (room-night and revenue tests)"),
         "step.tiered.pickup": N_("Pickup = {credited} of {baseline} room nights = {pct}."),
         "step.tiered.tier": N_("Tier {low} below {high} → {pct} of blocked room revenue {blocked}."),
         "step.tiered.tier_open": N_("Tier {low} or more → {pct} of blocked room revenue {blocked}."),
-        "label.tiered": N_("Room attrition (tiered)"),
+        "label.tiered": N_("Room attrition (tiered scale)"),
         "step.last_room_sold": N_(
             "Last room sold: the hotel had {sellable} unsold rooms the group's unused rooms could have "
             "filled; chargeable = min({shortfall}, {sellable}) = {chargeable} room nights."
@@ -135,7 +135,7 @@ templates(
         "resale.clause": N_("Attrition clause, resold rooms credited"),
         "resale.formula": N_("resold room nights × rate received (up to the damage rate) × damages %"),
         "step.credit": N_("Credit = {amount}."),
-        "label.night": N_("Room attrition {night}"),
+        "label.night": N_("Room attrition, night of {night}"),
         "step.minimum": N_("Minimum = {pct} × {baseline} = {minimum} room nights."),
         "step.minimum_rounded": N_(
             "Minimum = {pct} × {baseline} = {exact}, {rounding}: {minimum} room nights."

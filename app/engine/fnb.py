@@ -29,7 +29,7 @@ templates(
         ),
         "fnb.pct_source.clause": N_("the clause"),
         "fnb.pct_source.notice": N_("the notice table ({days} days before arrival)"),
-        "fnb.step.threshold": N_("Threshold = (100 % − {allowance}) × {minimum} = {threshold}."),
+        "fnb.step.threshold": N_("Threshold = ({full} − {allowance}) × {minimum} = {threshold}."),
         "fnb.step.spend": N_("Credited spend ({categories}, net of tax and service charge) = {spend}."),
         "fnb.step.shortfall": N_("Shortfall = max(0, {threshold} − {spend}) = {shortfall}."),
         "fnb.step.damages": N_("Damages = {shortfall} × {pct} (from {source}) = {amount}."),
@@ -102,6 +102,7 @@ def assess_fnb(contract: Contract, actuals: Actuals, warnings: list[Say]) -> lis
     steps = [
         say(
             "fnb.step.threshold",
+            full=Percent(Decimal(100)),
             allowance=Percent(clause.allowance_pct),
             minimum=clause.minimum,
             threshold=threshold_money,

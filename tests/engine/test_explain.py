@@ -20,6 +20,8 @@ from app.engine.explain import TEMPLATES, Items, Percent, Say, placeholders, say
 from app.engine.money import Money
 
 ENGINE = Path(app.engine.__file__).parent
+for _module in ENGINE.glob("*.py"):  # every module registers its templates when imported
+    import_module(f"app.engine.{_module.stem}")
 
 
 def _say_calls() -> list[tuple[str, ast.Call]]:
