@@ -20,10 +20,11 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from string import Formatter
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
+from typing_extensions import TypeAliasType, TypedDict
 
 from app.engine.money import Money, pct_text, quantity_text
 
@@ -53,6 +54,36 @@ class Items:
 #: A value an explanation names. ``str`` is text a person typed (a tax's name, a payee, a reference)
 #: and is shown as it is; ``int`` and ``Decimal`` are quantities; an enum member reads as its words.
 Value = Union[Money, Percent, Decimal, int, date, StrEnum, str, "Say", Items]
+
+
+class MoneyParam(TypedDict):
+    amount: str
+    currency: str
+
+
+class PercentParam(TypedDict):
+    """A percentage as written in contracts, 0–100 (``"80"``)."""
+
+    percent: str
+
+
+#: A value in the structured form: money and percentages as objects, quantities, dates (ISO), enum values
+#: and typed text as strings, a nested explanation as an object, a list as a list.
+if TYPE_CHECKING:  # mypy does not follow the recursive alias pydantic reads below
+    ExplainedParam = str | MoneyParam | PercentParam | Mapping[str, Any] | list[Any]
+else:
+    ExplainedParam = TypeAliasType(
+        "ExplainedParam", Union[str, MoneyParam, PercentParam, "Explained", list["ExplainedParam"]]
+    )
+
+
+class Explained(TypedDict):
+    """An explanation for programs: its kind (one English template each, see the README's API section)
+    and its named values."""
+
+    kind: str
+    params: dict[str, ExplainedParam]
+
 
 #: Every kind of sentence and its English template. Placeholders name the values (``{amount}``).
 #: ``as_typed`` is text a person typed (a label, a right's name), shown as it is and never translated.
@@ -161,6 +192,10 @@ class Say(str):
             ),
         )
 
+    def structured(self) -> Explained:
+        """The kind and its values, for the API (``{"kind": ..., "params": {...}}``)."""
+        return {"kind": self.kind, "params": {name: _structured(value) for name, value in self.params}}
+
     def param(self, name: str) -> Value:
         """One named value (for a test or a renderer that needs it by name)."""
         return dict(self.params)[name]
@@ -177,6 +212,22 @@ def _as_say(value: object) -> Say:
 def say(kind: str, /, **params: Value) -> Say:
     """``say("fnb.damages", amount=Money(...))``: an explanation of a registered kind."""
     return Say(kind, tuple(params.items()))
+
+
+def _structured(value: Value) -> ExplainedParam:
+    if isinstance(value, Say):
+        return value.structured()
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Percent):
+        return {"percent": str(value.value)}
+    if isinstance(value, Items):
+        return [_structured(item) for item in value.values]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def plain(value: Value) -> str:

@@ -121,3 +121,49 @@ def test_a_kind_cannot_have_two_templates() -> None:
     templates({"fnb.term.tax": TEMPLATES["fnb.term.tax"]})  # the same again is harmless
     with pytest.raises(ValueError, match="two templates"):
         templates({"fnb.term.tax": "Something else."})
+
+
+def test_the_structured_form_types_money_and_percentages_and_nests_explanations() -> None:
+    text = say(
+        "warning.only_one",
+        chosen=DamagesKind.ROOM_ATTRITION,
+        rule=say("tax.source.override"),
+        dropped=Items((DamagesKind.FNB_ATTRITION, Percent(Decimal("12.5")))),
+    )
+    step = say("deposit.step", amount=Money(Decimal("1500.00"), "EUR"), received=date(2026, 1, 5))
+    assert text.structured() == {
+        "kind": "warning.only_one",
+        "params": {
+            "chosen": "room_attrition",
+            "rule": {"kind": "tax.source.override", "params": {}},
+            "dropped": ["fnb_attrition", {"percent": "12.5"}],
+        },
+    }
+    assert step.structured()["params"] == {
+        "amount": {"amount": "1500.00", "currency": "EUR"},
+        "received": "2026-01-05",
+    }
+    assert (
+        say("step.pool_share", share=Decimal("2.5"), night=date(2026, 1, 5)).structured()["params"]["share"]
+        == "2.5"
+    )
+
+
+def test_an_assessment_serialises_each_text_beside_its_structured_form() -> None:
+    from tests.engine.builders import actuals, cells, contract, departure, pickup
+
+    terms = contract(
+        cells(10, 10),
+        attrition={"performance_pct": 80},
+        deposits=[{"received_date": "2025-01-02", "amount": "100.00"}],
+    )
+    result = app.engine.assess(terms, actuals(pickup=pickup(5, 5)), departure(terms))
+    dumped = TypeAdapter(app.engine.Assessment).dump_python(result, mode="json")
+
+    line = dumped["lines"][0]
+    assert line["label"] == "Room attrition (all nights together)"
+    assert line["explained"]["label"] == {"kind": "label.cumulative", "params": {}}
+    assert [step["kind"] for step in line["explained"]["steps"]][-1] == "step.damages"
+    assert [t["explained"]["kind"] for t in dumped["terms"]] == [t.text.kind for t in result.terms]
+    assert dumped["warnings_explained"] == [w.structured() for w in result.warnings]
+    assert dumped["conditions_explained"] == []
