@@ -23,7 +23,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations
 
-from app.engine.explain import TEMPLATES, Items, Percent, Say, Value, words
+from app.engine.explain import TEMPLATES, Items, Percent, Say, Value, Word, words
 from app.engine.money import Money
 from app.pdf.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
 
@@ -89,8 +89,8 @@ class Wording:
             )
         if isinstance(value, Percent):
             return format_percent(value.value / 100, locale=self.locale, decimal_quantization=False)
-        if isinstance(value, StrEnum):
-            return self.catalog.gettext(words(value))
+        if isinstance(value, StrEnum | Word):
+            return self.catalog.gettext(words(value.value))
         if isinstance(value, Decimal):
             return format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
         if isinstance(value, Items):

@@ -14,6 +14,7 @@ read; the pages, PDFs and CLI render the structure instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +43,13 @@ class Percent:
 
 
 @dataclass(frozen=True, slots=True)
+class Word:
+    """An enum value read back from a stored explanation: it reads as its words, as the enum member did."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class Items:
     """A list of values read as one: ``a, b, c`` (or ``a; b`` with ``separator="; "``); with ``joined``,
     as a sentence lists them (``a, b and c``, in the reader's language)."""
@@ -53,7 +61,7 @@ class Items:
 
 #: A value an explanation names. ``str`` is text a person typed (a tax's name, a payee, a reference)
 #: and is shown as it is; ``int`` and ``Decimal`` are quantities; an enum member reads as its words.
-Value = Union[Money, Percent, Decimal, int, date, StrEnum, str, "Say", Items]
+Value = Union[Money, Percent, Decimal, int, date, StrEnum, Word, str, "Say", Items]
 
 
 class MoneyParam(TypedDict):
@@ -67,13 +75,22 @@ class PercentParam(TypedDict):
     percent: str
 
 
+class ItemsParam(TypedDict):
+    """A list read with another separator than ``, `` (``"; "``), or as a sentence lists (``joined``)."""
+
+    items: list[Any]
+    separator: str
+    joined: bool
+
+
 #: A value in the structured form: money and percentages as objects, quantities, dates (ISO), enum values
 #: and typed text as strings, a nested explanation as an object, a list as a list.
 if TYPE_CHECKING:  # mypy does not follow the recursive alias pydantic reads below
-    ExplainedParam = str | MoneyParam | PercentParam | Mapping[str, Any] | list[Any]
+    ExplainedParam = str | MoneyParam | PercentParam | ItemsParam | Mapping[str, Any] | list[Any]
 else:
     ExplainedParam = TypeAliasType(
-        "ExplainedParam", Union[str, MoneyParam, PercentParam, "Explained", list["ExplainedParam"]]
+        "ExplainedParam",
+        Union[str, MoneyParam, PercentParam, ItemsParam, "Explained", list["ExplainedParam"]],
     )
 
 
@@ -222,12 +239,50 @@ def _structured(value: Value) -> ExplainedParam:
     if isinstance(value, Percent):
         return {"percent": str(value.value)}
     if isinstance(value, Items):
-        return [_structured(item) for item in value.values]
-    if isinstance(value, StrEnum):
+        items = [_structured(item) for item in value.values]
+        if value.separator == ", " and not value.joined:
+            return items
+        return {"items": items, "separator": value.separator, "joined": value.joined}
+    if isinstance(value, StrEnum | Word):
         return value.value
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_IDENTIFIER = re.compile(r"[a-z]+(?:_[a-z]+)*")
+
+
+def from_structured(data: Mapping[str, Any]) -> Say:
+    """An explanation read back from its structured form (a stored assessment), to render it again.
+
+    The form keeps money and percentages typed; other values are strings, read back as dates, numbers
+    and enum values by their look (``2027-01-25``, ``12.5``, ``room_attrition``), else as typed text."""
+    params = data["params"]
+    return Say(data["kind"], tuple((name, _value_of(params[name])) for name in params))
+
+
+def _value_of(data: Any) -> Value:
+    if isinstance(data, list):
+        return Items(tuple(_value_of(item) for item in data))
+    if isinstance(data, dict):
+        if "kind" in data:
+            return from_structured(data)
+        if "currency" in data:
+            return Money(Decimal(data["amount"]), data["currency"])
+        if "percent" in data:
+            return Percent(Decimal(data["percent"]))
+        return Items(tuple(_value_of(item) for item in data["items"]), data["separator"], data["joined"])
+    text = str(data)
+    if _ISO_DATE.fullmatch(text):
+        return date.fromisoformat(text)
+    if _NUMBER.fullmatch(text):
+        return Decimal(text)
+    if text in WORDS or (_IDENTIFIER.fullmatch(text) and "_" in text):
+        return Word(text)
+    return text
 
 
 def plain(value: Value) -> str:
@@ -238,8 +293,8 @@ def plain(value: Value) -> str:
         return value.text()
     if isinstance(value, Percent):
         return pct_text(value.value)
-    if isinstance(value, StrEnum):
-        return words(value)
+    if isinstance(value, StrEnum | Word):
+        return words(value.value)
     if isinstance(value, Decimal):
         return quantity_text(value)
     if isinstance(value, Items):

@@ -202,9 +202,9 @@ def test_assess_text_shows_lines_steps_total_and_terms(
         "As of     2026-06-01 (final)",
         "Remedy    attrition",
     ]
-    assert "Room attrition May 10, 2026    $756.00" in lines
+    assert "Room attrition, night of May 10, 2026    $756.00" in lines
     assert "    Minimum = 85% × 50 = 42.5, rounded up: 43 room nights." in lines
-    assert "Total                        $1,512.00" in lines
+    assert "Total                                  $1,512.00" in lines
     assert "  - The minimum is rounded up to a whole room night. (default)" in lines
     assert "  - The group pays 80% of the lost rate per unused room night." in lines
     # An assumption reads as its sentence, never as the term's identifier and value.
@@ -225,7 +225,7 @@ def test_assess_text_formats_money_in_the_property_locale(
 
     assert code == 0
     assert out.startswith("Contract  w2-sample\n")
-    assert "Total                       1\u202f512,00\xa0$US" in out.splitlines()
+    assert "Total                                 1\u202f512,00\xa0$US" in out.splitlines()
 
 
 def test_assess_with_separate_actuals_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -385,7 +385,7 @@ def test_assess_text_shows_conditions_and_unapplied_credit(
     assert any(
         line.startswith("Deposit received Jan 15, 2026") and line.endswith("-$1,512.00") for line in lines
     )
-    assert "Credit not applied                $488.00" in lines
+    assert "Credit not applied                        $488.00" in lines
     conditions = lines[lines.index("Conditions") + 1 :]
     assert conditions[0].startswith("  - 100% of the room attrition damages is credited if the group books")
 

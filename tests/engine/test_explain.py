@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 import app.engine
 import app.engine.forecast
 from app.engine.contract import DamagesKind
-from app.engine.explain import TEMPLATES, Items, Percent, Say, placeholders, say, templates
+from app.engine.explain import TEMPLATES, Items, Percent, Say, from_structured, placeholders, say, templates
 from app.engine.money import Money
 
 ENGINE = Path(app.engine.__file__).parent
@@ -167,3 +167,36 @@ def test_an_assessment_serialises_each_text_beside_its_structured_form() -> None
     assert [t["explained"]["kind"] for t in dumped["terms"]] == [t.text.kind for t in result.terms]
     assert dumped["warnings_explained"] == [w.structured() for w in result.warnings]
     assert dumped["conditions_explained"] == []
+
+
+def test_every_samples_explanations_read_back_from_their_structured_form_as_they_were() -> None:
+    from app.contract_files import load_document
+
+    samples = sorted((ENGINE.parents[1] / "contracts").glob("*.*"))
+    adapter = TypeAdapter(app.engine.Assessment)
+    for path in (p for p in samples if p.name != "schema.json"):
+        document = load_document(path)
+        result = app.engine.assess(
+            document.contract, document.actuals or app.engine.Actuals(), document.as_of
+        )
+        dumped = adapter.dump_python(result, mode="json")
+        for line, stored in zip(result.lines, dumped["lines"], strict=True):
+            explained = stored["explained"]
+            said = [from_structured(explained[part]) for part in ("label", "clause", "formula")]
+            assert said == [line.label, line.clause, line.formula], path.name
+            assert [from_structured(step) for step in explained["steps"]] == list(line.steps), path.name
+        for term, stored in zip(result.terms, dumped["terms"], strict=True):
+            assert from_structured(stored["explained"]) == term.text, path.name
+        assert [from_structured(w) for w in dumped["warnings_explained"]] == list(result.warnings)
+
+
+def test_stored_values_read_back_by_their_look() -> None:
+    stored = {
+        "kind": "tax.rule",
+        "params": {
+            "name": "VAT",
+            "pct": {"percent": "20"},
+            "kinds": {"items": ["fnb_attrition", "2027-01-05", "12.5"], "separator": "; ", "joined": True},
+        },
+    }
+    assert from_structured(stored) == "VAT 20 % on food and beverage attrition; 2027-01-05 and 12.5"
