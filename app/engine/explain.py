@@ -237,7 +237,7 @@ def _structured(value: Value) -> ExplainedParam:
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, Percent):
-        return {"percent": str(value.value)}
+        return {"percent": f"{value.value:f}"}
     if isinstance(value, Items):
         items = [_structured(item) for item in value.values]
         if value.separator == ", " and not value.joined:
@@ -247,6 +247,8 @@ def _structured(value: Value) -> ExplainedParam:
         return value.value
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"  # never an exponent (a normalised 20 is 2E+1)
     return str(value)
 
 

@@ -200,3 +200,9 @@ def test_stored_values_read_back_by_their_look() -> None:
         },
     }
     assert from_structured(stored) == "VAT 20 % on food and beverage attrition; 2027-01-05 and 12.5"
+
+
+def test_a_normalised_number_is_structured_without_an_exponent() -> None:
+    normalised = say("step.revenue.damages", pct=Percent(Decimal(20).normalize()))
+    assert normalised.structured()["params"]["pct"] == {"percent": "20"}
+    assert say("step.credited", credited=Decimal(20).normalize()).structured()["params"]["credited"] == "20"
