@@ -25,7 +25,7 @@ from babel.support import NullTranslations
 
 from app.engine.explain import TEMPLATES, Items, Percent, Say, Value, Word, words
 from app.engine.money import Money
-from app.pdf.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
+from app.pdf.i18n import DEFAULT_LANGUAGE, LANGUAGES, number_locale, translations
 
 __all__ = ["Wording", "english", "render", "wording"]
 
@@ -58,7 +58,7 @@ def _locale(language: str, value: str | None) -> Locale:
             return Locale.parse(value.replace("-", "_"))
         except (ValueError, UnknownLocaleError):
             pass
-    return Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    return number_locale(language if language in LANGUAGES else DEFAULT_LANGUAGE, None)
 
 
 class Wording:

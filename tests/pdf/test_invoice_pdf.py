@@ -14,7 +14,7 @@ from babel.numbers import format_currency
 from app.documents import ContractDocument
 from app.engine import Actuals, LineKind, assess
 from app.pdf import LANGUAGES, build_invoice_document
-from app.pdf.i18n import translations
+from app.pdf.i18n import number_locale, translations
 from tests.engine.builders import actuals, cells, contract, departure, pickup
 from tests.pdf.rendering import (
     ARTIFACTS,
@@ -44,14 +44,15 @@ def test_invoice_in_each_language_shows_localized_total_and_every_per_night_amou
     invoice = per_night_invoices[lang]
     text = invoice.text()
     _ = translations(lang).gettext
+    locale = str(number_locale(lang, None))  # pt: Portugal's conventions (13 927,60 €)
 
     nights = [line for line in invoice.assessment.lines if line.night is not None]
     assert len(nights) == 3
     for line in nights:
         assert line.night is not None
-        assert flat(format_currency(line.amount.amount, "USD", locale=lang)) in text
-        assert flat(format_date(line.night, "medium", locale=lang)) in text
-    total = flat(format_currency(invoice.assessment.total.amount, "USD", locale=lang))
+        assert flat(format_currency(line.amount.amount, "USD", locale=locale)) in text
+        assert flat(format_date(line.night, "medium", locale=locale)) in text
+    total = flat(format_currency(invoice.assessment.total.amount, "USD", locale=locale))
     assert f"{flat(_('Total due'))} {total}" in text
     assert flat(_("Damages invoice")) in text
     assert flat(_("Page {page} of {pages}").format(page=1, pages=2)) in text
