@@ -535,6 +535,10 @@ def assessment_text(contract: Contract, assessment: Assessment, locale: Locale) 
     """A readable report: header, line items with their working, total, terms and caveats."""
     from babel.numbers import format_currency
 
+    from app.wording import wording
+
+    said = wording("en", locale).say
+
     def money(value: Money) -> str:
         return format_currency(value.amount, value.currency, locale=locale)
 
@@ -548,7 +552,7 @@ def assessment_text(contract: Contract, assessment: Assessment, locale: Locale) 
         f"Remedy    {assessment.remedy}",
         "",
     ]
-    rows = [(line.label, money(line.amount)) for line in assessment.lines]
+    rows = [(said(line.label), money(line.amount)) for line in assessment.lines]
     footer = [("Total", money(assessment.total))]
     if not assessment.unapplied_credit.is_zero():
         footer.append(("Credit not applied", money(assessment.unapplied_credit)))
@@ -556,21 +560,21 @@ def assessment_text(contract: Contract, assessment: Assessment, locale: Locale) 
     amount_width = max(len(amount) for _, amount in rows + footer)
     for line, (label, amount) in zip(assessment.lines, rows, strict=True):
         out.append(f"{label:<{label_width}}  {amount:>{amount_width}}")
-        out.extend(f"    {step}" for step in line.steps)
+        out.extend(f"    {said(step)}" for step in line.steps)
     if not rows:
         out.append("No line items.")
     out.append("")
     out.extend(f"{label:<{label_width}}  {amount:>{amount_width}}" for label, amount in footer)
     out += _section(
         "Terms that decided it",
-        (f"{term.text} (default)" if term.is_default else term.text for term in assessment.terms),
+        (f"{said(term.text)} (default)" if term.is_default else said(term.text) for term in assessment.terms),
     )
     out += _section(
         "Assumptions (terms the contract left to the default)",
-        (f"{term.name} = {term.value}" for term in assessment.assumptions),
+        (said(term.text) for term in assessment.assumptions),
     )
-    out += _section("Warnings", assessment.warnings)
-    out += _section("Conditions", assessment.conditions)
+    out += _section("Warnings", (said(warning) for warning in assessment.warnings))
+    out += _section("Conditions", (said(condition) for condition in assessment.conditions))
     return "\n".join(out) + "\n"
 
 

@@ -22,6 +22,7 @@ from app.api.deps import (
 )
 from app.api.schemas import ContractAssessmentPublic, Page
 from app.engine.contract import Segment
+from app.engine.explain import Explained
 from app.engine.forecast import Exposure, ScenarioDamages
 from app.engine.limits import IsoDate
 from app.engine.money import Money
@@ -57,6 +58,9 @@ class MethodPublic(BaseModel):
     name: Method
     label: str = Field(description="The method in words (e.g. booking pace)")
     reason: str
+    reason_explained: Explained = Field(
+        description="The text before it as its kind and named values (see the README's API section)"
+    )
     band_source: str = Field(
         description="history: the spread of comparable blocks; prior: the segment's documented band"
     )
@@ -121,6 +125,9 @@ class OutlookPublic(BaseModel):
 
 class ReductionOptionPublic(BaseModel):
     right: str
+    right_explained: Explained = Field(
+        description="The text before it as its kind and named values (see the README's API section)"
+    )
     deadline: date
     room_nights: int = Field(
         description="The reduction priced: the rooms expected to go unused, within the right"
@@ -128,6 +135,9 @@ class ReductionOptionPublic(BaseModel):
     if_used: list[ScenarioPublic]
     if_not_used: list[ScenarioPublic]
     note: str
+    note_explained: Explained = Field(
+        description="The text before it as its kind and named values (see the README's API section)"
+    )
 
 
 class ForecastPublic(BaseModel):
@@ -156,6 +166,7 @@ class ForecastPublic(BaseModel):
     break_even: list[BreakEvenPublic] | None = Field(description="Per night; None as for break_even_total")
     reductions: list[ReductionOptionPublic]
     steps: list[str]
+    steps_explained: list[Explained] = Field(description="The steps as kinds and named values (README, API)")
 
 
 def _scenarios(scenarios: tuple[ScenarioDamages, ...]) -> list[ScenarioPublic]:
@@ -170,6 +181,7 @@ def _method(exposure: Exposure) -> MethodPublic:
         name=fit.method,
         label=method_name(fit.method),
         reason=fit.reason,
+        reason_explained=fit.reason.structured(),
         band_source=fit.band_source,
         comparable_blocks=fit.blocks,
         scores=[MethodScorePublic(method=s.method, mape_pct=_tenth(s.mape_pct)) for s in fit.scores],
@@ -245,15 +257,18 @@ def forecast_public(forecast: service.ContractForecast) -> ForecastPublic:
         reductions=[
             ReductionOptionPublic(
                 right=option.right,
+                right_explained=option.right.structured(),
                 deadline=option.deadline,
                 room_nights=option.room_nights,
                 if_used=_scenarios(option.if_used),
                 if_not_used=_scenarios(option.if_not_used),
                 note=option.note,
+                note_explained=option.note.structured(),
             )
             for option in exposure.reductions
         ],
         steps=list(exposure.steps),
+        steps_explained=[step.structured() for step in exposure.steps],
     )
 
 

@@ -16,14 +16,115 @@ from app.engine.attrition import (
     comp_rooms_earned,
 )
 from app.engine.cancellation import assess_cancellation, cancellation_terms
-from app.engine.contract import Contract, DamagesKind, PerformanceStacking, derived
+from app.engine.contract import Contract, DamagesKind, PerformanceStacking, RebateTerms, derived
 from app.engine.errors import ClauseNotComputableError, CurrencyMismatchError
+from app.engine.explain import N_, Items, Percent, Say, say, templates, words
 from app.engine.fnb import assess_fnb, assess_rental_scale, fnb_terms
-from app.engine.money import Money, fraction, money_sum, pct_text, quantity_text
+from app.engine.money import Money, fraction, money_sum, quantity_text
 from app.engine.results import Assessment, LineItem, LineKind, RoomSummary, Term
-from app.engine.words import words
 
 ZERO = Decimal(0)
+
+templates(
+    {
+        "warning.reduction_later": N_("The reduction notified {notice} is after {as_of} and is not applied."),
+        "warning.cancellation_later": N_(
+            "The cancellation notice dated {notice} is after {as_of} and is not applied."
+        ),
+        "warning.exclusive_remedies": N_(
+            "Attrition and cancellation are exclusive remedies: the contract was cancelled, so "
+            "attrition is not assessed."
+        ),
+        "warning.provisional": N_(
+            "Provisional: {as_of} is before departure {departure}; pickup to date is treated as final."
+        ),
+        "warning.no_attrition_clause": N_(
+            "The contract has no attrition clause: no room damages are owed (courts have refused "
+            "damages where the block was only an estimate)."
+        ),
+        "manual.label": N_("Manual amount entered by the hotel"),
+        "manual.clause": N_("No attrition clause: amount entered by hand"),
+        "manual.formula": N_("entered by hand, not computed"),
+        "manual.step": N_("Entered by hand: {amount}. Reason: {reason}"),
+        "warning.manual": N_("A manual amount entered by the hotel is included; it is not computed."),
+        "warning.stacked": N_("Performance clauses are stacked: {kinds} all apply to the same event."),
+        "warning.only_one": N_("Only {chosen} applies ({rule}); not charged: {dropped}."),
+        "term.rounding": N_(
+            "Each line is rounded {mode} to the currency's minor unit, then lines are summed."
+        ),
+        "rounding.half_up": N_("half-up"),
+        "rounding.half_even": N_("half-even"),
+        "rounding.down": N_("down"),
+        "rounding.up": N_("up"),
+        "term.stacking.stack": N_("Room attrition, F&B attrition and the rental scale all apply."),
+        "term.stacking.greatest_only": N_("Only the greatest of the performance charges applies."),
+        "term.stacking.first_applicable": N_(
+            "Only the first performance charge that applies, in the contract's order, is charged."
+        ),
+        "term.comps": N_(
+            "One complimentary room night per {ratio} paid room nights, {rounding}: {paid} paid → "
+            "{earned} earned, {used} used; unused comps are credited at the group rate."
+        ),
+        "term.comps_not_credited": N_(
+            "One complimentary room night per {ratio} paid room nights, {rounding}: {paid} paid → "
+            "{earned} earned, {used} used; unused comps are not credited."
+        ),
+        "comp.label": N_("Credit for unused complimentary rooms"),
+        "comp.clause": N_("Comp rooms"),
+        "comp.formula": N_("(comps earned − comps used) × average group rate"),
+        "comp.step": N_("{unused} unused comp room nights × {rate} = {amount}."),
+        "term.tax.none": N_(
+            "No tax and no service charge on damages: neither the property nor the contract gives a "
+            "tax profile."
+        ),
+        "tax.source.override": N_("the contract's tax override"),
+        "tax.source.profile": N_("the property's tax profile"),
+        "tax.rule": N_("{name} {pct} on {kinds}"),
+        "tax.service_charge": N_("service charge {pct} on {kinds}"),
+        "term.tax": N_("Tax rule from {source}: {rules}."),
+        "term.tax_named": N_("Tax rule from {source} ({name}): {rules}."),
+        "term.tax.no_rules": N_("Tax rule from {source}: no tax on damages."),
+        "term.tax_named.no_rules": N_("Tax rule from {source} ({name}): no tax on damages."),
+        "tax.clause": N_("Tax profile: {source}"),
+        "tax.label.service_charge": N_("Service charge on {kind}"),
+        "tax.formula.service_charge": N_("damages × service charge %"),
+        "tax.label.tax": N_("{name} {pct} on {kind}"),
+        "tax.formula.tax": N_("taxable damages × tax rate"),
+        "rebate.step.per_room_night": N_("{paid} paid room nights × {rate} = {rebate}."),
+        "rebate.step.pct": N_("{pct} of room revenue {revenue} = {rebate}."),
+        "warning.unpriced.rebate": N_(
+            "{count} room nights were reported without a rate (shoulder nights or room types outside the "
+            "block): they add no revenue to the rebate. Give the rate paid to count them."
+        ),
+        "term.rebate.netted": N_("A rebate on actual room nights is netted against damages."),
+        "term.rebate.separate": N_("A rebate on actual room nights is paid separately, not netted."),
+        "term.rebate_to.netted": N_("A rebate to {payee} on actual room nights is netted against damages."),
+        "term.rebate_to.separate": N_(
+            "A rebate to {payee} on actual room nights is paid separately, not netted."
+        ),
+        "rebate.label": N_("Rebate"),
+        "rebate.label_to": N_("Rebate to {payee}"),
+        "rebate.clause": N_("Rebates"),
+        "deposit.label": N_("Deposit received {received}"),
+        "deposit.label_reference": N_("Deposit {reference} received {received}"),
+        "deposit.clause": N_("Deposits are applied against damages"),
+        "deposit.step": N_("Deposit of {amount} received {received}."),
+        "credit.step.partly": N_("Applied {applied}; {left} exceeds what is owed and is not applied."),
+        "credit.formula": N_("applied against the balance owed, never below zero"),
+        "credit.step.carried": N_("Applied {applied}; the rest is carried."),
+    }
+)
+_ROUNDING_KINDS = {
+    "half_up": "rounding.half_up",
+    "half_even": "rounding.half_even",
+    "down": "rounding.down",
+    "up": "rounding.up",
+}
+_STACKING_KINDS = {
+    PerformanceStacking.STACK: "term.stacking.stack",
+    PerformanceStacking.GREATEST_ONLY: "term.stacking.greatest_only",
+    PerformanceStacking.FIRST_APPLICABLE: "term.stacking.first_applicable",
+}
 _DAMAGES_KINDS = tuple(DamagesKind)
 
 
@@ -41,23 +142,17 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
             f"mixed currencies: {actual_currency} actuals for a {currency} contract",
             field="actuals.currency",
         )
-    warnings: list[str] = []
-    conditions: list[str] = []
+    warnings: list[Say] = []
+    conditions: list[Say] = []
     terms: list[Term] = []
     lines: list[LineItem] = []
     rooms: RoomSummary | None = None
     for reduction in contract.reductions:
         if reduction.notice_date > as_of:
-            warnings.append(
-                f"The reduction notified {reduction.notice_date.isoformat()} is after "
-                f"{as_of.isoformat()} and is not applied."
-            )
+            warnings.append(say("warning.reduction_later", notice=reduction.notice_date, as_of=as_of))
     notice = actuals.cancellation_notice_date
     if notice is not None and notice > as_of:
-        warnings.append(
-            f"The cancellation notice dated {notice.isoformat()} is after {as_of.isoformat()} "
-            "and is not applied."
-        )
+        warnings.append(say("warning.cancellation_later", notice=notice, as_of=as_of))
         notice = None
     pickup = collect_pickup(contract, actuals, contract.attrition)
     if notice is not None:
@@ -67,26 +162,20 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
         assert contract.cancellation is not None
         if contract.cancellation.rebooking_credit is not None:
             conditions.append(contract.cancellation.rebooking_credit.condition_text("cancellation fee"))
-        warnings.append(
-            "Attrition and cancellation are exclusive remedies: the contract was cancelled, so "
-            "attrition is not assessed."
-        )
+        warnings.append(say("warning.exclusive_remedies"))
     else:
         remedy = "attrition"
         if as_of < contract.departure_date:
-            warnings.append(
-                f"Provisional: {as_of.isoformat()} is before departure "
-                f"{contract.departure_date.isoformat()}; pickup to date is treated as final."
-            )
+            warnings.append(say("warning.provisional", as_of=as_of, departure=contract.departure_date))
         rooms, performance = _performance_lines(contract, actuals, as_of, pickup, warnings, conditions)
         terms += attrition_terms(contract)
         terms += fnb_terms(contract)
-        terms.append(derived(contract, "_stacking_term", lambda: _stacking_term(contract)))
+        terms.append(derived(contract, "_stacking_term", lambda: stacking_term(contract)))
         lines += _stack(contract, performance, warnings)
         lines += _comp_credit(contract, pickup, terms)
     lines += _tax_lines(contract, lines, terms)
     lines, unapplied = _apply_credits(contract, as_of, pickup, lines, terms, warnings)
-    terms.append(derived(contract, "_rounding_term", lambda: _rounding_term(contract)))
+    terms.append(derived(contract, "_rounding_term", lambda: rounding_term(contract)))
     total = money_sum([line.amount for line in lines], currency)
     return Assessment(
         contract_id=contract.id,
@@ -110,8 +199,8 @@ def _performance_lines(
     actuals: Actuals,
     as_of: date,
     pickup: Pickup,
-    warnings: list[str],
-    conditions: list[str],
+    warnings: list[Say],
+    conditions: list[Say],
 ) -> tuple[RoomSummary | None, dict[DamagesKind, list[LineItem]]]:
     by_kind: dict[DamagesKind, list[LineItem]] = {}
     rooms: RoomSummary | None = None
@@ -128,25 +217,22 @@ def _performance_lines(
             conditions.append(contract.attrition.rebooking_waiver.condition_text("room attrition damages"))
         pickup_pct = rooms.pickup_pct
     else:
-        warnings.append(
-            "The contract has no attrition clause: no room damages are owed (courts have refused "
-            "damages where the block was only an estimate)."
-        )
+        warnings.append(say("warning.no_attrition_clause"))
         if actuals.manual_damages is not None:
             manual = actuals.manual_damages
             by_kind[DamagesKind.ROOM_ATTRITION] = [
                 LineItem(
                     kind=LineKind.MANUAL,
-                    label="Manual amount entered by the hotel",
-                    clause="No attrition clause: amount entered by hand",
-                    formula="entered by hand, not computed",
+                    label=say("manual.label"),
+                    clause=say("manual.clause"),
+                    formula=say("manual.formula"),
                     inputs=(("reason", manual.reason),),
-                    steps=(f"Entered by hand: {manual.amount}. Reason: {manual.reason}",),
+                    steps=(say("manual.step", amount=manual.amount, reason=manual.reason),),
                     amount=manual.amount.rounded(contract.money_rounding),
                     damages_kind=DamagesKind.ROOM_ATTRITION,
                 )
             ]
-            warnings.append("A manual amount entered by the hotel is included; it is not computed.")
+            warnings.append(say("warning.manual"))
         # The block holds rooms (the contract is validated so), so the share is defined.
         baseline = sum(cell.rooms for cell in contract.block)
         credited = sum(pickup.by_night.values()) + pickup.shoulder
@@ -161,7 +247,7 @@ def _kind_total(lines: list[LineItem]) -> Decimal:
 
 
 def _stack(
-    contract: Contract, by_kind: dict[DamagesKind, list[LineItem]], warnings: list[str]
+    contract: Contract, by_kind: dict[DamagesKind, list[LineItem]], warnings: list[Say]
 ) -> list[LineItem]:
     """Apply ``performance_stacking`` to room attrition, F&B attrition and rental (docs/rules.md §4)."""
     order = list(contract.stacking_order) + [k for k in by_kind if k not in contract.stacking_order]
@@ -170,48 +256,37 @@ def _stack(
     keep = set(by_kind)
     if rule is PerformanceStacking.STACK:
         if len(owed) > 1:
-            warnings.append(
-                "Performance clauses are stacked: "
-                + ", ".join(words(kind) for kind in owed)
-                + " all apply to the same event."
-            )
+            warnings.append(say("warning.stacked", kinds=Items(tuple(owed))))
     elif owed:
         if rule is PerformanceStacking.GREATEST_ONLY:
             chosen = max(owed, key=lambda kind: (_kind_total(by_kind[kind]), -order.index(kind)))
         else:
             chosen = owed[0]
         keep = {chosen}
-        dropped = [words(kind) for kind in owed if kind is not chosen]
+        dropped = tuple(kind for kind in owed if kind is not chosen)
         if dropped:
-            warnings.append(
-                f"Only {words(chosen)} applies ({words(rule)}); not charged: {', '.join(dropped)}."
-            )
+            warnings.append(say("warning.only_one", chosen=chosen, rule=rule, dropped=Items(dropped)))
     return [line for kind in order if kind in keep for line in by_kind.get(kind, [])]
 
 
-def _rounding_term(contract: Contract) -> Term:
+def rounding_term(contract: Contract) -> Term:
+    """How money is rounded (docs/rules.md §7)."""
     return Term(
         "money_rounding",
         contract.money_rounding.value,
         "money_rounding" not in contract.model_fields_set,
-        f"Each line is rounded {contract.money_rounding.replace('_', '-')} to the "
-        "currency's minor unit, then lines are summed.",
+        say("term.rounding", mode=say(_ROUNDING_KINDS[contract.money_rounding.value])),
     )
 
 
-def _stacking_term(contract: Contract) -> Term:
+def stacking_term(contract: Contract) -> Term:
+    """Which performance charges apply together (docs/rules.md §4)."""
     rule = contract.performance_stacking
     return Term(
         "performance_stacking",
         rule.value,
         "performance_stacking" not in contract.model_fields_set,
-        {
-            PerformanceStacking.STACK: "Room attrition, F&B attrition and the rental scale all apply.",
-            PerformanceStacking.GREATEST_ONLY: "Only the greatest of the performance charges applies.",
-            PerformanceStacking.FIRST_APPLICABLE: (
-                "Only the first performance charge that applies, in the contract's order, is charged."
-            ),
-        }[rule],
+        say(_STACKING_KINDS[rule]),
     )
 
 
@@ -226,12 +301,13 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
             "comps",
             f"1/{comps.ratio}",
             False,
-            f"One complimentary room night per {comps.ratio} paid room nights, rounded "
-            f"{comps.rounding}: {pickup.paid_room_nights} paid → {earned} earned, {used} used; "
-            + (
-                "unused comps are credited at the group rate."
-                if comps.credit_unused_at_group_rate
-                else "unused comps are not credited."
+            say(
+                "term.comps" if comps.credit_unused_at_group_rate else "term.comps_not_credited",
+                ratio=comps.ratio,
+                rounding=comps.rounding,
+                paid=pickup.paid_room_nights,
+                earned=earned,
+                used=used,
             ),
         )
     )
@@ -245,19 +321,19 @@ def _comp_credit(contract: Contract, pickup: Pickup, terms: list[Term]) -> list[
     return [
         LineItem(
             kind=LineKind.COMP_CREDIT,
-            label="Credit for unused complimentary rooms",
-            clause="Comp rooms",
-            formula="(comps earned − comps used) × average group rate",
+            label=say("comp.label"),
+            clause=say("comp.clause"),
+            formula=say("comp.formula"),
             inputs=(("earned", str(earned)), ("used", str(used))),
             steps=(
-                f"{unused} unused comp room nights × {Money(rate, contract.currency).rounded()} = {amount}.",
+                say("comp.step", unused=unused, rate=Money(rate, contract.currency).rounded(), amount=amount),
             ),
             amount=-amount,
         )
     ]
 
 
-def _tax_term(contract: Contract) -> tuple[Term, str]:
+def tax_term(contract: Contract) -> tuple[Term, Say | None]:
     """The tax term and the clause its lines cite: the contract alone decides them."""
     profile = contract.tax_profile
     if profile is None:
@@ -265,39 +341,51 @@ def _tax_term(contract: Contract) -> tuple[Term, str]:
             "tax",
             "none",
             True,
-            "No tax and no service charge on damages: neither the property nor the contract "
-            "gives a tax profile.",
+            say("term.tax.none"),
         )
-        return term, ""
-    source = "the contract's tax override" if contract.tax_override else "the property's tax profile"
+        return term, None
+    source = say("tax.source.override" if contract.tax_override else "tax.source.profile")
     described = [
-        f"{rule.name} {pct_text(rule.rate_pct)} on " + ", ".join(sorted(words(k) for k in rule.kinds))
+        say("tax.rule", name=rule.name, pct=Percent(rule.rate_pct), kinds=_kinds(rule.kinds))
         for rule in profile.taxes
     ]
     if profile.service_charge_pct and profile.service_charge_kinds:
         described.append(
-            f"service charge {pct_text(profile.service_charge_pct)} on "
-            + ", ".join(sorted(words(k) for k in profile.service_charge_kinds))
+            say(
+                "tax.service_charge",
+                pct=Percent(profile.service_charge_pct),
+                kinds=_kinds(profile.service_charge_kinds),
+            )
         )
-    term = Term(
-        "tax",
-        profile.name or "profile",
-        False,
-        f"Tax rule from {source}"
-        + (f" ({profile.name})" if profile.name else "")
-        + ": "
-        + ("; ".join(described) if described else "no tax on damages")
-        + ".",
-    )
-    return term, f"Tax profile: {source}"
+    rules = Items(tuple(described), "; ")
+    if profile.name:
+        text = (
+            say("term.tax_named", source=source, name=profile.name, rules=rules)
+            if described
+            else say("term.tax_named.no_rules", source=source, name=profile.name)
+        )
+    else:
+        text = (
+            say("term.tax", source=source, rules=rules)
+            if described
+            else say("term.tax.no_rules", source=source)
+        )
+    term = Term("tax", profile.name or "profile", False, text)
+    return term, say("tax.clause", source=source)
+
+
+def _kinds(kinds: frozenset[DamagesKind]) -> Items:
+    """Damages kinds in the order of their English words, as the terms have always listed them."""
+    ordered = sorted(kinds, key=words)
+    return Items(tuple(ordered))
 
 
 def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> list[LineItem]:
     """Service charge and tax on damages from the tax profile (docs/rules.md §3.8)."""
-    term, clause = derived(contract, "_tax_term", lambda: _tax_term(contract))
+    term, clause = derived(contract, "_tax_term", lambda: tax_term(contract))
     terms.append(term)
     profile = contract.tax_profile
-    if profile is None:
+    if profile is None or clause is None:
         return []
     currency = contract.currency
     rounding = contract.money_rounding
@@ -316,14 +404,21 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
             added.append(
                 LineItem(
                     kind=LineKind.SERVICE_CHARGE,
-                    label=f"Service charge on {words(kind)}",
+                    label=say("tax.label.service_charge", kind=kind),
                     clause=clause,
-                    formula="damages × service charge %",
+                    formula=say("tax.formula.service_charge"),
                     inputs=(
                         ("base", str(base.amount)),
                         ("rate_pct", quantity_text(profile.service_charge_pct)),
                     ),
-                    steps=(f"{base} × {pct_text(profile.service_charge_pct)} = {charge}.",),
+                    steps=(
+                        say(
+                            "step.base_rate",
+                            base=base,
+                            pct=Percent(profile.service_charge_pct),
+                            amount=charge,
+                        ),
+                    ),
                     amount=charge,
                 )
             )
@@ -335,14 +430,14 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
             added.append(
                 LineItem(
                     kind=LineKind.TAX,
-                    label=f"{rule.name} {pct_text(rule.rate_pct)} on {words(kind)}",
+                    label=say("tax.label.tax", name=rule.name, pct=Percent(rule.rate_pct), kind=kind),
                     clause=clause,
-                    formula="taxable damages × tax rate",
+                    formula=say("tax.formula.tax"),
                     inputs=(
                         ("base", str(taxable.amount)),
                         ("rate_pct", quantity_text(rule.rate_pct)),
                     ),
-                    steps=(f"{taxable} × {pct_text(rule.rate_pct)} = {tax}.",),
+                    steps=(say("step.base_rate", base=taxable, pct=Percent(rule.rate_pct), amount=tax),),
                     amount=tax,
                 )
             )
@@ -355,7 +450,7 @@ def _apply_credits(
     pickup: Pickup,
     lines: list[LineItem],
     terms: list[Term],
-    warnings: list[str],
+    warnings: list[Say],
 ) -> tuple[list[LineItem], Money]:
     """Rebates and deposits are applied against what is owed, never below zero (docs/rules.md §3.7)."""
     currency = contract.currency
@@ -370,50 +465,48 @@ def _apply_credits(
             if line.kind is LineKind.COMP_CREDIT:
                 lines[index] = _with_amount(line, line.amount + unapplied)
         balance = Money.zero(currency)
-    credits: list[tuple[LineKind, str, str, Money, tuple[str, ...]]] = []
+    credits: list[tuple[LineKind, Say, Say, Money, tuple[Say, ...]]] = []
     rebates = contract.rebates
     if rebates is not None:
         if rebates.per_room_night is not None:
             rebate = (rebates.per_room_night * pickup.paid_room_nights).rounded(rounding)
-            working = f"{pickup.paid_room_nights} paid room nights × {rebates.per_room_night} = {rebate}."
+            working = say(
+                "rebate.step.per_room_night",
+                paid=pickup.paid_room_nights,
+                rate=rebates.per_room_night,
+                rebate=rebate,
+            )
         else:
             assert rebates.pct_of_room_revenue is not None
             if pickup.unpriced_paid:
-                warnings.append(pickup.unpriced_warning(pickup.unpriced_paid, "the rebate"))
+                warnings.append(say("warning.unpriced.rebate", count=pickup.unpriced_paid))
             rebate = (Money(pickup.room_revenue, currency) * fraction(rebates.pct_of_room_revenue)).rounded(
                 rounding
             )
-            working = (
-                f"{pct_text(rebates.pct_of_room_revenue)} of room revenue "
-                f"{Money(pickup.room_revenue, currency)} = {rebate}."
+            working = say(
+                "rebate.step.pct",
+                pct=Percent(rebates.pct_of_room_revenue),
+                revenue=Money(pickup.room_revenue, currency),
+                rebate=rebate,
             )
-        payee = f" to {rebates.payee}" if rebates.payee else ""
-        terms.append(
-            Term(
-                "rebates.net_against_damages",
-                str(rebates.net_against_damages).lower(),
-                "net_against_damages" not in rebates.model_fields_set,
-                f"A rebate{payee} on actual room nights "
-                + (
-                    "is netted against damages."
-                    if rebates.net_against_damages
-                    else "is paid separately, not netted."
-                ),
-            )
-        )
+        payee = rebates.payee
+        terms.append(rebate_term(rebates))
         if rebates.net_against_damages:
-            credits.append((LineKind.REBATE, f"Rebate{payee}", "Rebates", rebate, (working,)))
+            label = say("rebate.label_to", payee=payee) if payee else say("rebate.label")
+            credits.append((LineKind.REBATE, label, say("rebate.clause"), rebate, (working,)))
     for deposit in contract.deposits:
         if deposit.received_date > as_of:
             continue
-        reference = f" {deposit.reference}" if deposit.reference else ""
+        received = deposit.received_date
         credits.append(
             (
                 LineKind.DEPOSIT,
-                f"Deposit{reference} received {deposit.received_date.isoformat()}",
-                "Deposits are applied against damages",
+                say("deposit.label_reference", reference=deposit.reference, received=received)
+                if deposit.reference
+                else say("deposit.label", received=received),
+                say("deposit.clause"),
                 deposit.amount.rounded(rounding),
-                (f"Deposit of {deposit.amount} received {deposit.received_date.isoformat()}.",),
+                (say("deposit.step", amount=deposit.amount, received=received),),
             )
         )
     for kind, label, clause, amount, steps in credits:
@@ -421,13 +514,13 @@ def _apply_credits(
         left = amount - applied
         unapplied = unapplied + left
         balance = balance - applied
-        note = (f"Applied {applied}; {left} exceeds what is owed and is not applied.",) if left.amount else ()
+        note = (say("credit.step.partly", applied=applied, left=left),) if left.amount else ()
         lines.append(
             LineItem(
                 kind=kind,
                 label=label,
                 clause=clause,
-                formula="applied against the balance owed, never below zero",
+                formula=say("credit.formula"),
                 inputs=(("amount", str(amount.amount)),),
                 steps=(*steps, *note),
                 amount=-applied,
@@ -436,5 +529,21 @@ def _apply_credits(
     return lines, unapplied
 
 
+def rebate_term(rebates: RebateTerms) -> Term:
+    """Whether the rebate is netted against damages (docs/rules.md §3.7)."""
+    payee = rebates.payee
+    netted = rebates.net_against_damages
+    if payee:
+        text = say("term.rebate_to.netted" if netted else "term.rebate_to.separate", payee=payee)
+    else:
+        text = say("term.rebate.netted" if netted else "term.rebate.separate")
+    return Term(
+        "rebates.net_against_damages",
+        str(netted).lower(),
+        "net_against_damages" not in rebates.model_fields_set,
+        text,
+    )
+
+
 def _with_amount(line: LineItem, amount: Money) -> LineItem:
-    return replace(line, steps=(*line.steps, f"Applied {-amount}; the rest is carried."), amount=amount)
+    return replace(line, steps=(*line.steps, say("credit.step.carried", applied=-amount)), amount=amount)

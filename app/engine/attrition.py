@@ -28,13 +28,206 @@ from app.engine.contract import (
     derived,
 )
 from app.engine.errors import ClauseNotComputableError, EngineError
-from app.engine.money import Money, fraction, pct_text, quantity_text, rounded_money
+from app.engine.explain import N_, Items, Percent, Say, say, templates
+from app.engine.money import Money, fraction, quantity_text, rounded_money
 from app.engine.results import LineItem, LineKind, NightResult, RoomSummary, Term
-from app.engine.words import words
 
 ZERO = Decimal(0)
 Cell = tuple[date, str]
-CLAUSE = "Attrition clause"
+
+templates(
+    {
+        "attrition.clause": N_("Attrition clause, {mode}"),
+        "warning.unpriced.pickup_average": N_(
+            "{count} room nights were reported without a rate (shoulder nights or room types outside the "
+            "block): they add no revenue to the pickup-weighted average. Give the rate paid to count them."
+        ),
+        "warning.unpriced.revenue_test": N_(
+            "{count} room nights were reported without a rate (shoulder nights or room types outside the "
+            "block): they add no revenue to the revenue test. Give the rate paid to count them."
+        ),
+        "rate.fixed": N_("the fixed damage rate"),
+        "rate.lowest": N_("the lowest group rate"),
+        "rate.pickup_average": N_("the average rate of credited pickup"),
+        "rate.contract": N_("the contract rate"),
+        "rate.block_average": N_("the block-weighted average group rate"),
+        "warning.no_pickup_to_average": N_(
+            "No credited pickup to average: the block-weighted contract rate was used instead of the "
+            "pickup-weighted average."
+        ),
+        "baseline.adjusted": N_("block after valid reductions"),
+        "baseline.original": N_("original block"),
+        "step.baseline_nights": N_(
+            "Baseline ({baseline_label}) = {baseline} room nights over {nights} nights."
+        ),
+        "step.baseline_nights_contracted": N_(
+            "Baseline ({baseline_label}) = {baseline} room nights over {nights} nights "
+            "(contracted {contracted})."
+        ),
+        "step.baseline": N_("Baseline ({baseline_label}) = {baseline} room nights."),
+        "step.baseline_contracted": N_(
+            "Baseline ({baseline_label}) = {baseline} room nights (contracted {contracted})."
+        ),
+        "step.credited": N_("Credited pickup = {credited} room nights."),
+        "step.credited_shoulder": N_(
+            "Credited pickup = {credited} room nights (including {shoulder} shoulder nights)."
+        ),
+        "step.credited_pooled": N_(
+            "Credited pickup = {credited} room nights + {pooled} credited from nights above the block."
+        ),
+        "label.cumulative": N_("Room attrition (all nights together)"),
+        "step.pool": N_(
+            "Pickup above the block pooled for short nights: {above} room nights = {pool} ({order})."
+        ),
+        "step.pool_shoulder": N_(
+            "Pickup above the block pooled for short nights: {above} room nights + {shoulder} shoulder "
+            "nights = {pool} ({order})."
+        ),
+        "step.pool_share": N_("{share} credited to {night}."),
+        "warning.shoulder_unused": N_(
+            "{shoulder} shoulder room nights are credited pickup, but a {mode} test has no block night to "
+            "apply them to: they do not reduce the damages."
+        ),
+        "step.peak": N_(
+            "Peak night {night} has the largest baseline: {baseline} rooms; only that night is tested."
+        ),
+        "step.peak_credited": N_("Credited pickup on the peak night = {credited} room nights."),
+        "label.peak": N_("Room attrition (peak night {night})"),
+        "step.revenue.blocked": N_("Blocked room revenue ({baseline_label}) = {blocked}."),
+        "step.revenue.minimum": N_("Minimum revenue = {pct} × {blocked} = {minimum}."),
+        "step.revenue.credited": N_("Credited room revenue = {earned}."),
+        "step.revenue.shortfall": N_("Revenue shortfall = {shortfall}."),
+        "step.revenue.shortfall_cliff": N_(
+            "Revenue shortfall = {shortfall} (cliff: all unused blocked revenue)."
+        ),
+        "step.revenue.damages": N_("Damages = shortfall × {pct}."),
+        "label.revenue": N_("Room attrition (revenue test)"),
+        "step.revenue.last_room_sold": N_(
+            "Last room sold: the revenue of unused rooms the hotel could not sell is {lost}; damages are at "
+            "most {pct} of it."
+        ),
+        "step.revenue.resold": N_(
+            "Resold rooms credited at the rate received, up to the contract rate and to the room revenue "
+            "left unused that night: {credit}."
+        ),
+        "step.greater_of.rooms_pass": N_(
+            "The room-night test passes, so the group owes nothing (greater of)."
+        ),
+        "step.greater_of.revenue_pass": N_(
+            "The revenue test passes, so the group owes nothing (greater of)."
+        ),
+        "step.greater_of.rooms": N_("Both tests fail; the room-night damages apply."),
+        "step.greater_of.revenue": N_("Both tests fail; the revenue damages apply."),
+        "step.greater_of.lesser": N_("Both tests fail; the lesser of the two damages applies."),
+        "step.greater_of.room_test": N_("Room-night test: {steps}"),
+        "step.greater_of.room_damages": N_("Room-night damages would be {amount}."),
+        "step.greater_of.revenue_test": N_("Revenue test: {steps}"),
+        "label.greater_of": N_("Room attrition (room-night and revenue tests)"),
+        "step.tiered.pickup": N_("Pickup = {credited} of {baseline} room nights = {pct}."),
+        "step.tiered.tier": N_("Tier {low} below {high} → {pct} of blocked room revenue {blocked}."),
+        "step.tiered.tier_open": N_("Tier {low} or more → {pct} of blocked room revenue {blocked}."),
+        "label.tiered": N_("Room attrition (tiered scale)"),
+        "step.last_room_sold": N_(
+            "Last room sold: the hotel had {sellable} unsold rooms the group's unused rooms could have "
+            "filled; chargeable = min({shortfall}, {sellable}) = {chargeable} room nights."
+        ),
+        "step.resold": N_("{night}: {rooms} resold rooms × {rate} × {pct}."),
+        "resale.clause": N_("Attrition clause, resold rooms credited"),
+        "resale.formula": N_("resold room nights × rate received (up to the damage rate) × damages %"),
+        "step.credit": N_("Credit = {amount}."),
+        "label.night": N_("Room attrition, night of {night}"),
+        "step.minimum": N_("Minimum = {pct} × {baseline} = {minimum} room nights."),
+        "step.minimum_rounded": N_(
+            "Minimum = {pct} × {baseline} = {exact}, {rounding}: {minimum} room nights."
+        ),
+        "step.pickup_equals": N_("Pickup equals the minimum: no shortfall."),
+        "step.pickup_exceeds": N_("Pickup exceeds the minimum: no shortfall."),
+        "step.cliff": N_(
+            "Pickup is below the minimum (cliff): every unused room night of the baseline is charged, "
+            "{baseline} − {credited} = {shortfall}."
+        ),
+        "step.shortfall": N_("Shortfall = {minimum} − {credited} = {shortfall} room nights."),
+        "step.damages": N_("Damages = {quantity} × {price} ({rate_words}) × {pct} = {amount}."),
+        "formula.room_nights": N_("unused room nights below the minimum × damage rate × damages %"),
+        "formula.revenue": N_("revenue below the minimum × damages %"),
+        "formula.greater_of": N_("owed only if both the room-night and revenue tests fail"),
+        "formula.tiered": N_("tier % of blocked room revenue"),
+        "step.amount": N_("Amount = {amount}."),
+        "cap.label": N_("Cap: revenue of the unused, unresold baseline"),
+        "cap.clause": N_("Damages cap"),
+        "cap.formula": N_("room damages are limited to unused baseline room nights × contract rate"),
+        "cap.step": N_(
+            "Room damages {total} exceed the revenue of the unused, unresold baseline at the contract rate, "
+            "{cap}; they are reduced to it."
+        ),
+        "step.stricter_of": N_(
+            "Stricter of: the test on the {baseline_label} gives {amount}; the larger amount applies."
+        ),
+        "mode.cumulative": N_("room nights over all nights are added up, so nights offset each other"),
+        "mode.per_night": N_("each night is tested on its own; no night offsets another"),
+        "mode.per_night_with_credit": N_(
+            "each night is tested on its own, and pickup above the block on any night is credited to "
+            "short nights"
+        ),
+        "mode.peak_night": N_("only the peak night (largest block) is tested"),
+        "mode.revenue": N_("the test is on room revenue, not room nights"),
+        "mode.greater_of": N_("the group passes if either the room-night or the revenue test passes"),
+        "mode.tiered": N_("a step table on pickup % gives a % of blocked room revenue"),
+        "term.minimum_rounding.ceil": N_("The minimum is rounded up to a whole room night."),
+        "term.minimum_rounding.floor": N_("The minimum is rounded down to a whole room night."),
+        "term.minimum_rounding.half_up": N_("The minimum is rounded half-up to a whole room night."),
+        "term.minimum_rounding.exact": N_("The minimum keeps fractional room nights."),
+        "term.rate.contract_rate": N_(
+            "Unused room nights are priced at the contract rate (for a cumulative test, the block-weighted "
+            "average group rate)."
+        ),
+        "term.rate.lowest_rate": N_("Unused room nights are priced at the lowest group rate."),
+        "term.rate.pickup_weighted_average": N_(
+            "Unused room nights are priced at the average rate of credited pickup."
+        ),
+        "term.rate.fixed": N_("Unused room nights are priced at the fixed rate {rate}."),
+        "term.resale.none": N_("No resale credit: liquidated damages carry no duty to mitigate."),
+        "term.resale.resold_rooms": N_(
+            "Rooms the hotel resold are credited at the rate received, up to the contract rate."
+        ),
+        "term.resale.last_room_sold": N_(
+            "Last room sold: the group pays only for unused rooms the hotel could not sell."
+        ),
+        "term.baseline.adjusted": N_("Baseline: the block after valid reductions and off-line rooms."),
+        "term.baseline.original": N_("Baseline: the original contracted block (less off-line rooms)."),
+        "term.baseline.stricter_of": N_(
+            "Baseline: both the original and the reduced block are tested; the larger damages apply."
+        ),
+        "term.no_attrition": N_(
+            "The contract has no attrition clause: no room damages are owed for under-use."
+        ),
+        "term.performance": N_("The group must use {pct} of the baseline (attrition allowance {allowance})."),
+        "term.evaluation": N_("Evaluation {mode}: {how}."),
+        "term.deductible": N_(
+            "Deductible: the group pays only for the room nights between its pickup and the minimum."
+        ),
+        "term.cliff": N_(
+            "Cliff: below the minimum, the group pays for every unused room night of the baseline."
+        ),
+        "term.pass_if_equal": N_("Pickup exactly at the minimum passes."),
+        "term.not_pass_if_equal": N_("Pickup exactly at the minimum does not pass."),
+        "term.damages_pct": N_("The group pays {pct} of the lost rate per unused room night."),
+        "term.credit.highest_rate_first": N_(
+            "Pickup above the block is applied to short nights highest rate first."
+        ),
+        "term.credit.chronological": N_("Pickup above the block is applied to short nights in date order."),
+        "term.credit.pro_rata": N_(
+            "Pickup above the block is applied to short nights in proportion to their shortfall."
+        ),
+        "term.greater_of.lesser": N_("If both tests fail, the lesser damages apply."),
+        "term.greater_of.room_nights": N_("If both tests fail, the room-night damages apply."),
+        "term.greater_of.revenue": N_("If both tests fail, the revenue damages apply."),
+        "term.sources": N_("Counted as pickup: {counted}."),
+        "term.sources_not_all": N_("Counted as pickup: {counted}; not counted: {not_counted}."),
+        "term.released_count": N_("Rooms released at the cut-off date {cutoff} still count in attrition."),
+        "term.released_leave": N_("Rooms released at the cut-off date {cutoff} leave the baseline."),
+    }
+)
 
 
 def minimum_room_nights(
@@ -84,12 +277,6 @@ class Pickup:
     unpriced_credited: int
     #: Paid room nights with no rate: they add nothing to room revenue (for a % of revenue rebate).
     unpriced_paid: int
-
-    def unpriced_warning(self, count: int, use: str) -> str:
-        return (
-            f"{count} room nights were reported without a rate (shoulder nights or room types "
-            f"outside the block): they add no revenue to {use}. Give the rate paid to count them."
-        )
 
 
 @dataclass(slots=True)
@@ -300,8 +487,8 @@ class RoomAttrition:
         block: Block,
         original: Block,
         pickup: Pickup,
-        baseline_label: str,
-        warnings: list[str],
+        baseline_label: Say,
+        warnings: list[Say],
     ) -> None:
         self.contract = contract
         self.actuals = actuals
@@ -315,39 +502,36 @@ class RoomAttrition:
         self.p = fraction(clause.performance_pct)
         self.d = fraction(clause.damages_pct)
         # Words repeated on every line, worked out once.
-        self.damages_words = pct_text(clause.damages_pct)
+        self.damages_words = Percent(clause.damages_pct)
         self.damages_input = quantity_text(clause.damages_pct)
-        self.clause_words = f"{CLAUSE}, {words(clause.evaluation_mode)}"
+        self.clause_words = say("attrition.clause", mode=clause.evaluation_mode)
         self.is_cliff = clause.threshold_semantics is ThresholdSemantics.CLIFF
         self.passes_if_equal = clause.pass_if_equal
         self.inventory = {report.night: report for report in actuals.inventory}
         # The same nights and baselines come back on every assessment of a contract: keep their words.
-        self.words: dict[tuple[object, ...], str] = derived(contract, "_room_words", dict)
+        self.words: dict[tuple[object, ...], Say] = derived(contract, "_room_words", dict)
 
     # -- rates ------------------------------------------------------------------------------
-    def damage_rate(self, nights: tuple[date, ...]) -> tuple[Decimal, str]:
+    def damage_rate(self, nights: tuple[date, ...]) -> tuple[Decimal, Say]:
         rule = self.clause.damage_rate_rule
         if rule is DamageRateRule.FIXED:
             assert self.clause.fixed_rate is not None
-            return self.clause.fixed_rate.amount, "the fixed damage rate"
+            return self.clause.fixed_rate.amount, say("rate.fixed")
         if rule is DamageRateRule.LOWEST_RATE:
-            return self.original.lowest_rate(nights), "the lowest group rate"
+            return self.original.lowest_rate(nights), say("rate.lowest")
         if rule is DamageRateRule.PICKUP_WEIGHTED_AVERAGE:
             rooms = sum(self.pickup.priced_by_night.get(n, 0) for n in nights)
             revenue = sum((self.pickup.revenue_by_night.get(n, ZERO) for n in nights), ZERO)
             if self.pickup.unpriced_credited:
                 self.warnings.append(
-                    self.pickup.unpriced_warning(self.pickup.unpriced_credited, "the pickup-weighted average")
+                    say("warning.unpriced.pickup_average", count=self.pickup.unpriced_credited)
                 )
             if rooms:
-                return revenue / rooms, "the average rate of credited pickup"
-            self.warnings.append(
-                "No credited pickup to average: the block-weighted contract rate was used "
-                "instead of the pickup-weighted average."
-            )
+                return revenue / rooms, say("rate.pickup_average")
+            self.warnings.append(say("warning.no_pickup_to_average"))
         if len(nights) == 1:
-            return self.block.night_rate(nights[0]), "the contract rate"
-        return self.block.contract_rate(nights), "the block-weighted average group rate"
+            return self.block.night_rate(nights[0]), say("rate.contract")
+        return self.block.contract_rate(nights), say("rate.block_average")
 
     # -- the test ---------------------------------------------------------------------------
     def minimum(self, baseline: int) -> Decimal:
@@ -405,12 +589,24 @@ class RoomAttrition:
         shortfall = self.shortfall(Decimal(baseline), minimum, credited)
         rate, rate_words = self.damage_rate(self.block.nights)
         steps = [
-            f"Baseline ({self.baseline_label}) = {baseline} room nights over {len(tests)} nights"
-            + self.contracted_note(self.original.total(), baseline),
+            say(
+                "step.baseline_nights",
+                baseline_label=self.baseline_label,
+                baseline=baseline,
+                nights=len(tests),
+            )
+            if self.original.total() == baseline
+            else say(
+                "step.baseline_nights_contracted",
+                baseline_label=self.baseline_label,
+                baseline=baseline,
+                nights=len(tests),
+                contracted=self.original.total(),
+            ),
             self.minimum_step(baseline, minimum),
-            f"Credited pickup = {quantity_text(credited)} room nights"
-            + (f" (including {self.pickup.shoulder} shoulder nights)" if self.pickup.shoulder else "")
-            + ".",
+            say("step.credited_shoulder", credited=credited, shoulder=self.pickup.shoulder)
+            if self.pickup.shoulder
+            else say("step.credited", credited=credited),
             self.shortfall_step(Decimal(baseline), minimum, credited, shortfall),
         ]
         unused_by_night = {t.night: self.unused(t) for t in tests}
@@ -422,7 +618,7 @@ class RoomAttrition:
         exact = chargeable * rate * self.d
         lines.append(
             self.room_line(
-                label="Room attrition (cumulative)",
+                label=say("label.cumulative"),
                 night=None,
                 room_nights=chargeable,
                 rate=rate,
@@ -445,7 +641,7 @@ class RoomAttrition:
         else:
             for test in tests:
                 test.rate = self.damage_rate((test.night,))[0]
-        pool_steps: list[str] = []
+        pool_steps: list[Say] = []
         if with_credit:
             pool_steps = self.apply_credit_pool(tests)
         else:
@@ -464,29 +660,26 @@ class RoomAttrition:
         summary = self.summary(tests, minimum, shortfall, chargeable)
         return RoomOutcome(lines, summary, sum((line.amount.amount for line in lines), ZERO))
 
-    def per_night_lines(self, tests: list[NightTest], pool_steps: list[str]) -> list[LineItem]:
+    def per_night_lines(self, tests: list[NightTest], pool_steps: list[Say]) -> list[LineItem]:
         lines: list[LineItem] = []
         rate_words = self.damage_rate_words()
         last_room_sold = self.clause.resale_mode is ResaleMode.LAST_ROOM_SOLD
         currency = self.currency
         for index, test in enumerate(tests):
             credited = test.credited + test.credit_applied
-            chargeable, resale_steps = (
-                self.chargeable_after_resale(test.shortfall, {test.night: self.unused_after(test)})
-                if last_room_sold
-                else (test.shortfall, [])
-            )
+            resale_steps: list[Say] = []
+            chargeable = test.shortfall
+            if last_room_sold:
+                chargeable, resale_steps = self.chargeable_after_resale(
+                    test.shortfall, {test.night: self.unused_after(test)}
+                )
             test.chargeable = chargeable
             steps = [
                 self.baseline_step(test.baseline, test.block),
                 self.minimum_step(test.baseline, test.minimum),
-                f"Credited pickup = {quantity_text(test.credited)} room nights"
-                + (
-                    f" + {quantity_text(test.credit_applied)} credited from nights above the block"
-                    if test.credit_applied
-                    else ""
-                )
-                + ".",
+                say("step.credited_pooled", credited=test.credited, pooled=test.credit_applied)
+                if test.credit_applied
+                else say("step.credited", credited=test.credited),
                 self.shortfall_step(Decimal(test.baseline), test.minimum, credited, test.shortfall),
                 *resale_steps,
             ]
@@ -509,27 +702,22 @@ class RoomAttrition:
         lines += self.resold_credit_per_night(tests)
         return lines
 
-    @staticmethod
-    def contracted_note(contracted: int, baseline: int) -> str:
-        """Shows the contracted figure beside a baseline that reductions or released rooms changed."""
-        return "." if contracted == baseline else f" (contracted {contracted})."
-
     def unused_after(self, test: NightTest) -> Decimal:
         return max(ZERO, test.baseline - test.credited - test.credit_applied)
 
-    def apply_credit_pool(self, tests: list[NightTest]) -> list[str]:
+    def apply_credit_pool(self, tests: list[NightTest]) -> list[Say]:
         """Pool pickup above the block and apply it to short nights (docs/rules.md §3.3)."""
         above = sum((max(ZERO, t.credited - t.baseline) for t in tests), ZERO)
         pool = above + self.pickup.shoulder
         deficits = {t.night: self.deficit(t) for t in tests if self.fails(t.credited, t.minimum)}
+        order = self.clause.credit_allocation
         steps = [
-            f"Pickup above the block pooled for short nights: {quantity_text(above)} room nights"
-            + (f" + {self.pickup.shoulder} shoulder nights" if self.pickup.shoulder else "")
-            + f" = {quantity_text(pool)} ({words(self.clause.credit_allocation)})."
+            say("step.pool_shoulder", above=above, shoulder=self.pickup.shoulder, pool=pool, order=order)
+            if self.pickup.shoulder
+            else say("step.pool", above=above, pool=pool, order=order)
         ]
         if not pool or not deficits:
             return steps
-        order = self.clause.credit_allocation
         need = sum(deficits.values(), ZERO)
         by_night = {t.night: t for t in tests}
         if order is CreditAllocation.PRO_RATA and pool < need:
@@ -546,7 +734,7 @@ class RoomAttrition:
         for night, share in shares.items():
             by_night[night].credit_applied = share
             if share:
-                steps.append(f"{quantity_text(share)} credited to {night.isoformat()}.")
+                steps.append(say("step.pool_share", share=share, night=night))
         return steps
 
     def deficit(self, test: NightTest) -> Decimal:
@@ -579,9 +767,9 @@ class RoomAttrition:
         night to put them on: say so rather than drop them silently."""
         if self.pickup.shoulder:
             self.warnings.append(
-                f"{self.pickup.shoulder} shoulder room nights are credited pickup, but a "
-                f"{words(self.clause.evaluation_mode)} test has no block night to "
-                "apply them to: they do not reduce the damages."
+                say(
+                    "warning.shoulder_unused", shoulder=self.pickup.shoulder, mode=self.clause.evaluation_mode
+                )
             )
 
     def peak_night(self) -> RoomOutcome:
@@ -595,16 +783,15 @@ class RoomAttrition:
         )
         peak.chargeable = chargeable
         steps = [
-            f"Peak night {peak.night.isoformat()} has the largest baseline: {peak.baseline} rooms; "
-            "only that night is tested.",
+            say("step.peak", night=peak.night, baseline=peak.baseline),
             self.minimum_step(peak.baseline, peak.minimum),
-            f"Credited pickup on the peak night = {quantity_text(peak.credited)} room nights.",
+            say("step.peak_credited", credited=peak.credited),
             self.shortfall_step(Decimal(peak.baseline), peak.minimum, peak.credited, peak.shortfall),
             *resale_steps,
         ]
         lines = [
             self.room_line(
-                label=f"Room attrition (peak night {peak.night.isoformat()})",
+                label=say("label.peak", night=peak.night),
                 night=peak.night,
                 room_nights=chargeable,
                 rate=peak.rate,
@@ -624,15 +811,13 @@ class RoomAttrition:
     def credited_revenue(self) -> Decimal:
         return sum(self.pickup.revenue_by_night.values(), ZERO) + self.pickup.shoulder_revenue
 
-    def revenue_test(self) -> tuple[Decimal, list[str], Decimal]:
+    def revenue_test(self) -> tuple[Decimal, list[Say], Decimal]:
         """Exact revenue damages before resale, the working, and the revenue shortfall."""
         blocked = self.block.revenue()
         minimum = self.p * blocked
         earned = self.credited_revenue()
         if self.pickup.unpriced_credited:
-            self.warnings.append(
-                self.pickup.unpriced_warning(self.pickup.unpriced_credited, "the revenue test")
-            )
+            self.warnings.append(say("warning.unpriced.revenue_test", count=self.pickup.unpriced_credited))
         failed = earned < minimum or (earned == minimum and not self.clause.pass_if_equal)
         if not failed:
             shortfall = ZERO
@@ -642,15 +827,17 @@ class RoomAttrition:
             shortfall = minimum - earned
         cur = self.currency
         steps = [
-            f"Blocked room revenue ({self.baseline_label}) = {Money(blocked, cur)}.",
-            f"Minimum revenue = {pct_text(self.clause.performance_pct)} × {Money(blocked, cur)} "
-            f"= {Money(minimum, cur)}.",
-            f"Credited room revenue = {Money(earned, cur)}.",
-            (
-                f"Revenue shortfall = {Money(shortfall, cur)}"
-                + (" (cliff: all unused blocked revenue)" if failed and self.is_cliff else "")
-                + "."
+            say("step.revenue.blocked", baseline_label=self.baseline_label, blocked=Money(blocked, cur)),
+            say(
+                "step.revenue.minimum",
+                pct=Percent(self.clause.performance_pct),
+                blocked=Money(blocked, cur),
+                minimum=Money(minimum, cur),
             ),
+            say("step.revenue.credited", earned=Money(earned, cur)),
+            say("step.revenue.shortfall_cliff", shortfall=Money(shortfall, cur))
+            if failed and self.is_cliff
+            else say("step.revenue.shortfall", shortfall=Money(shortfall, cur)),
         ]
         return shortfall * self.d, steps, shortfall
 
@@ -659,12 +846,12 @@ class RoomAttrition:
         exact, steps, shortfall = self.revenue_test()
         exact, resale_steps = self.revenue_resale(exact, tests)
         steps += resale_steps
-        steps.append(f"Damages = shortfall × {pct_text(self.clause.damages_pct)}.")
-        line = self.money_line("Room attrition (revenue)", steps, exact)
+        steps.append(say("step.revenue.damages", pct=Percent(self.clause.damages_pct)))
+        line = self.money_line(say("label.revenue"), steps, exact)
         summary = self.summary(tests, self.minimum(self.block.total()), ZERO, ZERO, passed=shortfall == 0)
         return RoomOutcome([line], summary, line.amount.amount)
 
-    def revenue_resale(self, exact: Decimal, tests: list[NightTest]) -> tuple[Decimal, list[str]]:
+    def revenue_resale(self, exact: Decimal, tests: list[NightTest]) -> tuple[Decimal, list[Say]]:
         mode = self.clause.resale_mode
         if mode is ResaleMode.NONE or exact == 0:
             return exact, []
@@ -676,9 +863,9 @@ class RoomAttrition:
                 lost += min(self.unused(test), unsold) * self.block.night_rate(test.night)
             capped = min(exact, lost * self.d)
             return capped, [
-                f"Last room sold: the revenue of unused rooms the hotel could not sell is "
-                f"{Money(lost, cur)}; damages are at most {pct_text(self.clause.damages_pct)} of "
-                "it."
+                say(
+                    "step.revenue.last_room_sold", lost=Money(lost, cur), pct=Percent(self.clause.damages_pct)
+                )
             ]
         # A revenue test has no room count to pair resold rooms with, so each night's credit is
         # capped by the room revenue the group left unused that night: a room picked up for q then
@@ -694,10 +881,7 @@ class RoomAttrition:
             unused = max(ZERO, self.block.revenue(night) - self.pickup.revenue_by_night.get(test.night, ZERO))
             credit += min(resold, unused)
         credit = min(exact, credit * self.d)
-        return exact - credit, [
-            "Resold rooms credited at the rate received, up to the contract rate and to the room "
-            f"revenue left unused that night: {Money(credit, cur)}."
-        ]
+        return exact - credit, [say("step.revenue.resold", credit=Money(credit, cur))]
 
     def greater_of(self) -> RoomOutcome:
         rooms = self.cumulative()
@@ -710,23 +894,22 @@ class RoomAttrition:
         passed_revenue = revenue.summary.is_passed
         charge = self.clause.greater_of_charge
         if passed_rooms or passed_revenue:
-            which = "room-night" if passed_rooms else "revenue"
-            verdict = f"The {which} test passes, so the group owes nothing (greater of)."
+            verdict = say("step.greater_of.rooms_pass" if passed_rooms else "step.greater_of.revenue_pass")
             chosen = ZERO
         elif charge is GreaterOfCharge.ROOM_NIGHTS:
-            verdict, chosen = "Both tests fail; the room-night damages apply.", rooms_amount
+            verdict, chosen = say("step.greater_of.rooms"), rooms_amount
         elif charge is GreaterOfCharge.REVENUE:
-            verdict, chosen = "Both tests fail; the revenue damages apply.", revenue_amount
+            verdict, chosen = say("step.greater_of.revenue"), revenue_amount
         else:
             chosen = min(rooms_amount, revenue_amount)
-            verdict = "Both tests fail; the lesser of the two damages applies."
+            verdict = say("step.greater_of.lesser")
         steps = [
-            "Room-night test: " + " ".join(rooms.lines[0].steps),
-            f"Room-night damages would be {Money(rooms_amount, self.currency)}.",
-            "Revenue test: " + " ".join(revenue.lines[0].steps),
+            say("step.greater_of.room_test", steps=Items(rooms.lines[0].steps, " ")),
+            say("step.greater_of.room_damages", amount=Money(rooms_amount, self.currency)),
+            say("step.greater_of.revenue_test", steps=Items(revenue.lines[0].steps, " ")),
             verdict,
         ]
-        line = self.money_line("Room attrition (greater of room nights and revenue)", steps, chosen)
+        line = self.money_line(say("label.greater_of"), steps, chosen)
         summary = replace(rooms.summary, is_passed=passed_rooms or passed_revenue)
         return RoomOutcome([line], summary, line.amount.amount)
 
@@ -742,14 +925,30 @@ class RoomAttrition:
         )
         blocked = self.block.revenue()
         exact = fraction(tier.damages_pct) * blocked
-        upper = f"below {pct_text(tier.to_pct)}" if tier.to_pct is not None else "or more"
+        blocked_money = Money(blocked, self.currency)
         steps = [
-            f"Pickup = {quantity_text(credited)} of {baseline} room nights = "
-            f"{quantity_text(pickup_pct.quantize(Decimal('0.01')))} %.",
-            f"Tier {pct_text(tier.from_pct)} {upper} → {pct_text(tier.damages_pct)} of blocked "
-            f"room revenue {Money(blocked, self.currency)}.",
+            say(
+                "step.tiered.pickup",
+                credited=credited,
+                baseline=baseline,
+                pct=Percent(pickup_pct.quantize(Decimal("0.01"))),
+            ),
+            say(
+                "step.tiered.tier",
+                low=Percent(tier.from_pct),
+                high=Percent(tier.to_pct),
+                pct=Percent(tier.damages_pct),
+                blocked=blocked_money,
+            )
+            if tier.to_pct is not None
+            else say(
+                "step.tiered.tier_open",
+                low=Percent(tier.from_pct),
+                pct=Percent(tier.damages_pct),
+                blocked=blocked_money,
+            ),
         ]
-        line = self.money_line("Room attrition (tiered)", steps, exact)
+        line = self.money_line(say("label.tiered"), steps, exact)
         summary = self.summary(tests, self.minimum(baseline), ZERO, ZERO, passed=exact == 0)
         return RoomOutcome([line], summary, line.amount.amount)
 
@@ -767,7 +966,7 @@ class RoomAttrition:
 
     def chargeable_after_resale(
         self, shortfall: Decimal, unused_by_night: dict[date, Decimal]
-    ) -> tuple[Decimal, list[str]]:
+    ) -> tuple[Decimal, list[Say]]:
         """Room nights charged after last-room-sold resale (docs/rules.md §3.6)."""
         if self.clause.resale_mode is not ResaleMode.LAST_ROOM_SOLD or shortfall == 0:
             return shortfall, []
@@ -777,9 +976,7 @@ class RoomAttrition:
         )
         chargeable = min(shortfall, sellable)
         return chargeable, [
-            f"Last room sold: the hotel had {quantity_text(sellable)} unsold rooms the group's "
-            f"unused rooms could have filled; chargeable = min({quantity_text(shortfall)}, "
-            f"{quantity_text(sellable)}) = {quantity_text(chargeable)} room nights."
+            say("step.last_room_sold", sellable=sellable, shortfall=shortfall, chargeable=chargeable)
         ]
 
     def resold_credit(
@@ -807,7 +1004,7 @@ class RoomAttrition:
         offers.sort(key=lambda offer: offer[0], reverse=True)
         left = shortfall
         credit = ZERO
-        steps = []
+        steps: list[Say] = []
         for value, rooms, night in offers:
             if left <= 0:
                 break
@@ -815,8 +1012,13 @@ class RoomAttrition:
             left -= used
             credit += used * value * self.d
             steps.append(
-                f"{night.isoformat()}: {quantity_text(used)} resold rooms × "
-                f"{Money(value, self.currency)} × {pct_text(self.clause.damages_pct)}."
+                say(
+                    "step.resold",
+                    night=night,
+                    rooms=used,
+                    rate=Money(value, self.currency),
+                    pct=self.damages_words,
+                )
             )
         return self.credit_lines([(charge, credit)], steps)
 
@@ -824,7 +1026,7 @@ class RoomAttrition:
         if self.clause.resale_mode is not ResaleMode.RESOLD_ROOMS:
             return []
         pairs = []
-        steps = []
+        steps: list[Say] = []
         for test in tests:
             report = self.inventory.get(test.night)
             if not test.chargeable or report is None or not report.resold_rooms:
@@ -834,12 +1036,17 @@ class RoomAttrition:
             value = min(report.resold_rate.amount, test.rate)
             pairs.append((test.chargeable * test.rate * self.d, rooms * value * self.d))
             steps.append(
-                f"{test.night.isoformat()}: {quantity_text(rooms)} resold rooms × "
-                f"{Money(value, self.currency)} × {pct_text(self.clause.damages_pct)}."
+                say(
+                    "step.resold",
+                    night=test.night,
+                    rooms=rooms,
+                    rate=Money(value, self.currency),
+                    pct=self.damages_words,
+                )
             )
         return self.credit_lines(pairs, steps)
 
-    def credit_lines(self, pairs: list[tuple[Decimal, Decimal]], steps: list[str]) -> list[LineItem]:
+    def credit_lines(self, pairs: list[tuple[Decimal, Decimal]], steps: list[Say]) -> list[LineItem]:
         """One resale credit line for (exact charge, exact credit) pairs, or none if it is nothing.
 
         Each charge less its credit is rounded once, and the credit line is what that takes off the
@@ -860,88 +1067,90 @@ class RoomAttrition:
         return [
             LineItem(
                 kind=LineKind.RESALE_CREDIT,
-                label="Resale credit (rooms resold by the hotel)",
-                clause=f"{CLAUSE}, {words(ResaleMode.RESOLD_ROOMS)}",
-                formula="resold room nights × rate received (up to the damage rate) × damages %",
+                label=say("resale.label"),
+                clause=say("resale.clause"),
+                formula=say("resale.formula"),
                 inputs=(),
-                steps=(*steps, f"Credit = {amount}."),
+                steps=(*steps, say("step.credit", amount=amount)),
                 amount=-amount,
                 damages_kind=DamagesKind.ROOM_ATTRITION,
             )
         ]
 
     # -- lines and words ---------------------------------------------------------------------
-    def damage_rate_words(self) -> str:
-        return {
-            DamageRateRule.CONTRACT_RATE: "the contract rate",
-            DamageRateRule.LOWEST_RATE: "the lowest group rate",
-            DamageRateRule.PICKUP_WEIGHTED_AVERAGE: "the average rate of credited pickup",
-            DamageRateRule.FIXED: "the fixed damage rate",
-        }[self.clause.damage_rate_rule]
+    def damage_rate_words(self) -> Say:
+        return say(
+            {
+                DamageRateRule.CONTRACT_RATE: "rate.contract",
+                DamageRateRule.LOWEST_RATE: "rate.lowest",
+                DamageRateRule.PICKUP_WEIGHTED_AVERAGE: "rate.pickup_average",
+                DamageRateRule.FIXED: "rate.fixed",
+            }[self.clause.damage_rate_rule]
+        )
 
-    def minimum_step(self, baseline: int, minimum: Decimal) -> str:
+    def minimum_step(self, baseline: int, minimum: Decimal) -> Say:
         key = ("minimum", baseline, minimum)
         text = self.words.get(key)
         if text is None:
             text = self.words[key] = self._minimum_step(baseline, minimum)
         return text
 
-    def baseline_step(self, baseline: int, contracted: int) -> str:
+    def baseline_step(self, baseline: int, contracted: int) -> Say:
         key = ("baseline", self.baseline_label, baseline, contracted)
         text = self.words.get(key)
         if text is None:
             text = self.words[key] = (
-                f"Baseline ({self.baseline_label}) = {baseline} room nights"
-                + self.contracted_note(contracted, baseline)
+                say("step.baseline", baseline_label=self.baseline_label, baseline=baseline)
+                if contracted == baseline
+                else say(
+                    "step.baseline_contracted",
+                    baseline_label=self.baseline_label,
+                    baseline=baseline,
+                    contracted=contracted,
+                )
             )
         return text
 
-    def night_label(self, night: date) -> str:
+    def night_label(self, night: date) -> Say:
         key = ("label", night)
         text = self.words.get(key)
         if text is None:
-            text = self.words[key] = f"Room attrition {night.isoformat()}"
+            text = self.words[key] = say("label.night", night=night)
         return text
 
-    def _minimum_step(self, baseline: int, minimum: Decimal) -> str:
+    def _minimum_step(self, baseline: int, minimum: Decimal) -> Say:
         exact = self.p * baseline
         rounding = self.clause.minimum_rounding
+        pct = Percent(self.clause.performance_pct)
         if rounding is MinimumRounding.EXACT or exact == minimum:
-            return (
-                f"Minimum = {pct_text(self.clause.performance_pct)} × {baseline} = "
-                f"{quantity_text(minimum)} room nights."
-            )
-        return (
-            f"Minimum = {pct_text(self.clause.performance_pct)} × {baseline} = {quantity_text(exact)}, "
-            f"{words(rounding)}: {quantity_text(minimum)} room nights."
+            return say("step.minimum", pct=pct, baseline=baseline, minimum=minimum)
+        return say(
+            "step.minimum_rounded",
+            pct=pct,
+            baseline=baseline,
+            exact=exact,
+            rounding=rounding,
+            minimum=minimum,
         )
 
     def shortfall_step(
         self, baseline: Decimal, minimum: Decimal, credited: Decimal, shortfall: Decimal
-    ) -> str:
+    ) -> Say:
         if not self.fails(credited, minimum):
-            relation = "equals" if credited == minimum else "exceeds"
-            return f"Pickup {relation} the minimum: no shortfall."
+            return say("step.pickup_equals" if credited == minimum else "step.pickup_exceeds")
         if self.is_cliff:
-            return (
-                f"Pickup is below the minimum (cliff): every unused room night of the baseline is "
-                f"charged, {quantity_text(baseline)} − {quantity_text(credited)} = "
-                f"{quantity_text(shortfall)}."
-            )
-        return (
-            f"Shortfall = {quantity_text(minimum)} − {quantity_text(credited)} = "
-            f"{quantity_text(shortfall)} room nights."
-        )
+            return say("step.cliff", baseline=baseline, credited=credited, shortfall=shortfall)
+        return say("step.shortfall", minimum=minimum, credited=credited, shortfall=shortfall)
 
     def room_line(
         self,
         *,
-        label: str,
+        label: Say,
         night: date | None,
         room_nights: Decimal,
         rate: Decimal,
-        rate_words: str,
-        steps: list[str],
+        rate_words: Say,
+        steps: list[Say],
         exact: Decimal,
         price: Money | None = None,
     ) -> LineItem:
@@ -949,12 +1158,21 @@ class RoomAttrition:
             price = rounded_money(rate, self.currency)
         amount = rounded_money(exact, self.currency, self.contract.money_rounding)
         quantity = quantity_text(room_nights)
-        steps.append(f"Damages = {quantity} × {price} ({rate_words}) × {self.damages_words} = {amount}.")
+        steps.append(
+            say(
+                "step.damages",
+                quantity=room_nights,
+                price=price,
+                rate_words=rate_words,
+                pct=self.damages_words,
+                amount=amount,
+            )
+        )
         return LineItem(
             kind=LineKind.ROOM_ATTRITION,
             label=label,
             clause=self.clause_words,
-            formula="unused room nights below the minimum × damage rate × damages %",
+            formula=say("formula.room_nights"),
             inputs=(
                 ("room_nights", quantity),
                 ("damage_rate", str(price.amount)),
@@ -967,24 +1185,26 @@ class RoomAttrition:
             room_nights=room_nights,
         )
 
-    def money_line(self, label: str, steps: list[str], exact: Decimal) -> LineItem:
+    def money_line(self, label: Say, steps: list[Say], exact: Decimal) -> LineItem:
         amount = Money(exact, self.currency).rounded(self.contract.money_rounding)
         return LineItem(
             kind=LineKind.ROOM_ATTRITION,
             label=label,
-            clause=f"{CLAUSE}, {words(self.clause.evaluation_mode)}",
-            formula={
-                EvaluationMode.REVENUE: "revenue below the minimum × damages %",
-                EvaluationMode.GREATER_OF: "owed only if both the room-night and revenue tests fail",
-                EvaluationMode.TIERED: "tier % of blocked room revenue",
-            }[self.clause.evaluation_mode],
+            clause=self.clause_words,
+            formula=say(
+                {
+                    EvaluationMode.REVENUE: "formula.revenue",
+                    EvaluationMode.GREATER_OF: "formula.greater_of",
+                    EvaluationMode.TIERED: "formula.tiered",
+                }[self.clause.evaluation_mode]
+            ),
             inputs=(
                 (
                     "blocked_revenue",
                     str(Money(self.block.revenue(), self.currency).rounded().amount),
                 ),
             ),
-            steps=(*steps, f"Amount = {amount}."),
+            steps=(*steps, say("step.amount", amount=amount)),
             amount=amount,
             damages_kind=DamagesKind.ROOM_ATTRITION,
         )
@@ -1048,14 +1268,11 @@ class RoomAttrition:
             return None
         return LineItem(
             kind=LineKind.DAMAGES_CAP,
-            label="Cap: revenue of the unused, unresold baseline",
-            clause="Damages cap",
-            formula="room damages are limited to unused baseline room nights × contract rate",
+            label=say("cap.label"),
+            clause=say("cap.clause"),
+            formula=say("cap.formula"),
             inputs=(("cap", str(cap_money.amount)),),
-            steps=(
-                f"Room damages {total} exceed the revenue of the unused, unresold baseline at the "
-                f"contract rate, {cap_money}; they are reduced to it.",
-            ),
+            steps=(say("cap.step", total=total, cap=cap_money),),
             amount=cap_money - total,
             damages_kind=DamagesKind.ROOM_ATTRITION,
         )
@@ -1066,7 +1283,7 @@ def assess_room_attrition(
     actuals: Actuals,
     as_of: date,
     pickup: Pickup,
-    warnings: list[str],
+    warnings: list[Say],
 ) -> RoomOutcome:
     """Room-block attrition under the contract's clause (docs/rules.md §3), with the cap applied."""
     clause = contract.attrition
@@ -1076,7 +1293,7 @@ def assess_room_attrition(
     )
     original = block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=False)
     reduced = any(reduction.notice_date <= as_of for reduction in contract.reductions)
-    candidates: list[tuple[str, Block]] = []
+    candidates: list[tuple[Say, Block]] = []
     # A baseline that nothing changed is the original block: build it once.
     if clause.baseline_mode in (BaselineMode.ADJUSTED, BaselineMode.STRICTER_OF):
         adjusted = (
@@ -1084,14 +1301,14 @@ def assess_room_attrition(
             if reduced or release
             else original
         )
-        candidates.append(("block after valid reductions", adjusted))
+        candidates.append((say("baseline.adjusted"), adjusted))
     if clause.baseline_mode in (BaselineMode.ORIGINAL, BaselineMode.STRICTER_OF):
         unreduced = (
             block_after(contract, actuals, as_of, with_reductions=False, release_at_cutoff=True)
             if release
             else original
         )
-        candidates.append(("original block", unreduced))
+        candidates.append((say("baseline.original"), unreduced))
     outcomes = []
     for label, block in candidates:
         engine = RoomAttrition(contract, actuals, clause, block, original, pickup, label, warnings)
@@ -1105,9 +1322,8 @@ def assess_room_attrition(
         return outcomes[0][1]
     (label_a, a), (label_b, b) = outcomes
     chosen, other, other_label = (a, b, label_b) if a.exact_total >= b.exact_total else (b, a, label_a)
-    note = (
-        f"Stricter of: the test on the {other_label} gives "
-        f"{Money(other.exact_total, contract.currency)}; the larger amount applies."
+    note = say(
+        "step.stricter_of", baseline_label=other_label, amount=Money(other.exact_total, contract.currency)
     )
     first = chosen.lines[0]
     chosen.lines[0] = replace(first, steps=(*first.steps, note))
@@ -1116,54 +1332,14 @@ def assess_room_attrition(
 
 # --- the words of the terms (docs/rules.md §8) ------------------------------------------------------
 
-_MODE_WORDS = {
-    EvaluationMode.CUMULATIVE: "room nights over all nights are added up, so nights offset each other",
-    EvaluationMode.PER_NIGHT: "each night is tested on its own; no night offsets another",
-    EvaluationMode.PER_NIGHT_WITH_CREDIT: (
-        "each night is tested on its own, and pickup above the block on any night is credited to short nights"
-    ),
-    EvaluationMode.PEAK_NIGHT: "only the peak night (largest block) is tested",
-    EvaluationMode.REVENUE: "the test is on room revenue, not room nights",
-    EvaluationMode.GREATER_OF: "the group passes if either the room-night or the revenue test passes",
-    EvaluationMode.TIERED: "a step table on pickup % gives a % of blocked room revenue",
-}
-
-
-_ROUNDING_WORDS = {
-    MinimumRounding.CEIL: "The minimum is rounded up to a whole room night.",
-    MinimumRounding.FLOOR: "The minimum is rounded down to a whole room night.",
-    MinimumRounding.HALF_UP: "The minimum is rounded half-up to a whole room night.",
-    MinimumRounding.EXACT: "The minimum keeps fractional room nights.",
-}
 #: The words of each damage rate rule but ``fixed``, whose words name the rate.
-_RATE_RULE_WORDS = {
-    DamageRateRule.CONTRACT_RATE: (
-        "Unused room nights are priced at the contract rate (for a cumulative "
-        "test, the block-weighted average group rate)."
-    ),
-    DamageRateRule.LOWEST_RATE: "Unused room nights are priced at the lowest group rate.",
-    DamageRateRule.PICKUP_WEIGHTED_AVERAGE: (
-        "Unused room nights are priced at the average rate of credited pickup."
-    ),
+_RATE_RULE_KINDS = {
+    DamageRateRule.CONTRACT_RATE: "term.rate.contract_rate",
+    DamageRateRule.LOWEST_RATE: "term.rate.lowest_rate",
+    DamageRateRule.PICKUP_WEIGHTED_AVERAGE: "term.rate.pickup_weighted_average",
 }
-_RESALE_WORDS = {
-    ResaleMode.NONE: "No resale credit: liquidated damages carry no duty to mitigate.",
-    ResaleMode.RESOLD_ROOMS: (
-        "Rooms the hotel resold are credited at the rate received, up to the contract rate."
-    ),
-    ResaleMode.LAST_ROOM_SOLD: (
-        "Last room sold: the group pays only for unused rooms the hotel could not sell."
-    ),
-}
-_BASELINE_WORDS = {
-    BaselineMode.ADJUSTED: "Baseline: the block after valid reductions and off-line rooms.",
-    BaselineMode.ORIGINAL: "Baseline: the original contracted block (less off-line rooms).",
-    BaselineMode.STRICTER_OF: (
-        "Baseline: both the original and the reduced block are tested; the larger damages apply."
-    ),
-}
-#: Each pickup source in declaration order, with its words.
-_SOURCE_WORDS = tuple((source, words(source)) for source in PickupSource)
+#: Each pickup source in declaration order.
+_SOURCES = tuple(PickupSource)
 
 
 def attrition_terms(contract: Contract) -> tuple[Term, ...]:
@@ -1177,17 +1353,10 @@ def attrition_terms(contract: Contract) -> tuple[Term, ...]:
 def _attrition_terms(contract: Contract) -> list[Term]:
     clause = contract.attrition
     if clause is None:
-        return [
-            Term(
-                "attrition",
-                "none",
-                False,
-                "The contract has no attrition clause: no room damages are owed for under-use.",
-            )
-        ]
+        return [Term("attrition", "none", False, say("term.no_attrition"))]
     explicit = clause.model_fields_set
 
-    def term(name: str, value: str, text: str) -> Term:
+    def term(name: str, value: str, text: Say) -> Term:
         return Term(f"attrition.{name}", value, name not in explicit, text)
 
     mode = clause.evaluation_mode
@@ -1195,61 +1364,56 @@ def _attrition_terms(contract: Contract) -> list[Term]:
         term(
             "performance_pct",
             quantity_text(clause.performance_pct),
-            f"The group must use {pct_text(clause.performance_pct)} of the baseline "
-            f"(attrition allowance {pct_text(clause.allowance_pct)}).",
+            say(
+                "term.performance",
+                pct=Percent(clause.performance_pct),
+                allowance=Percent(clause.allowance_pct),
+            ),
         ),
-        term("evaluation_mode", mode.value, f"Evaluation {mode}: {_MODE_WORDS[mode]}."),
+        term("evaluation_mode", mode.value, say("term.evaluation", mode=mode, how=say(f"mode.{mode.value}"))),
     ]
     if mode is not EvaluationMode.TIERED:
+        fixed_rate = clause.fixed_rate
         terms += [
             term(
                 "threshold_semantics",
                 clause.threshold_semantics.value,
-                "Deductible: the group pays only for the room nights between its pickup and the minimum."
-                if clause.threshold_semantics is ThresholdSemantics.DEDUCTIBLE
-                else "Cliff: below the minimum, the group pays for every unused room night of the baseline.",
+                say(
+                    "term.deductible"
+                    if clause.threshold_semantics is ThresholdSemantics.DEDUCTIBLE
+                    else "term.cliff"
+                ),
             ),
             term(
                 "minimum_rounding",
                 clause.minimum_rounding.value,
-                _ROUNDING_WORDS[clause.minimum_rounding],
+                say(f"term.minimum_rounding.{clause.minimum_rounding.value}"),
             ),
             term(
                 "pass_if_equal",
                 str(clause.pass_if_equal).lower(),
-                "Pickup exactly at the minimum passes."
-                if clause.pass_if_equal
-                else "Pickup exactly at the minimum does not pass.",
+                say("term.pass_if_equal" if clause.pass_if_equal else "term.not_pass_if_equal"),
             ),
             term(
                 "damages_pct",
                 quantity_text(clause.damages_pct),
-                f"The group pays {pct_text(clause.damages_pct)} of the lost rate per unused room night.",
+                say("term.damages_pct", pct=Percent(clause.damages_pct)),
             ),
             term(
                 "damage_rate_rule",
                 clause.damage_rate_rule.value,
-                f"Unused room nights are priced at the fixed rate {clause.fixed_rate}."
-                if clause.damage_rate_rule is DamageRateRule.FIXED
-                else _RATE_RULE_WORDS[clause.damage_rate_rule],
+                say("term.rate.fixed", rate=fixed_rate)
+                if fixed_rate is not None  # the contract's validation: a fixed rate iff the rule is fixed
+                else say(_RATE_RULE_KINDS[clause.damage_rate_rule]),
             ),
-            term(
-                "resale_mode",
-                clause.resale_mode.value,
-                _RESALE_WORDS[clause.resale_mode],
-            ),
+            term("resale_mode", clause.resale_mode.value, say(f"term.resale.{clause.resale_mode.value}")),
         ]
     if mode is EvaluationMode.PER_NIGHT_WITH_CREDIT:
         terms.append(
             term(
                 "credit_allocation",
                 clause.credit_allocation.value,
-                "Pickup above the block is applied to short nights "
-                + {
-                    CreditAllocation.HIGHEST_RATE_FIRST: "highest rate first.",
-                    CreditAllocation.CHRONOLOGICAL: "in date order.",
-                    CreditAllocation.PRO_RATA: "in proportion to their shortfall.",
-                }[clause.credit_allocation],
+                say(f"term.credit.{clause.credit_allocation.value}"),
             )
         )
     if mode is EvaluationMode.GREATER_OF:
@@ -1257,31 +1421,22 @@ def _attrition_terms(contract: Contract) -> list[Term]:
             term(
                 "greater_of_charge",
                 clause.greater_of_charge.value,
-                {
-                    GreaterOfCharge.LESSER: "If both tests fail, the lesser damages apply.",
-                    GreaterOfCharge.ROOM_NIGHTS: "If both tests fail, the room-night damages apply.",
-                    GreaterOfCharge.REVENUE: "If both tests fail, the revenue damages apply.",
-                }[clause.greater_of_charge],
+                say(f"term.greater_of.{clause.greater_of_charge.value}"),
             )
         )
     terms.append(
-        term(
-            "baseline_mode",
-            clause.baseline_mode.value,
-            _BASELINE_WORDS[clause.baseline_mode],
-        )
+        term("baseline_mode", clause.baseline_mode.value, say(f"term.baseline.{clause.baseline_mode.value}"))
     )
     credited = clause.credited_sources.credited
-    counted = [words for source, words in _SOURCE_WORDS if source in credited]
-    not_counted = [words for source, words in _SOURCE_WORDS if source not in credited]
+    counted = Items(tuple(source for source in _SOURCES if source in credited))
+    not_counted = Items(tuple(source for source in _SOURCES if source not in credited))
     terms.append(
         term(
             "credited_sources",
-            ",".join(source for source, _ in _SOURCE_WORDS if source in credited),
-            "Counted as pickup: "
-            + ", ".join(counted)
-            + (f"; not counted: {', '.join(not_counted)}" if not_counted else "")
-            + ".",
+            ",".join(source for source in _SOURCES if source in credited),
+            say("term.sources_not_all", counted=counted, not_counted=not_counted)
+            if not_counted.values
+            else say("term.sources", counted=counted),
         )
     )
     if contract.cutoff_date is not None:
@@ -1289,8 +1444,10 @@ def _attrition_terms(contract: Contract) -> list[Term]:
             term(
                 "released_rooms_count",
                 str(clause.released_rooms_count).lower(),
-                f"Rooms released at the cut-off date {contract.cutoff_date.isoformat()} "
-                + ("still count in attrition." if clause.released_rooms_count else "leave the baseline."),
+                say(
+                    "term.released_count" if clause.released_rooms_count else "term.released_leave",
+                    cutoff=contract.cutoff_date,
+                ),
             )
         )
     return terms

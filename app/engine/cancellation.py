@@ -8,11 +8,49 @@ from decimal import Decimal
 from app.engine.actuals import Actuals
 from app.engine.contract import CancellationComponentKind, Contract, DamagesKind
 from app.engine.errors import ClauseNotComputableError
-from app.engine.money import Money, fraction, pct_text, quantity_text
+from app.engine.explain import N_, Items, Percent, Say, plain, say, templates
+from app.engine.money import Money, fraction, quantity_text
 from app.engine.results import LineItem, LineKind, Term
 
 ZERO = Decimal(0)
-CLAUSE = "Cancellation clause"
+
+templates(
+    {
+        "cancellation.clause": N_("Cancellation clause"),
+        "cancellation.base.room_revenue": N_("Room revenue of the block"),
+        "cancellation.base.fnb_minimum": N_("F&B minimum"),
+        "cancellation.base.meeting_room_rental": N_("Meeting-room rental"),
+        "cancellation.base.other": N_("Other"),
+        "cancellation.step.notice": N_(
+            "Notice received {notice}, {days} days before arrival {arrival} (calendar days)."
+        ),
+        "cancellation.step.tier": N_("Tier [{low}, {high}] days → {pct}."),
+        "cancellation.step.tier_open": N_("Tier [{low}, ∞] days → {pct}."),
+        "cancellation.step.component": N_("{label}: {amount}."),
+        "cancellation.step.component_pct": N_("{label}: {amount} × {pct}."),
+        "cancellation.step.fee": N_("Base = {base}; fee = {pct} × {base} = {fee}."),
+        "cancellation.label.fee": N_("Cancellation fee"),
+        "cancellation.formula.fee": N_("tier % (by days before arrival) × base components"),
+        "resale.label": N_("Resale credit (rooms resold by the hotel)"),
+        "cancellation.formula.resale": N_("revenue of resold rooms, up to the fee"),
+        "cancellation.step.resale": N_("The hotel resold rooms for {resold}; credited {credit}."),
+        "cancellation.scale.tier": N_("{low}–{high} days: {pct}"),
+        "cancellation.scale.tier_open": N_("{low}–∞ days: {pct}"),
+        "cancellation.term.tiers": N_("Cancellation scale by days before arrival: {scale}."),
+        "cancellation.term.day_count": N_(
+            "Days are counted in calendar days from the date written notice is received."
+        ),
+        "cancellation.term.resale_credit": N_("Revenue from rooms the hotel resold is credited."),
+        "cancellation.term.no_resale_credit": N_("No credit for rooms the hotel resold."),
+    }
+)
+CLAUSE = say("cancellation.clause")
+_BASE_LABELS = {
+    CancellationComponentKind.ROOM_REVENUE: "cancellation.base.room_revenue",
+    CancellationComponentKind.FNB_MINIMUM: "cancellation.base.fnb_minimum",
+    CancellationComponentKind.MEETING_ROOM_RENTAL: "cancellation.base.meeting_room_rental",
+    CancellationComponentKind.OTHER: "cancellation.base.other",
+}
 
 
 def days_before_arrival(contract: Contract, notice_received: date) -> int:
@@ -20,30 +58,27 @@ def days_before_arrival(contract: Contract, notice_received: date) -> int:
     return (contract.arrival_date - notice_received).days
 
 
-def cancellation_base(contract: Contract, notice_received: date) -> list[tuple[str, Decimal, Decimal]]:
+def cancellation_base(contract: Contract, notice_received: date) -> list[tuple[Say, Decimal, Decimal]]:
     """The base components: (label, amount, component %) (docs/rules.md §5)."""
     assert contract.cancellation is not None
-    parts: list[tuple[str, Decimal, Decimal]] = []
+    parts: list[tuple[Say, Decimal, Decimal]] = []
     for component in contract.cancellation.base:
         kind = component.kind
         if kind is CancellationComponentKind.ROOM_REVENUE:
             rooms = contract.rooms_after_reductions(notice_received)
             rates = contract.cell_rates()
             amount = sum((count * rates[cell] for cell, count in rooms.items()), ZERO)
-            label = component.label or "Room revenue of the block"
         elif kind is CancellationComponentKind.FNB_MINIMUM:
             assert contract.fnb is not None
             amount = contract.fnb.minimum.amount
-            label = component.label or "F&B minimum"
         elif kind is CancellationComponentKind.MEETING_ROOM_RENTAL:
             money = component.amount or contract.meeting_room_rental
             assert money is not None
             amount = money.amount
-            label = component.label or "Meeting-room rental"
         else:
             assert component.amount is not None
             amount = component.amount.amount
-            label = component.label or "Other"
+        label = say("as_typed", text=component.label) if component.label else say(_BASE_LABELS[kind])
         parts.append((label, amount, component.pct))
     return parts
 
@@ -69,23 +104,25 @@ def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> l
     base = sum((amount * fraction(pct) for _, amount, pct in parts), ZERO)
     exact = fraction(tier.pct) * base
     amount = Money(exact, cur).rounded(contract.money_rounding)
-    upper = tier.max_days if tier.max_days is not None else "∞"
     steps = [
-        f"Notice received {notice.isoformat()}, {days} days before arrival "
-        f"{contract.arrival_date.isoformat()} (calendar days).",
-        f"Tier [{tier.min_days}, {upper}] days → {pct_text(tier.pct)}.",
+        say("cancellation.step.notice", notice=notice, days=days, arrival=contract.arrival_date),
+        say("cancellation.step.tier", low=tier.min_days, high=tier.max_days, pct=Percent(tier.pct))
+        if tier.max_days is not None
+        else say("cancellation.step.tier_open", low=tier.min_days, pct=Percent(tier.pct)),
         *(
-            f"{label}: {Money(value, cur)}" + (f" × {pct_text(pct)}" if pct != 100 else "") + "."
+            say("cancellation.step.component_pct", label=label, amount=Money(value, cur), pct=Percent(pct))
+            if pct != 100
+            else say("cancellation.step.component", label=label, amount=Money(value, cur))
             for label, value, pct in parts
         ),
-        f"Base = {Money(base, cur)}; fee = {pct_text(tier.pct)} × {Money(base, cur)} = {amount}.",
+        say("cancellation.step.fee", base=Money(base, cur), pct=Percent(tier.pct), fee=amount),
     ]
     lines = [
         LineItem(
             kind=LineKind.CANCELLATION,
-            label="Cancellation fee",
+            label=say("cancellation.label.fee"),
             clause=CLAUSE,
-            formula="tier % (by days before arrival) × base components",
+            formula=say("cancellation.formula.fee"),
             inputs=(
                 ("days_before_arrival", str(days)),
                 ("tier_pct", quantity_text(tier.pct)),
@@ -102,13 +139,16 @@ def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> l
             lines.append(
                 LineItem(
                     kind=LineKind.RESALE_CREDIT,
-                    label="Resale credit (rooms resold by the hotel)",
+                    label=say("resale.label"),
                     clause=CLAUSE,
-                    formula="revenue of resold rooms, up to the fee",
+                    formula=say("cancellation.formula.resale"),
                     inputs=(("resold_revenue", str(actuals.cancellation_resold_revenue.amount)),),
                     steps=(
-                        f"The hotel resold rooms for {actuals.cancellation_resold_revenue}; "
-                        f"credited {credit}.",
+                        say(
+                            "cancellation.step.resale",
+                            resold=actuals.cancellation_resold_revenue,
+                            credit=credit,
+                        ),
                     ),
                     amount=-credit,
                     damages_kind=DamagesKind.CANCELLATION,
@@ -120,29 +160,34 @@ def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> l
 def cancellation_terms(contract: Contract) -> list[Term]:
     clause = contract.cancellation
     assert clause is not None, "a cancellation is assessed only under a cancellation clause"
-    scale = "; ".join(
-        f"{t.min_days}–{t.max_days if t.max_days is not None else '∞'} days: {pct_text(t.pct)}"
-        for t in sorted(clause.tiers, key=lambda t: t.min_days)
+    scale = Items(
+        tuple(
+            say("cancellation.scale.tier", low=t.min_days, high=t.max_days, pct=Percent(t.pct))
+            if t.max_days is not None
+            else say("cancellation.scale.tier_open", low=t.min_days, pct=Percent(t.pct))
+            for t in sorted(clause.tiers, key=lambda t: t.min_days)
+        ),
+        "; ",
     )
     return [
         Term(
             "cancellation.tiers",
-            scale,
+            plain(scale),
             False,
-            f"Cancellation scale by days before arrival: {scale}.",
+            say("cancellation.term.tiers", scale=scale),
         ),
         Term(
             "cancellation.day_count",
             "calendar",
             True,
-            "Days are counted in calendar days from the date written notice is received.",
+            say("cancellation.term.day_count"),
         ),
         Term(
             "cancellation.resale_credit",
             str(clause.resale_credit).lower(),
             "resale_credit" not in clause.model_fields_set,
-            "Revenue from rooms the hotel resold is credited."
+            say("cancellation.term.resale_credit")
             if clause.resale_credit
-            else "No credit for rooms the hotel resold.",
+            else say("cancellation.term.no_resale_credit"),
         ),
     ]

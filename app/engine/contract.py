@@ -32,6 +32,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
+from app.engine.explain import N_, Percent, Say, say, templates
 from app.engine.limits import (
     MAX_AMOUNT,
     MAX_BLOCK_CELLS,
@@ -389,11 +390,27 @@ class RebookingTerm(EngineModel):
     pct: Pct = Decimal(100)
     within_months: Annotated[int, Field(ge=1, le=120)]
 
-    def condition_text(self, what: str) -> str:
-        return (
-            f"{pct_text(self.pct)} of the {what} is credited if the group books a comparable "
-            f"event with the hotel within {self.within_months} months."
-        )
+    def condition_text(self, what: str) -> Say:
+        """The condition, for ``what`` it credits: ``"cancellation fee"`` or ``"room attrition damages"``."""
+        return say(_REBOOKING_KINDS[what], pct=Percent(self.pct), months=self.within_months)
+
+
+templates(
+    {
+        "condition.rebooking.cancellation": N_(
+            "{pct} of the cancellation fee is credited if the group books a comparable event with the "
+            "hotel within {months} months."
+        ),
+        "condition.rebooking.attrition": N_(
+            "{pct} of the room attrition damages is credited if the group books a comparable event "
+            "with the hotel within {months} months."
+        ),
+    }
+)
+_REBOOKING_KINDS = {
+    "cancellation fee": "condition.rebooking.cancellation",
+    "room attrition damages": "condition.rebooking.attrition",
+}
 
 
 class AttritionClause(EngineModel):

@@ -36,7 +36,8 @@ from app.engine.contract import (
     RoomCount,
     ThresholdSemantics,
 )
-from app.engine.money import Money, fraction, minor_units, pct_text
+from app.engine.explain import N_, Percent, Say, say, templates
+from app.engine.money import Money, fraction, minor_units
 from app.engine.projection import HUNDRED, ONE, ZERO, History, PickupProjection, project_pickup, quantile
 
 
@@ -84,6 +85,33 @@ class PickupSnapshot(EngineModel):
         if len(set(nights)) != len(nights):
             raise ValueError("each night may appear only once in a snapshot")
         return self
+
+
+templates(
+    {
+        "forecast.step.fnb": N_(
+            "F&B spend projected at {spend} for the expected pickup: the larger of the spend recorded and "
+            "the F&B minimum × {pct} × attendance (final pickup / block)."
+        ),
+        "forecast.step.outlook": N_(
+            "Over {scenarios} equally likely scenarios: expected damages {expected}, likely worst (9 in 10 "
+            "scenarios owe no more) {worst}, probability of damages {pct}."
+        ),
+        "forecast.reduction.unnamed": N_("reduction right to {deadline}"),
+        "forecast.reduction.nothing": N_(
+            "Nothing to reduce: no room is expected to go unused within the right's limit."
+        ),
+        "forecast.reduction.not_available": N_("Not available: {reason}"),
+        "forecast.reduction.original": N_(
+            "Reducing the block by {size} room nights on {as_of} ({pct} of the original block allowed until "
+            "{deadline})."
+        ),
+        "forecast.reduction.current": N_(
+            "Reducing the block by {size} room nights on {as_of} ({pct} of the current block allowed until "
+            "{deadline})."
+        ),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +164,12 @@ class DamagesOutlook:
 class ReductionOption:
     """A reduction right still open: the damages if the group uses it now, and if it does not."""
 
-    right: str
+    right: Say
     deadline: date
     room_nights: int
     if_used: tuple[ScenarioDamages, ...]
     if_not_used: tuple[ScenarioDamages, ...]
-    note: str
+    note: Say
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +184,7 @@ class Exposure:
     #: ``None``: no attrition clause (or not asked for). A full block never owes (the cap, §3.7).
     break_even: BreakEven | None
     reductions: tuple[ReductionOption, ...]
-    steps: tuple[str, ...]
+    steps: tuple[Say, ...]
     outlook: DamagesOutlook
     #: What the contract would charge if the group cancelled on the as-of date (``None``: no clause).
     cancel_today: Money | None = None
@@ -480,15 +508,15 @@ def forecast_exposure(
     expected_rooms = scenarios[1].room_nights
     fnb = settlement.fnb_spend(expected_rooms)
     if fnb is not None:
-        steps.append(
-            f"F&B spend projected at {fnb.text()} for the expected pickup: the larger of the spend "
-            f"recorded and the F&B minimum × {pct_text(priors.fnb_spend_pct.normalize())} × attendance "
-            "(final pickup / block)."
-        )
+        steps.append(say("forecast.step.fnb", spend=fnb, pct=Percent(priors.fnb_spend_pct.normalize())))
     steps.append(
-        f"Over {outlook.scenarios} equally likely scenarios: expected damages {outlook.expected.text()}, "
-        f"likely worst (9 in 10 scenarios owe no more) {outlook.likely_worst.text()}, probability of "
-        f"damages {pct_text(outlook.probability_pct.quantize(Decimal('0.1')).normalize())}."
+        say(
+            "forecast.step.outlook",
+            scenarios=outlook.scenarios,
+            expected=outlook.expected,
+            worst=outlook.likely_worst,
+            pct=Percent(outlook.probability_pct.quantize(Decimal("0.1")).normalize()),
+        )
     )
     return Exposure(
         contract_id=contract.id,
@@ -713,7 +741,11 @@ def _reduction_option(
     as_of: date,
     if_not_used: tuple[ScenarioDamages, ...],
 ) -> ReductionOption:
-    name = right.name or f"reduction right to {right.deadline(contract.arrival_date).isoformat()}"
+    name = (
+        say("as_typed", text=right.name)
+        if right.name
+        else say("forecast.reduction.unnamed", deadline=right.deadline(contract.arrival_date))
+    )
     deadline = right.deadline(contract.arrival_date)
     original = sum(cell.rooms for cell in contract.block)
     current = sum(settlement.cells.values())
@@ -738,7 +770,7 @@ def _reduction_option(
             0,
             if_not_used,
             if_not_used,
-            "Nothing to reduce: no room is expected to go unused within the right's limit.",
+            say("forecast.reduction.nothing"),
         )
     cells = [
         {"night": night, "room_type": room_type, "rooms": rooms}
@@ -753,7 +785,12 @@ def _reduction_option(
         reduced = Contract.model_validate(data, strict=False)
     except ValidationError as error:
         return ReductionOption(
-            name, deadline, 0, if_not_used, if_not_used, f"Not available: {error.errors()[0]['msg']}"
+            name,
+            deadline,
+            0,
+            if_not_used,
+            if_not_used,
+            say("forecast.reduction.not_available", reason=str(error.errors()[0]["msg"])),
         )
     used = _scenarios(
         _Settlement(reduced, as_of, recorded=settlement.recorded, fnb_spend_pct=settlement.fnb_spend_pct),
@@ -765,6 +802,13 @@ def _reduction_option(
         size,
         used,
         if_not_used,
-        f"Reducing the block by {size} room nights on {as_of.isoformat()} "
-        f"({pct_text(right.max_pct)} of the {right.basis} block allowed until {deadline.isoformat()}).",
+        say(
+            "forecast.reduction.original"
+            if right.basis is ReductionBasis.ORIGINAL
+            else "forecast.reduction.current",
+            size=size,
+            as_of=as_of,
+            pct=Percent(right.max_pct),
+            deadline=deadline,
+        ),
     )

@@ -40,8 +40,9 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from app.engine.contract import AT_LEAST_ONE, EngineModel, RuleErrors, Segment
+from app.engine.explain import N_, Items, Percent, Say, say, templates, words
 from app.engine.limits import MAX_NAME_CHARS, OneLine
-from app.engine.money import Pct, pct_text, quantity_text
+from app.engine.money import Pct
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -58,14 +59,36 @@ class Method(StrEnum):
     BLOCK = "block"
 
 
-#: The methods in words, as planners read them.
-METHOD_NAMES = {
-    Method.ADDITIVE: "additive pickup",
-    Method.MULTIPLICATIVE: "multiplicative pickup",
-    Method.HISTORICAL_WASH: "historical wash",
-    Method.BOOKING_CURVE: "booking pace",
-    Method.BLOCK: "the full block",
-}
+#: The methods in words, as planners read them (the words table of :mod:`app.engine.explain`).
+METHOD_NAMES = {method: words(method) for method in Method}
+
+templates(
+    {
+        "fit.history": N_(
+            "{method} has the lowest leave-one-out error over {blocks} comparable {segment} blocks at {days} "
+            "days: MAPE {mape}."
+        ),
+        "fit.history_vs": N_(
+            "{method} has the lowest leave-one-out error over {blocks} comparable {segment} blocks at {days} "
+            "days: MAPE {mape} (vs {others})."
+        ),
+        "fit.method_score": N_("{method} {mape}"),
+        "fit.prior": N_(
+            "only {blocks} comparable {segment} blocks at {days} days ({needed} needed): the default "
+            "booking pace, with {share} of the final pickup on the books by now, weighted {credibility} "
+            "against the segment's usual wash of {wash} (weighted {rest}), and a band of ± {band} of the "
+            "remaining pickup."
+        ),
+        "projection.step.method": N_("Projection by {method} at {days} days: {reason}"),
+        "projection.step.band": N_(
+            "{on_the_books} room nights on the books of a {block} room-night block → expected {expected}, "
+            "band {low}–{high} ({band_source}); each night stays between what is on the books and the block "
+            "plus {cap}."
+        ),
+        "projection.band.history": N_("the spread of comparable blocks"),
+        "projection.band.prior": N_("the published band"),
+    }
+)
 
 #: Scenario count: the history's residuals and the prior band are read at this many quantiles.
 SCENARIOS = 20
@@ -211,7 +234,7 @@ class LeadFit:
     days_before_arrival: int
     method: Method
     parameter: Decimal
-    reason: str
+    reason: Say
     blocks: int
     scores: tuple[MethodScore, ...]
     band_source: str
@@ -355,8 +378,12 @@ def fit_lead(
     if len(rows) >= priors.min_history_blocks:
         trials = [trial for method in HISTORY_METHODS if (trial := _trial(method, rows)) is not None]
         best = min(trials, key=lambda trial: trial.mape)
-        others = ", ".join(
-            f"{method_name(trial.method)} {_pct(trial.mape)}" for trial in trials if trial is not best
+        others = Items(
+            tuple(
+                say("fit.method_score", method=trial.method, mape=_pct(trial.mape))
+                for trial in trials
+                if trial is not best
+            )
         )
         return LeadFit(
             segment=segment,
@@ -364,10 +391,24 @@ def fit_lead(
             method=best.method,
             parameter=best.parameter,
             reason=(
-                f"{method_name(best.method)} has the lowest leave-one-out error over {len(rows)} "
-                f"comparable {segment} blocks at {days} days: MAPE {_pct(best.mape)}"
-                + (f" (vs {others})" if others else "")
-                + "."
+                say(
+                    "fit.history_vs",
+                    method=best.method,
+                    blocks=len(rows),
+                    segment=segment,
+                    days=days,
+                    mape=_pct(best.mape),
+                    others=others,
+                )
+                if others.values
+                else say(
+                    "fit.history",
+                    method=best.method,
+                    blocks=len(rows),
+                    segment=segment,
+                    days=days,
+                    mape=_pct(best.mape),
+                )
             ),
             blocks=len(rows),
             scores=tuple(MethodScore(trial.method, trial.mape, len(rows)) for trial in trials),
@@ -391,12 +432,17 @@ def fit_lead(
         days_before_arrival=days,
         method=Method.BOOKING_CURVE,
         parameter=share / HUNDRED,
-        reason=(
-            f"only {len(rows)} comparable {segment} blocks at {days} days "
-            f"({priors.min_history_blocks} needed): the default booking pace, with {_pct(share)} of the "
-            f"final pickup on the books by now, weighted {_pct(credibility)} against the segment's usual "
-            f"wash of {_pct(prior.wash_pct)} (weighted {_pct(HUNDRED - credibility)}), and a band of "
-            f"± {_pct(band)} of the remaining pickup."
+        reason=say(
+            "fit.prior",
+            blocks=len(rows),
+            segment=segment,
+            days=days,
+            needed=priors.min_history_blocks,
+            share=_pct(share),
+            credibility=_pct(credibility),
+            wash=_pct(prior.wash_pct),
+            rest=_pct(HUNDRED - credibility),
+            band=_pct(band),
         ),
         blocks=len(rows),
         scores=(),
@@ -422,9 +468,9 @@ def _grid(ordered: Sequence[Decimal]) -> tuple[Decimal, ...]:
     return tuple(quantile(ordered, (Decimal(k) + Decimal("0.5")) / SCENARIOS) for k in range(SCENARIOS))
 
 
-def _pct(value: Decimal) -> str:
+def _pct(value: Decimal) -> Percent:
     """A percentage for a sentence: one decimal, no trailing zero (``20.7 %``, ``25 %``)."""
-    return pct_text(value.quantize(Decimal("0.1")).normalize())
+    return Percent(value.quantize(Decimal("0.1")).normalize())
 
 
 class History:
@@ -477,7 +523,7 @@ class PickupProjection:
     block_room_nights: int
     #: Equally likely scenario shocks, sorted: each gives a final pickup per night (``outcome``).
     shocks: tuple[Decimal, ...]
-    steps: tuple[str, ...] = field(default=())
+    steps: tuple[Say, ...] = field(default=())
 
     def scenario(self, shock: Decimal) -> tuple[Decimal, ...]:
         """The final pickup of every night in the scenario ``shock`` (each within its bounds)."""
@@ -508,14 +554,21 @@ def project_pickup(
         high_total += high
     total_block = sum(block.values())
     cap_pct = _pct(fit.over_pickup * HUNDRED)
+    tenth = Decimal("0.1")
     steps = (
-        f"{method_name(fit.method).capitalize()} projection at {fit.days_before_arrival} days: {fit.reason}",
-        f"{sum(on_the_books.get(n, 0) for n in block)} room nights on the books of a {total_block} "
-        f"room-night block → expected {quantity_text(expected_total.quantize(Decimal('0.1')))}, "
-        f"band {quantity_text(low_total.quantize(Decimal('0.1')))}"
-        f"–{quantity_text(high_total.quantize(Decimal('0.1')))} "
-        f"({'the spread of comparable blocks' if fit.band_source == 'history' else 'the published band'}); "
-        f"each night stays between what is on the books and the block plus {cap_pct}.",
+        say("projection.step.method", method=fit.method, days=fit.days_before_arrival, reason=fit.reason),
+        say(
+            "projection.step.band",
+            on_the_books=sum(on_the_books.get(n, 0) for n in block),
+            block=total_block,
+            expected=expected_total.quantize(tenth),
+            low=low_total.quantize(tenth),
+            high=high_total.quantize(tenth),
+            band_source=say(
+                "projection.band.history" if fit.band_source == "history" else "projection.band.prior"
+            ),
+            cap=cap_pct,
+        ),
     )
     return PickupProjection(
         days_before_arrival=fit.days_before_arrival,

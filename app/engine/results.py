@@ -13,9 +13,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import PlainSerializer
+from pydantic import PlainSerializer, computed_field
+from typing_extensions import TypedDict
 
 from app.engine.contract import DamagesKind, PickupSource
+from app.engine.explain import Explained, Say
 from app.engine.money import Money
 
 
@@ -49,21 +51,47 @@ class Term:
     name: str
     value: str
     is_default: bool
-    text: str
+    text: Say
+
+    @computed_field(description="text as its kind and named values (see the README's API section)")  # type: ignore[prop-decorator]
+    @property
+    def explained(self) -> Explained:
+        return self.text.structured()
+
+
+class LineExplained(TypedDict):
+    """A line's label, clause, formula and working as kinds and named values."""
+
+    label: Explained
+    clause: Explained
+    formula: Explained
+    steps: list[Explained]
 
 
 @dataclass(frozen=True, slots=True)
 class LineItem:
     kind: LineKind
-    label: str
-    clause: str
-    formula: str
+    label: Say
+    clause: Say
+    formula: Say
     inputs: Inputs
-    steps: tuple[str, ...]
+    steps: tuple[Say, ...]
     amount: Money
     damages_kind: DamagesKind | None = None
     night: date | None = None
     room_nights: Decimal | None = None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="label, clause, formula and steps as kinds and named values (README, API section)"
+    )
+    @property
+    def explained(self) -> LineExplained:
+        return {
+            "label": self.label.structured(),
+            "clause": self.clause.structured(),
+            "formula": self.formula.structured(),
+            "steps": [step.structured() for step in self.steps],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +140,16 @@ class Assessment:
     unapplied_credit: Money
     terms: tuple[Term, ...]
     assumptions: tuple[Term, ...]
-    warnings: tuple[str, ...]
-    conditions: tuple[str, ...]
+    warnings: tuple[Say, ...]
+    conditions: tuple[Say, ...]
     rooms: RoomSummary | None
+
+    @computed_field(description="warnings as kinds and named values")  # type: ignore[prop-decorator]
+    @property
+    def warnings_explained(self) -> list[Explained]:
+        return [warning.structured() for warning in self.warnings]
+
+    @computed_field(description="conditions as kinds and named values")  # type: ignore[prop-decorator]
+    @property
+    def conditions_explained(self) -> list[Explained]:
+        return [condition.structured() for condition in self.conditions]

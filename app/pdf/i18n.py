@@ -70,9 +70,14 @@ def invoice_language(requested: str | None, account_locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+#: The territory whose conventions a language follows when the account's locale names none of its
+#: own: Portuguese is Portugal's (``13 927,60 €``), not Babel's default Brazil (``€ 13.927,60``).
+DEFAULT_TERRITORIES = {"pt": "pt_PT"}
+
+
 def number_locale(language: str, account_locale: str | None) -> Locale:
-    """Babel locale for numbers, currencies and dates: the account's own (``fr_CA``) when it is in
-    ``language``, else the language's default territory."""
+    """Babel locale for numbers, currencies and dates: the account's own (``fr_CA``, ``pt_BR``) when it is
+    in ``language``, else the language's default territory (:data:`DEFAULT_TERRITORIES`)."""
     if account_locale:
         try:
             locale = Locale.parse(account_locale.replace("-", "_"))
@@ -80,4 +85,4 @@ def number_locale(language: str, account_locale: str | None) -> Locale:
             locale = None
         if locale is not None and locale.language == language:
             return locale
-    return Locale.parse(language)
+    return Locale.parse(DEFAULT_TERRITORIES.get(language, language))

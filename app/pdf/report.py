@@ -27,6 +27,7 @@ from app.engine.results import Assessment, LineKind, NightResult
 from app.pdf.i18n import invoice_language, number_locale, translations
 from app.pdf.invoice import N_, Gettext, InvoiceLine, _Formats, localized_lines
 from app.pdf.render import ENVIRONMENT, render_pdf
+from app.wording import wording
 
 _METHOD_NAMES: dict[Method, str] = {
     Method.ADDITIVE: N_("additive pickup"),
@@ -169,7 +170,7 @@ def build_report_document(
     nights = len(contract.nights)
     weekly = nights > NIGHTS_SHOWN_SINGLY
     rows, totals, chart_nights = _nights(contract, assessment, exposure, fmt, _, weekly=weekly)
-    owed_lines = localized_lines(assessment, contract, fmt.locale, _)
+    owed_lines = localized_lines(assessment, wording(language, fmt.locale))
     if weekly:
         owed_lines = _weekly_lines(owed_lines, assessment, contract, fmt, _)
     chart_title = _("Pickup against block and minimum, per night")

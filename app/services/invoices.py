@@ -31,6 +31,7 @@ from sqlmodel import Session
 from app.einvoice.model import EInvoice, from_invoice
 from app.engine import Assessment
 from app.engine.contract import Contract
+from app.engine.explain import from_structured
 from app.engine.limits import CONTROL_EXCEPT_NEWLINES, MAX_NOTE_CHARS, IsoDate, MultiLine
 from app.identity import number_period, render_number
 from app.invoice_requirements import Gap, invoice_gaps
@@ -585,12 +586,37 @@ def related(session: Session, records: Iterable[InvoiceRecord]) -> dict[int, Rel
 
 
 def stored_assessment(record: AssessmentRecord) -> Assessment:
-    """The engine's assessment from its stored JSON (a line's inputs are stored as an object)."""
+    """The engine's assessment from its stored JSON (a line's inputs are stored as an object); its
+    explanations are read back from their structured form where it was stored, so that an invoice or a
+    credit note built from it reads in its own language."""
+    result = record.result
     data: dict[str, Any] = {
-        **record.result,
-        "lines": [{**line, "inputs": list(line["inputs"].items())} for line in record.result["lines"]],
+        **result,
+        "lines": [_line(line) for line in result["lines"]],
+        "terms": [_explained(term, "text") for term in result["terms"]],
+        "assumptions": [_explained(term, "text") for term in result["assumptions"]],
     }
+    for field in ("warnings", "conditions"):
+        if f"{field}_explained" in result:
+            data[field] = [from_structured(item) for item in result[f"{field}_explained"]]
     return ASSESSMENT.validate_python(data)
+
+
+def _explained(term: dict[str, Any], field: str) -> dict[str, Any]:
+    return {**term, field: from_structured(term["explained"])} if "explained" in term else term
+
+
+def _line(line: dict[str, Any]) -> dict[str, Any]:
+    read = {**line, "inputs": list(line["inputs"].items())}
+    explained = line.get("explained")
+    if explained is not None:
+        read |= {
+            "label": from_structured(explained["label"]),
+            "clause": from_structured(explained["clause"]),
+            "formula": from_structured(explained["formula"]),
+            "steps": [from_structured(step) for step in explained["steps"]],
+        }
+    return read
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -308,7 +308,7 @@ def _forecast_view(
             else ""
         ),
         comparable_blocks=found.comparable_blocks,
-        method=exposure.steps[0] if exposure.steps else "",
+        method=fmt.explained(exposure.steps[0]) if exposure.steps else "",
     )
 
 

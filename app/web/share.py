@@ -344,14 +344,15 @@ def planner_page(
     stored = load_contract(session, opened.principal, opened.contract_id)
     terms = stored.terms
     locale = terms.property.locale
+    fmt = Formats.of(locale)
     day = hotel_today(terms.property.timezone)
     owed_error = ""
     assessment: Assessment | None = None
     try:
         assessment = assess_contract(session, opened.principal, opened.contract_id, day).assessment
     except ServiceError as error:
-        owed_error = Formats.of(locale).problem(error.detail)
-    exposure, forecast_note = _forecast(session, opened, day, Formats.of(locale))
+        owed_error = fmt.problem(error.detail)
+    exposure, forecast_note = _forecast(session, opened, day, fmt)
     even = exposure.break_even if exposure is not None else None
     clause = terms.attrition
     # A clause that tests the whole stay has one minimum, shortfall and break-even: the total row.
@@ -415,11 +416,11 @@ def planner_page(
         as_of=day,
         terms=_terms(terms, locale),
         owed_total=assessment.total if assessment else None,
-        owed_lines=_owed(assessment, Formats.of(locale)) if assessment else (),
+        owed_lines=_owed(assessment, fmt) if assessment else (),
         owed_error=owed_error,
         is_final=assessment.is_final if assessment else False,
-        assumptions=tuple(a.text for a in assessment.assumptions) if assessment else (),
-        conditions=assessment.conditions if assessment else (),
+        assumptions=tuple(fmt.explained(a.text) for a in assessment.assumptions) if assessment else (),
+        conditions=tuple(fmt.explained(c) for c in assessment.conditions) if assessment else (),
         nights=tuple(rows),
         chart=_chart(terms, rows, locale),
         forecast_note=forecast_note,

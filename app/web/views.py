@@ -13,11 +13,15 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent, is_currency
 
 from app.engine.contract import Contract
+from app.engine.explain import Say
 from app.engine.limits import parse_iso_date
 from app.engine.money import Money
 from app.web.templating import babel_locale
+from app.wording import wording
 
 STATUSES = ("tentative", "definite", "cancelled", "completed")
+#: The staff and planner pages are written in English; their numbers follow the property's locale.
+PAGE_LANGUAGE = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +49,14 @@ class Formats:
         return "—" if value is None else format_date(value, "medium", locale=self.locale)
 
     def explained(self, text: str) -> str:
-        """An engine explanation in this locale's formats: its amounts (``1,512.00 USD``) as the page's
-        other money (``$1,512.00``, every decimal kept) and its ISO dates as the page's other dates.
+        """An engine explanation (a :class:`Say`) rendered by :mod:`app.wording` in this locale's formats:
+        amounts as the page's other money (``$1,512.00``, every decimal kept), dates as its other dates.
 
-        The engine writes explanations in one locale-free form; rewriting them here keeps one money
-        and one date format per page."""
+        Other text (a service's message) is written in one locale-free form: its amounts
+        (``1,512.00 USD``) and ISO dates are rewritten here, to keep one money and one date format per
+        page."""
+        if isinstance(text, Say):
+            return wording(PAGE_LANGUAGE, self.locale).say(text)
         return _ISO_DAY.sub(self._day_match, _AMOUNT.sub(self._amount_match, text))
 
     def problem(self, text: str) -> str:

@@ -239,6 +239,15 @@ def test_without_history_the_forecast_uses_the_default_booking_pace_and_says_so(
     assert "default booking pace" in method["reason"]
     assert "against the segment's usual wash of 20 %" in method["reason"]
     assert "booking pace" in body["steps"][0].lower()
+    # Beside each English text, its structured form: the kind of sentence and its named values.
+    assert method["reason_explained"]["kind"] == "fit.prior"
+    assert method["reason_explained"]["params"]["segment"] == "corporate"
+    assert method["reason_explained"]["params"]["wash"] == {"percent": "20"}
+    assert [step["kind"] for step in body["steps_explained"]][:2] == [
+        "projection.step.method",
+        "projection.step.band",
+    ]
+    assert len(body["steps_explained"]) == len(body["steps"])
     nights = body["projection"]["nights"]
     # The report of 30 days out is the one on the books 28 days out; comps are not credited.
     assert [n["on_the_books"] for n in nights] == [20, 18]

@@ -49,6 +49,10 @@ def test_imported_sample_assesses_to_its_expected_result(
             and got["amount"]["amount"] == str(line.amount.amount)
             for got in body["assessment"]["lines"]
         ), f"{line.kind} {night} {line.amount} missing"
+    for got in body["assessment"]["lines"]:  # the English text and its structured form, side by side
+        assert len(got["explained"]["steps"]) == len(got["steps"])
+        assert got["explained"]["label"]["kind"]
+    assert len(body["assessment"]["warnings_explained"]) == len(body["assessment"]["warnings"])
 
 
 def test_contract_posted_through_the_api_with_pickup_and_fnb_assesses_as_its_file(

@@ -202,12 +202,15 @@ def test_assess_text_shows_lines_steps_total_and_terms(
         "As of     2026-06-01 (final)",
         "Remedy    attrition",
     ]
-    assert "Room attrition 2026-05-10    $756.00" in lines
-    assert "    Minimum = 85 % × 50 = 42.5, rounded up: 43 room nights." in lines
-    assert "Total                      $1,512.00" in lines
+    assert "Room attrition, night of May 10, 2026    $756.00" in lines
+    assert "    Minimum = 85% × 50 = 42.5, rounded up: 43 room nights." in lines
+    assert "Total                                  $1,512.00" in lines
     assert "  - The minimum is rounded up to a whole room night. (default)" in lines
-    assert "  - The group pays 80 % of the lost rate per unused room night." in lines
-    assert "  - attrition.minimum_rounding = ceil" in lines
+    assert "  - The group pays 80% of the lost rate per unused room night." in lines
+    # An assumption reads as its sentence, never as the term's identifier and value.
+    assumptions = lines[lines.index("Assumptions (terms the contract left to the default)") :]
+    assert "  - The minimum is rounded up to a whole room night." in assumptions
+    assert not any("attrition.minimum_rounding" in line for line in lines)
     for title in ("Terms that decided it", "Warnings", "Conditions"):
         assert title in lines
     assert lines[-1] == "  (none)"  # no conditions
@@ -222,7 +225,7 @@ def test_assess_text_formats_money_in_the_property_locale(
 
     assert code == 0
     assert out.startswith("Contract  w2-sample\n")
-    assert "Total                      1\u202f512,00\xa0$US" in out.splitlines()
+    assert "Total                                 1\u202f512,00\xa0$US" in out.splitlines()
 
 
 def test_assess_with_separate_actuals_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -380,11 +383,11 @@ def test_assess_text_shows_conditions_and_unapplied_credit(
     assert code == 0
     lines = out.splitlines()
     assert any(
-        line.startswith("Deposit received 2026-01-15") and line.endswith("-$1,512.00") for line in lines
+        line.startswith("Deposit received Jan 15, 2026") and line.endswith("-$1,512.00") for line in lines
     )
-    assert "Credit not applied              $488.00" in lines
+    assert "Credit not applied                        $488.00" in lines
     conditions = lines[lines.index("Conditions") + 1 :]
-    assert conditions[0].startswith("  - 100 % of the room attrition damages is credited if the group books")
+    assert conditions[0].startswith("  - 100% of the room attrition damages is credited if the group books")
 
 
 # --- schema, help and the installed script -------------------------------------------------------

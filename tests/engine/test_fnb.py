@@ -112,7 +112,7 @@ FNB_CASES = [
             {"fnb": {"minimum": "10000.00", "damages_pct": 35, "damages_pct_by_notice": BY_NOTICE}},
             {"fnb_spend": spend("7000.00")},
             "1050.00",
-            warnings=("no fnb_notice_date was given: the clause's damages_pct 35 % applies",),
+            warnings=("no F&B notice date was given: the clause's damages % of 35 % applies",),
         ),
         id="damages-by-notice-without-notice-date",
     ),

@@ -226,7 +226,7 @@ def test_comp_term_explains_earned_and_used() -> None:
     comps = next(t for t in result.terms if t.name == "comps")
     assert comps.value == "1/10"
     assert comps.text == (
-        "One complimentary room night per 10 paid room nights, rounded floor: 70 paid → 7 earned, "
+        "One complimentary room night per 10 paid room nights, rounded down: 70 paid → 7 earned, "
         "2 used; unused comps are credited at the group rate."
     )
 

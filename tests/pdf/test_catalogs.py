@@ -90,6 +90,19 @@ def test_language_comes_from_the_request_else_the_account_else_english() -> None
 
 def test_numbers_follow_the_accounts_own_locale_in_its_language() -> None:
     assert str(number_locale("fr", "fr_CA")) == "fr_CA"
-    assert str(number_locale("pt", "fr_CA")) == "pt"
+    assert str(number_locale("pt", "fr_CA")) == "pt_PT"  # Portugal's conventions by default
+    assert str(number_locale("pt", "pt_BR")) == "pt_BR"  # an account in Brazil keeps its own
     assert str(number_locale("en", "xx_ZZ")) == "en"
     assert date(2027, 1, 1)  # dates are formatted with the same locale (see test_invoice_pdf)
+
+
+def test_portuguese_money_follows_portugal_by_default() -> None:
+    from decimal import Decimal
+
+    from app.engine.explain import say
+    from app.engine.money import Money
+    from app.wording import render
+
+    fee = say("step.credit", amount=Money(Decimal("13927.60"), "EUR"))
+    assert render(fee, "pt") == "Crédito = 13\u00a0927,60\u00a0€."
+    assert render(fee, "pt", "pt_BR") == "Crédito = €\u00a013.927,60."

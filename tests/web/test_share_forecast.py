@@ -166,5 +166,5 @@ def test_staff_pages_show_the_same_expected_damages_and_the_break_even_over_the_
     assert f"{exposure.break_even.still_needed_room_nights} more room nights over the stay" in sentence.group(
         1
     )
-    assert "Booking pace projection" in page
+    assert "Projection by booking pace at" in page
     assert expected in dashboard  # the portfolio shows the same mean (no F&B spend recorded yet)

@@ -262,7 +262,7 @@ def test_contract_page_shows_terms_grid_chart_assessment_and_actions(
 
     html = client.get(f"/contracts/{contract_id}").text
 
-    assert "The group must use 80% of its block" in html
+    assert "The group must use 80% of the baseline" in html
     assert 'id="block-grid"' in html
     assert "<svg" in html
     assert f'<span class="value" id="assessment-total">${total:,.2f}</span>' in html
