@@ -325,8 +325,11 @@ class TaxSource(EngineModel):
     title: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
     url: str = Field(max_length=MAX_URL_CHARS, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")
     publisher: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    #: As precise as the source gives it: ``2022``, ``2022-02`` or ``2022-02-07``.
-    published: str = Field(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+    #: The date of the ruling, guidance or rate, as precise as the source gives it (``2022``,
+    #: ``2022-02`` or ``2022-02-07``); empty only where the source carries no date.
+    published: str | None = Field(
+        default=None, pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+    )
 
 
 TaxSources = Annotated[tuple[TaxSource, ...], AtMost(MAX_TAX_SOURCES, "sources")]

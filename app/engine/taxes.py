@@ -430,14 +430,11 @@ def apply_rounding(
 
 
 def nightly_rate(contract: Contract) -> Money:
-    """The contract's nightly rate for tax thresholds: the group rates of the block, weighted by
-    rooms (exact, unrounded); the plain mean of the rates when the block holds no rooms."""
+    """The contract's nightly rate for tax thresholds: the group rates of the block weighted by their
+    rooms, exact (a contract's block always holds rooms)."""
     rooms = sum(cell.rooms for cell in contract.block)
-    if rooms:
-        total = sum((cell.rate.amount * cell.rooms for cell in contract.block), Decimal(0))
-        return Money(total / rooms, contract.currency)
-    total = sum((cell.rate.amount for cell in contract.block), Decimal(0))
-    return Money(total / len(contract.block), contract.currency)
+    total = sum((cell.rate.amount * cell.rooms for cell in contract.block), Decimal(0))
+    return Money(total / rooms, contract.currency)
 
 
 def decide_contract_taxes(
