@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.engine.contract import (
@@ -439,6 +441,58 @@ def test_taxes_round_to_the_minor_unit_with_the_method() -> None:
     assert exclusive_tax(usd("10.05"), Decimal(10), Rounding.HALF_EVEN) == usd("1.00")
     assert exclusive_tax(usd("10.05"), Decimal(10), Rounding.DOWN) == usd("1.00")
     assert inclusive_tax(Money(Decimal(1000), "JPY"), Decimal(10), Rounding.UP) == Money(Decimal(91), "JPY")
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+CENTS = st.integers(min_value=0, max_value=10**14).map(lambda cents: usd(str(Decimal(cents).scaleb(-2))))
+RATES = st.integers(min_value=0, max_value=10_000).map(lambda hundredths: Decimal(hundredths).scaleb(-2))
+METHODS = st.sampled_from(list(Rounding))
+
+
+@settings(max_examples=200, deadline=None)
+@given(gross=CENTS, rates=st.lists(RATES, min_size=1, max_size=3), method=METHODS)
+def test_inclusive_taxes_and_the_net_always_add_up_to_the_charge(
+    gross: Money, rates: list[Decimal], method: Rounding
+) -> None:
+    rules = [
+        rule(name=f"Tax {i}", rate_pct=str(rate), kinds=["cancellation"], inclusive=True)
+        for i, rate in enumerate(rates)
+    ]
+    (kind,) = decide(profile(*rules), DamagesBase(CANCELLATION, gross), method=method).kinds
+    assert kind.net + kind.included_tax == gross == kind.gross
+    assert all(
+        d.amount is not None and Decimal(0) <= d.amount.tax.amount <= gross.amount for d in kind.decisions
+    )
+
+
+LINES = st.lists(
+    st.integers(min_value=-(10**9), max_value=10**12).map(lambda mills: usd(str(Decimal(mills).scaleb(-3)))),
+    max_size=6,
+)
+TERMS = st.builds(
+    RoundingTerm,
+    increment=st.sampled_from([RoundingIncrement.MINOR_UNIT, RoundingIncrement.WHOLE_UNIT]),
+    scope=st.sampled_from(list(RoundingScope)),
+) | st.builds(
+    RoundingTerm,
+    increment=st.just(RoundingIncrement.STEP),
+    step=st.sampled_from([Decimal("0.05"), Decimal("0.25"), Decimal(10)]),
+    scope=st.sampled_from(list(RoundingScope)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=LINES, term=TERMS, method=METHODS)
+def test_rounded_lines_and_the_adjustment_add_up_to_a_total_on_the_increment(
+    lines: list[Money], term: RoundingTerm, method: Rounding
+) -> None:
+    rounded = apply_rounding(lines, term, method, "USD")
+    assert sum((line.amount for line in rounded.lines), rounded.adjustment.amount) == rounded.total.amount
+    assert rounded.total.amount % rounded.increment == 0
+    assert abs(rounded.adjustment.amount) < rounded.increment
+    if term.scope is RoundingScope.PER_LINE:
+        assert all(line.amount % rounded.increment == 0 for line in rounded.lines)
 
 
 # --- the contract's view -----------------------------------------------------------------------
