@@ -200,10 +200,10 @@ def check_threshold(
         )
     per_night = charge.amount / room_nights
     share = per_night * 100 / nightly_rate.amount
-    if threshold.comparison is ThresholdComparison.ABOVE:
-        met = share > threshold.pct
-    else:
-        met = share >= threshold.pct
+    # Cross-multiplied, so that no quotient (2,000 / 3 room nights) is rounded before the comparison.
+    charged = charge.amount * 100
+    limit = threshold.pct * nightly_rate.amount * room_nights
+    met = charged > limit if threshold.comparison is ThresholdComparison.ABOVE else charged >= limit
     return ThresholdCheck(
         met=met,
         reason=TaxReason.THRESHOLD_MET if met else TaxReason.THRESHOLD_NOT_MET,
