@@ -3,7 +3,8 @@
 In a source checkout the templates and the sample contracts are the top-level ``templates/`` and
 ``contracts/`` folders. A built wheel carries copies of them inside the package, under ``app/_bundled/``
 (``force-include`` in ``pyproject.toml``), because an installed program has no checkout around it.
-Everything else (static files, gettext catalogs, forecast priors) lives inside ``app/`` in both cases.
+Everything else (static files, gettext catalogs, forecast priors, tax profiles) lives inside ``app/``
+in both cases.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Literal
 PACKAGE = Path(__file__).resolve().parent
 BUNDLED = PACKAGE / "_bundled"
 
-Resource = Literal["templates", "contracts", "static", "locale", "priors"]
+Resource = Literal["templates", "contracts", "static", "locale", "priors", "tax_profiles"]
 
 _IN_PACKAGE: dict[str, Path] = {
     "static": PACKAGE / "web" / "static",
     "locale": PACKAGE / "locale",
     "priors": PACKAGE / "forecast_priors.yaml",
+    "tax_profiles": PACKAGE / "tax_profiles",
 }
 
 

@@ -39,16 +39,28 @@ from app.engine.limits import (
     MAX_CLAUSE_ITEMS,
     MAX_NAME_CHARS,
     MAX_NIGHTS,
+    MAX_NOTICE_WINDOW_DAYS,
     MAX_PCT_PLACES,
     MAX_ROOM_TYPES,
     MAX_ROOMS,
+    MAX_ROUNDING_STEP,
     MAX_TABLE_STEPS,
+    MAX_TAX_SOURCES,
+    MAX_URL_CHARS,
     AtMost,
     IsoDate,
     Note,
     OneLine,
 )
-from app.engine.money import Money, NonNegativeMoney, Pct, Rounding, currency_scope, pct_text
+from app.engine.money import (
+    Money,
+    NonNegativeMoney,
+    Pct,
+    Rounding,
+    currency_scope,
+    minor_units,
+    pct_text,
+)
 
 Loc = tuple[str | int, ...]
 RoomType = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _./-]*$")]
@@ -269,22 +281,182 @@ class CancellationComponentKind(StrEnum):
 # --- identity --------------------------------------------------------------------------------
 
 
+class ThresholdComparison(StrEnum):
+    """How a tax threshold compares the charge with its base (docs/taxes.md, "Conditions")."""
+
+    ABOVE = "above"
+    AT_LEAST = "at_least"
+
+
+class ThresholdBasis(StrEnum):
+    """What a tax threshold measures the charge per room night against."""
+
+    NIGHTLY_RATE = "nightly_rate"
+
+
+class VatCategory(StrEnum):
+    """The VAT category code of EN 16931 (UNTDID 5305) that an e-invoice gives the damages."""
+
+    STANDARD = "S"
+    ZERO_RATED = "Z"
+    EXEMPT = "E"
+    REVERSE_CHARGE = "AE"
+    INTRA_COMMUNITY = "K"
+    EXPORT = "G"
+    OUTSIDE_SCOPE = "O"
+    CANARY_ISLANDS = "L"
+    CEUTA_MELILLA = "M"
+
+
+#: EN 16931 (BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10): these categories state why no VAT is due.
+VAT_CATEGORIES_WITH_EXEMPTION = frozenset(
+    {
+        VatCategory.EXEMPT,
+        VatCategory.REVERSE_CHARGE,
+        VatCategory.INTRA_COMMUNITY,
+        VatCategory.EXPORT,
+        VatCategory.OUTSIDE_SCOPE,
+    }
+)
+
+
+class TaxSource(EngineModel):
+    """A public ruling, statute or guidance a tax rule comes from (docs/taxes.md, "Sources")."""
+
+    title: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    url: str = Field(max_length=MAX_URL_CHARS, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")
+    publisher: OneLine = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    #: The date of the ruling, guidance or rate, as precise as the source gives it (``2022``,
+    #: ``2022-02`` or ``2022-02-07``); empty only where the source carries no date.
+    published: str | None = Field(
+        default=None, pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+    )
+
+
+TaxSources = Annotated[tuple[TaxSource, ...], AtMost(MAX_TAX_SOURCES, "sources")]
+
+
+class TaxThreshold(EngineModel):
+    """The rule applies only when the charge per room night is above (or at least) ``pct`` % of the
+    nightly rate, as where a cancellation fee below the room rate is a penalty, not rent."""
+
+    basis: ThresholdBasis = ThresholdBasis.NIGHTLY_RATE
+    comparison: ThresholdComparison = ThresholdComparison.ABOVE
+    pct: Pct
+
+
+class TaxNoticeWindow(EngineModel):
+    """The rule applies only when notice came ``within_days`` days of arrival or later (a no-show
+    included); ``applies_without_notice`` says what happens to damages with no notice date, such as
+    attrition on an event that took place."""
+
+    within_days: Annotated[int, Field(ge=0, le=MAX_NOTICE_WINDOW_DAYS)]
+    applies_without_notice: bool = False
+
+
+class TaxConditions(EngineModel):
+    """Conditions a tax rule checks besides the damages kinds it lists; none by default."""
+
+    threshold: TaxThreshold | None = None
+    notice_window: TaxNoticeWindow | None = None
+
+
 class TaxRule(EngineModel):
-    """One tax (VAT, sales tax, occupancy tax) and the damages kinds it applies to (docs/rules.md §3.8)."""
+    """One tax (VAT, sales tax, occupancy tax) and the damages kinds it applies to (docs/rules.md §3.8).
+
+    ``inclusive``: the damages already contain the tax, which is extracted (gross × rate / (100 + rate))
+    rather than added. ``uncertain``: the sources do not settle the rule; a property may override it.
+    """
 
     name: OneLine = Field(min_length=1, max_length=60)
     rate_pct: Pct
     kinds: Annotated[frozenset[DamagesKind], AT_LEAST_ONE, SORTED_IN_JSON]
     on_service_charge: bool = True
+    inclusive: bool = False
+    conditions: TaxConditions = TaxConditions()
+    sources: TaxSources = ()
+    uncertain: bool = False
+    note: Note = ""
 
 
 class TaxProfile(EngineModel):
-    """What a jurisdiction taxes on damages. With no profile, damages carry no tax (docs/rules.md §3.8)."""
+    """What a jurisdiction taxes on damages. With no profile, damages carry no tax (docs/rules.md §3.8).
+
+    ``vat_category`` and the exemption reason are what an e-invoice (EN 16931) states for the damages.
+    """
 
     name: OneLine = Field(default="", max_length=120)
     service_charge_pct: Pct = Decimal(0)
     service_charge_kinds: Annotated[frozenset[DamagesKind], SORTED_IN_JSON] = frozenset()
     taxes: Annotated[tuple[TaxRule, ...], AtMost(MAX_CLAUSE_ITEMS, "taxes")] = ()
+    vat_category: VatCategory | None = None
+    exemption_reason: OneLine = Field(default="", max_length=MAX_NAME_CHARS)
+    exemption_reason_code: str | None = Field(default=None, pattern=r"^VATEX-[A-Z]{2}-[A-Z0-9-]{1,20}$")
+    sources: TaxSources = ()
+    note: Note = ""
+
+    @model_validator(mode="after")
+    def _exemption_fits_category(self) -> Self:
+        errors = RuleErrors("TaxProfile")
+        has_reason = bool(self.exemption_reason) or self.exemption_reason_code is not None
+        if self.vat_category is None:
+            if has_reason:
+                errors.add(("vat_category",), "an exemption reason needs a VAT category")
+        elif self.vat_category in VAT_CATEGORIES_WITH_EXEMPTION and not has_reason:
+            errors.add(
+                ("exemption_reason",),
+                f"VAT category {self.vat_category.value} needs an exemption reason or its VATEX code",
+            )
+        elif self.vat_category not in VAT_CATEGORIES_WITH_EXEMPTION and has_reason:
+            errors.add(
+                ("exemption_reason",),
+                f"VAT category {self.vat_category.value} takes no exemption reason",
+            )
+        errors.raise_any()
+        return self
+
+
+class RoundingIncrement(StrEnum):
+    """What a contract rounds money to (docs/taxes.md, "Rounding")."""
+
+    MINOR_UNIT = "minor_unit"
+    WHOLE_UNIT = "whole_unit"
+    STEP = "step"
+
+
+class RoundingScope(StrEnum):
+    PER_LINE = "per_line"
+    ON_TOTAL = "on_total"
+
+
+class RoundingTerm(EngineModel):
+    """How the contract rounds damages: to an increment, per line or on the total, with a method.
+
+    The default is today's behaviour: each line to the currency's minor unit with the contract's
+    ``money_rounding``; a contract that leaves the term unset has it listed as an assumption.
+    """
+
+    increment: RoundingIncrement = RoundingIncrement.MINOR_UNIT
+    step: (
+        Annotated[
+            Decimal,
+            Field(gt=0, le=MAX_ROUNDING_STEP, decimal_places=MAX_PCT_PLACES, allow_inf_nan=False),
+        ]
+        | None
+    ) = None
+    scope: RoundingScope = RoundingScope.PER_LINE
+    #: Empty: the contract's ``money_rounding``.
+    method: Rounding | None = None
+
+    @model_validator(mode="after")
+    def _step_with_step(self) -> Self:
+        errors = RuleErrors("RoundingTerm")
+        if self.increment is RoundingIncrement.STEP and self.step is None:
+            errors.add(("step",), "increment 'step' needs a step, such as 0.05")
+        if self.increment is not RoundingIncrement.STEP and self.step is not None:
+            errors.add(("step",), "a step is only used with increment 'step'")
+        errors.raise_any()
+        return self
 
 
 class PropertyInfo(EngineModel):
@@ -714,6 +886,7 @@ class Contract(EngineModel):
     cancellation: CancellationClause | None = None
     tax_override: TaxProfile | None = None
     money_rounding: Rounding = Rounding.HALF_UP
+    rounding: RoundingTerm = RoundingTerm()
     payment_terms_days: Annotated[int, Field(ge=0, le=365)] = 30
 
     @model_validator(mode="wrap")
@@ -776,6 +949,7 @@ class Contract(EngineModel):
             _check_cell_ref(errors, ("offline_rooms", index), offline, cells)
         self._check_reductions(errors, cells)
         self._check_cancellation(errors)
+        self._check_rounding_step(errors)
         if len(set(self.stacking_order)) != len(self.stacking_order):
             errors.add(("stacking_order",), "a damages kind appears twice")
         errors.raise_any()
@@ -846,6 +1020,15 @@ class Contract(EngineModel):
             taken_by_basis[allowed_by] += size
             for cell in reduction.cells:
                 remaining[(cell.night, cell.room_type)] -= cell.rooms
+
+    def _check_rounding_step(self, errors: RuleErrors) -> None:
+        step = self.rounding.step
+        if step is not None and step != step.quantize(Decimal(1).scaleb(-minor_units(self.currency))):
+            errors.add(
+                ("rounding", "step"),
+                f"a step of {step} is finer than the smallest {self.currency} amount",
+                str(step),
+            )
 
     def _check_cancellation(self, errors: RuleErrors) -> None:
         if self.cancellation is None:

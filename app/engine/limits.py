@@ -49,6 +49,16 @@ MAX_PCT_PLACES = 4
 MAX_NAME_CHARS = 200
 #: Free text that may run to a paragraph (addresses, version notes, reasons).
 MAX_NOTE_CHARS = 500
+#: Citations behind one tax rule or profile: a ruling, the statute for its rate, a commentary or two.
+MAX_TAX_SOURCES = 10
+#: A web address in a citation: real addresses of rulings and guidance are far shorter.
+MAX_URL_CHARS = 500
+#: Days of a tax rule's notice window (notice received within N days of arrival): ten years, like
+#: every other day count of a contract.
+MAX_NOTICE_WINDOW_DAYS = 3650
+#: The largest rounding step of a contract's rounding term (1,000 currency units): contracts round to
+#: cents, nickels, whole units or tens; a larger step would no longer be rounding.
+MAX_ROUNDING_STEP = Decimal(1000)
 
 # --- text ------------------------------------------------------------------------------------------
 
