@@ -16,12 +16,34 @@ from app.engine.attrition import (
     comp_rooms_earned,
 )
 from app.engine.cancellation import assess_cancellation, cancellation_terms
-from app.engine.contract import Contract, DamagesKind, PerformanceStacking, RebateTerms, derived
+from app.engine.contract import (
+    Contract,
+    DamagesKind,
+    PerformanceStacking,
+    RebateTerms,
+    RoundingIncrement,
+    RoundingScope,
+    ThresholdComparison,
+    derived,
+)
 from app.engine.errors import ClauseNotComputableError, CurrencyMismatchError
 from app.engine.explain import N_, Items, Percent, Say, say, templates, words
 from app.engine.fnb import assess_fnb, assess_rental_scale, fnb_terms
 from app.engine.money import Money, fraction, money_sum, quantity_text
 from app.engine.results import Assessment, LineItem, LineKind, RoomSummary, Term
+from app.engine.taxes import (
+    ConditionCheck,
+    DamagesBase,
+    KindTaxes,
+    NoticeCheck,
+    TaxDecision,
+    ThresholdCheck,
+    apply_rounding,
+    decide_contract_taxes,
+    rounding_increment,
+    rounding_is_default,
+    rounding_method,
+)
 
 ZERO = Decimal(0)
 
@@ -51,6 +73,24 @@ templates(
         "warning.only_one": N_("Only {chosen} applies ({rule}); not charged: {dropped}."),
         "term.rounding": N_(
             "Each line is rounded {mode} to the currency's minor unit, then lines are summed."
+        ),
+        "term.rounding.per_line": N_(
+            "Rounding term: each line is rounded {mode} to a multiple of {increment}, then lines are summed."
+        ),
+        "term.rounding.on_total": N_(
+            "Rounding term: each line is rounded {mode} to the currency's minor unit and the total "
+            "{mode} to a multiple of {increment}; the difference is a rounding adjustment."
+        ),
+        "term.rounding.default": N_(
+            "No rounding term: lines are rounded to the currency's minor unit, not to a larger "
+            "increment, and the total is not rounded again."
+        ),
+        "rounding.step.line": N_("Rounded {mode} to a multiple of {increment}: {amount}."),
+        "rounding.label": N_("Rounding adjustment"),
+        "rounding.clause": N_("Rounding term"),
+        "rounding.formula": N_("total rounded to the contract's increment − total of the lines"),
+        "rounding.step.total": N_(
+            "{total} rounded {mode} to a multiple of {increment} = {rounded}: adjustment {adjustment}."
         ),
         "rounding.half_up": N_("half-up"),
         "rounding.half_even": N_("half-even"),
@@ -90,6 +130,49 @@ templates(
         "tax.formula.service_charge": N_("damages × service charge %"),
         "tax.label.tax": N_("{name} {pct} on {kind}"),
         "tax.formula.tax": N_("taxable damages × tax rate"),
+        "tax.label.included": N_("{name} {pct} included in {kind}"),
+        "tax.formula.included": N_("damages × tax rate ÷ (100 % + tax rate)"),
+        "tax.step.included": N_(
+            "{gross} × {pct} ÷ (100 % + {pct}) = {tax} included; net {net} + tax {tax} = {gross}."
+        ),
+        "tax.label.included_net": N_("{name} already included in {kind}"),
+        "tax.formula.included_net": N_("the included tax, shown above, is part of the damages"),
+        "tax.step.included_net": N_(
+            "The damages of {gross} contain {tax} of tax: net {net}; the total due does not grow."
+        ),
+        "warning.tax_uncertain": N_(
+            "The rule for {name} on {kind} is uncertain: its sources do not settle it. Confirm it with "
+            "a tax adviser and override it in the property's tax profile if it is wrong."
+        ),
+        "term.tax_not_applied": N_("{name} {pct} is not charged on {kind}: {checks}."),
+        "tax.check.threshold_not_measurable": N_(
+            "the threshold of {pct} of the nightly rate cannot be measured (the damages are not priced "
+            "by room night, or there is no nightly rate)"
+        ),
+        "tax.check.threshold_met.above": N_(
+            "the charge of {charge} per room night is {share} of the nightly rate {rate}, above {pct}"
+        ),
+        "tax.check.threshold_met.at_least": N_(
+            "the charge of {charge} per room night is {share} of the nightly rate {rate}, at least {pct}"
+        ),
+        "tax.check.threshold_not_met.above": N_(
+            "the charge of {charge} per room night is {share} of the nightly rate {rate}, not above {pct}"
+        ),
+        "tax.check.threshold_not_met.at_least": N_(
+            "the charge of {charge} per room night is {share} of the nightly rate {rate}, below {pct}"
+        ),
+        "tax.check.notice_within_window": N_(
+            "notice dated {notice}, {days} days before arrival, is within the {window}-day window"
+        ),
+        "tax.check.notice_before_window": N_(
+            "notice dated {notice}, {days} days before arrival, is before the {window}-day window"
+        ),
+        "tax.check.no_notice_applies": N_(
+            "no notice was given, and the rule applies without notice (window of {window} days)"
+        ),
+        "tax.check.no_notice_does_not_apply": N_(
+            "no notice was given, so the {window}-day notice window is not met"
+        ),
         "rebate.step.per_room_night": N_("{paid} paid room nights × {rate} = {rebate}."),
         "rebate.step.pct": N_("{pct} of room revenue {revenue} = {rebate}."),
         "warning.unpriced.rebate": N_(
@@ -126,6 +209,14 @@ _STACKING_KINDS = {
     PerformanceStacking.FIRST_APPLICABLE: "term.stacking.first_applicable",
 }
 _DAMAGES_KINDS = tuple(DamagesKind)
+_THRESHOLD_KINDS = {
+    (True, ThresholdComparison.ABOVE): "tax.check.threshold_met.above",
+    (True, ThresholdComparison.AT_LEAST): "tax.check.threshold_met.at_least",
+    (False, ThresholdComparison.ABOVE): "tax.check.threshold_not_met.above",
+    (False, ThresholdComparison.AT_LEAST): "tax.check.threshold_not_met.at_least",
+}
+_DATED_NOTICE_KINDS = {True: "tax.check.notice_within_window", False: "tax.check.notice_before_window"}
+_UNDATED_NOTICE_KINDS = {True: "tax.check.no_notice_applies", False: "tax.check.no_notice_does_not_apply"}
 
 
 def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
@@ -173,9 +264,14 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
         terms.append(derived(contract, "_stacking_term", lambda: stacking_term(contract)))
         lines += _stack(contract, performance, warnings)
         lines += _comp_credit(contract, pickup, terms)
-    lines += _tax_lines(contract, lines, terms)
+    lines = _round_per_line(contract, lines)
+    lines += _round_per_line(contract, _tax_lines(contract, lines, terms, notice, warnings))
+    lines += _rounding_adjustment(contract, lines)
     lines, unapplied = _apply_credits(contract, as_of, pickup, lines, terms, warnings)
     terms.append(derived(contract, "_rounding_term", lambda: rounding_term(contract)))
+    default_rounding = default_rounding_term(contract)
+    if default_rounding is not None:
+        terms.append(default_rounding)
     total = money_sum([line.amount for line in lines], currency)
     return Assessment(
         contract_id=contract.id,
@@ -270,13 +366,92 @@ def _stack(
 
 
 def rounding_term(contract: Contract) -> Term:
-    """How money is rounded (docs/rules.md §7)."""
+    """How money is rounded (docs/rules.md §7, docs/taxes.md "Rounding"): left unset, today's rounding
+    (each line to the minor unit) is listed under assumptions."""
+    if rounding_is_default(contract):
+        return Term(
+            "money_rounding",
+            contract.money_rounding.value,
+            "money_rounding" not in contract.model_fields_set,
+            say("term.rounding", mode=say(_ROUNDING_KINDS[contract.money_rounding.value])),
+        )
+    term = contract.rounding
+    method = rounding_method(contract)
+    increment = Money(rounding_increment(term, contract.currency), contract.currency)
+    per_line = term.scope is RoundingScope.PER_LINE
     return Term(
-        "money_rounding",
-        contract.money_rounding.value,
-        "money_rounding" not in contract.model_fields_set,
-        say("term.rounding", mode=say(_ROUNDING_KINDS[contract.money_rounding.value])),
+        "rounding",
+        f"{term.increment.value}/{term.scope.value}/{method.value}",
+        False,
+        say(
+            "term.rounding.per_line" if per_line else "term.rounding.on_total",
+            mode=say(_ROUNDING_KINDS[method.value]),
+            increment=increment,
+        ),
     )
+
+
+def default_rounding_term(contract: Contract) -> Term | None:
+    """A contract that chose its rounding method but left the rounding term unset: the increment and
+    scope are the default (each line to the minor unit), listed under assumptions."""
+    if not rounding_is_default(contract) or "money_rounding" not in contract.model_fields_set:
+        return None
+    return Term("rounding", "minor_unit/per_line", True, say("term.rounding.default"))
+
+
+def _round_per_line(contract: Contract, lines: list[LineItem]) -> list[LineItem]:
+    """A rounding term per line to more than the minor unit rounds every line to its increment; the
+    tax an inclusive line takes off the damages stays the negative of its tax line."""
+    term = contract.rounding
+    if term.scope is not RoundingScope.PER_LINE or term.increment is RoundingIncrement.MINOR_UNIT:
+        return lines
+    method = rounding_method(contract)
+    rounded = apply_rounding([line.amount for line in lines], term, method, contract.currency)
+    out: list[LineItem] = []
+    for line, amount in zip(lines, rounded.lines, strict=True):
+        if line.kind is LineKind.INCLUDED_TAX:
+            amount = -out[-1].amount  # the tax line it follows
+        if amount != line.amount:
+            step = say(
+                "rounding.step.line",
+                mode=say(_ROUNDING_KINDS[method.value]),
+                increment=Money(rounded.increment, contract.currency),
+                amount=amount,
+            )
+            line = replace(line, steps=(*line.steps, step), amount=amount)
+        out.append(line)
+    return out
+
+
+def _rounding_adjustment(contract: Contract, lines: list[LineItem]) -> list[LineItem]:
+    """A rounding term on the total: one line with the difference rounding the total makes."""
+    term = contract.rounding
+    if term.scope is not RoundingScope.ON_TOTAL:
+        return []
+    method = rounding_method(contract)
+    rounded = apply_rounding([line.amount for line in lines], term, method, contract.currency)
+    if rounded.adjustment.is_zero():
+        return []
+    return [
+        LineItem(
+            kind=LineKind.ROUNDING,
+            label=say("rounding.label"),
+            clause=say("rounding.clause"),
+            formula=say("rounding.formula"),
+            inputs=(("total", str(rounded.total.amount - rounded.adjustment.amount)),),
+            steps=(
+                say(
+                    "rounding.step.total",
+                    total=rounded.total - rounded.adjustment,
+                    mode=say(_ROUNDING_KINDS[method.value]),
+                    increment=Money(rounded.increment, contract.currency),
+                    rounded=rounded.total,
+                    adjustment=rounded.adjustment,
+                ),
+            ),
+            amount=rounded.adjustment,
+        )
+    ]
 
 
 def stacking_term(contract: Contract) -> Term:
@@ -380,8 +555,20 @@ def _kinds(kinds: frozenset[DamagesKind]) -> Items:
     return Items(tuple(ordered))
 
 
-def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> list[LineItem]:
-    """Service charge and tax on damages from the tax profile (docs/rules.md §3.8)."""
+def _tax_lines(
+    contract: Contract,
+    lines: list[LineItem],
+    terms: list[Term],
+    notice: date | None,
+    warnings: list[Say],
+) -> list[LineItem]:
+    """Service charge and tax on damages from the tax profile (docs/rules.md §3.8, docs/taxes.md).
+
+    Each rule is decided by ``taxes.decide_contract_taxes``: an exclusive tax is a line added to the
+    damages; an inclusive one is the tax contained in them, shown as the tax and, beside it, the same
+    amount taken off the damages, so that the total due does not grow. A rule with conditions says in
+    its working which were met; one whose conditions were not met is a term saying why.
+    """
     term, clause = derived(contract, "_tax_term", lambda: tax_term(contract))
     terms.append(term)
     profile = contract.tax_profile
@@ -389,59 +576,145 @@ def _tax_lines(contract: Contract, lines: list[LineItem], terms: list[Term]) -> 
         return []
     currency = contract.currency
     rounding = contract.money_rounding
-    added: list[LineItem] = []
-    bases = dict.fromkeys(_DAMAGES_KINDS, ZERO)
+    amounts = dict.fromkeys(_DAMAGES_KINDS, ZERO)
+    nights: dict[DamagesKind, Decimal | None] = dict.fromkeys(_DAMAGES_KINDS, ZERO)
     for line in lines:
-        if line.damages_kind is not None:
-            bases[line.damages_kind] += line.amount.amount
-    for kind, amount in bases.items():
+        kind = line.damages_kind
+        if kind is not None:
+            amounts[kind] += line.amount.amount
+            counted = nights[kind]
+            nights[kind] = None if counted is None or line.room_nights is None else counted + line.room_nights
+    added: list[LineItem] = []
+    bases: list[DamagesBase] = []
+    charges: dict[DamagesKind, LineItem] = {}
+    for kind, amount in amounts.items():
         if amount <= 0:
             continue
         base = Money(amount, currency)
         charge = Money.zero(currency)
         if kind in profile.service_charge_kinds and profile.service_charge_pct:
             charge = (base * fraction(profile.service_charge_pct)).rounded(rounding)
-            added.append(
-                LineItem(
-                    kind=LineKind.SERVICE_CHARGE,
-                    label=say("tax.label.service_charge", kind=kind),
-                    clause=clause,
-                    formula=say("tax.formula.service_charge"),
-                    inputs=(
-                        ("base", str(base.amount)),
-                        ("rate_pct", quantity_text(profile.service_charge_pct)),
-                    ),
-                    steps=(
-                        say(
-                            "step.base_rate",
-                            base=base,
-                            pct=Percent(profile.service_charge_pct),
-                            amount=charge,
-                        ),
-                    ),
-                    amount=charge,
-                )
+            charges[kind] = LineItem(
+                kind=LineKind.SERVICE_CHARGE,
+                label=say("tax.label.service_charge", kind=kind),
+                clause=clause,
+                formula=say("tax.formula.service_charge"),
+                inputs=(
+                    ("base", str(base.amount)),
+                    ("rate_pct", quantity_text(profile.service_charge_pct)),
+                ),
+                steps=(
+                    say("step.base_rate", base=base, pct=Percent(profile.service_charge_pct), amount=charge),
+                ),
+                amount=charge,
             )
-        for rule in profile.taxes:
-            if kind not in rule.kinds:
-                continue
-            taxable = base + charge if rule.on_service_charge else base
-            tax = (taxable * fraction(rule.rate_pct)).rounded(rounding)
-            added.append(
-                LineItem(
-                    kind=LineKind.TAX,
-                    label=say("tax.label.tax", name=rule.name, pct=Percent(rule.rate_pct), kind=kind),
-                    clause=clause,
-                    formula=say("tax.formula.tax"),
-                    inputs=(
-                        ("base", str(taxable.amount)),
-                        ("rate_pct", quantity_text(rule.rate_pct)),
-                    ),
-                    steps=(say("step.base_rate", base=taxable, pct=Percent(rule.rate_pct), amount=tax),),
-                    amount=tax,
-                )
-            )
+        bases.append(DamagesBase(kind, base, nights[kind] or None, charge))
+    if not bases:
+        return []
+    outcome = decide_contract_taxes(contract, bases, notice_date=notice)
+    for kind_taxes in outcome.kinds:
+        if kind_taxes.kind in charges:
+            added.append(charges[kind_taxes.kind])
+        for decision in kind_taxes.decisions:
+            added += _decision_lines(decision, clause, kind_taxes, terms, warnings)
     return added
+
+
+def _decision_lines(
+    decision: TaxDecision, clause: Say, kind_taxes: KindTaxes, terms: list[Term], warnings: list[Say]
+) -> list[LineItem]:
+    """The lines of one rule decided for one damages kind, and what the explanation says of it."""
+    rule = decision.rule
+    kind = decision.kind
+    if not decision.checks[0].met:
+        return []  # a kind the rule does not list: nothing to say, as before
+    checks = tuple(_check_say(check) for check in decision.checks[1:])
+    if rule.uncertain:
+        warnings.append(say("warning.tax_uncertain", name=rule.name, kind=kind))
+    if decision.amount is None:
+        terms.append(
+            Term(
+                "tax.not_applied",
+                rule.name,
+                False,
+                say(
+                    "term.tax_not_applied",
+                    name=rule.name,
+                    pct=Percent(rule.rate_pct),
+                    kind=kind,
+                    checks=Items(checks, "; "),
+                ),
+            )
+        )
+        return []
+    amount = decision.amount
+    pct = Percent(rule.rate_pct)
+    if not amount.inclusive:
+        return [
+            LineItem(
+                kind=LineKind.TAX,
+                label=say("tax.label.tax", name=rule.name, pct=pct, kind=kind),
+                clause=clause,
+                formula=say("tax.formula.tax"),
+                inputs=(("base", str(amount.taxable.amount)), ("rate_pct", quantity_text(rule.rate_pct))),
+                steps=(*checks, say("step.base_rate", base=amount.taxable, pct=pct, amount=amount.tax)),
+                amount=amount.tax,
+            )
+        ]
+    working = say(
+        "tax.step.included",
+        gross=amount.taxable,
+        pct=pct,
+        tax=amount.tax,
+        net=amount.taxable - amount.tax,
+    )
+    inputs = (("gross", str(amount.taxable.amount)), ("rate_pct", quantity_text(rule.rate_pct)))
+    return [
+        LineItem(
+            kind=LineKind.TAX,
+            label=say("tax.label.included", name=rule.name, pct=pct, kind=kind),
+            clause=clause,
+            formula=say("tax.formula.included"),
+            inputs=inputs,
+            steps=(*checks, working),
+            amount=amount.tax,
+        ),
+        LineItem(
+            kind=LineKind.INCLUDED_TAX,
+            label=say("tax.label.included_net", name=rule.name, kind=kind),
+            clause=clause,
+            formula=say("tax.formula.included_net"),
+            inputs=inputs,
+            steps=(
+                say("tax.step.included_net", tax=amount.tax, gross=kind_taxes.charged, net=kind_taxes.net),
+            ),
+            amount=-amount.tax,
+            damages_kind=kind,
+        ),
+    ]
+
+
+def _check_say(check: ConditionCheck) -> Say:
+    """One condition of a tax rule, met or not, with its figures."""
+    if isinstance(check, ThresholdCheck):
+        if check.charge_per_room_night is None or check.charge_pct is None or check.nightly_rate is None:
+            return say("tax.check.threshold_not_measurable", pct=Percent(check.threshold_pct))
+        return say(
+            _THRESHOLD_KINDS[(check.met, check.comparison)],
+            charge=check.charge_per_room_night.rounded(),
+            share=Percent(check.charge_pct.quantize(Decimal("0.01"))),
+            pct=Percent(check.threshold_pct),
+            rate=check.nightly_rate.rounded(),
+        )
+    assert isinstance(check, NoticeCheck)
+    if check.notice_date is None or check.days_before_arrival is None:
+        return say(_UNDATED_NOTICE_KINDS[check.met], window=check.window_days)
+    return say(
+        _DATED_NOTICE_KINDS[check.met],
+        notice=check.notice_date,
+        days=check.days_before_arrival,
+        window=check.window_days,
+    )
 
 
 def _apply_credits(

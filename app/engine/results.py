@@ -39,6 +39,10 @@ class LineKind(StrEnum):
     COMP_CREDIT = "comp_credit"
     SERVICE_CHARGE = "service_charge"
     TAX = "tax"
+    #: The tax contained in damages (an inclusive tax), taken off them beside its ``TAX`` line.
+    INCLUDED_TAX = "included_tax"
+    #: The difference a rounding term on the total makes (docs/taxes.md, "Rounding").
+    ROUNDING = "rounding"
     REBATE = "rebate"
     DEPOSIT = "deposit"
     MANUAL = "manual"
