@@ -65,6 +65,7 @@ class VatCategory(StrEnum):
     """UNTDID 5305 VAT category codes used here."""
 
     STANDARD = "S"
+    ZERO_RATED = "Z"
     EXEMPT = "E"
     OUTSIDE_SCOPE = "O"
 
@@ -339,7 +340,13 @@ def _taxed_rates(assessment: Assessment, profile: TaxProfile | None) -> dict[str
     rates: dict[str, Decimal] = {}
     for kind in DamagesKind:
         for rule in profile.taxes:
-            if f"{rule.name} {pct_text(rule.rate_pct)} on {words(kind)}" not in labels:
+            pct = pct_text(rule.rate_pct)
+            # Exclusive taxes are "on" the kind; inclusive ones "included in" it (its net is the line
+            # that takes the included tax off the damages, so the basis is the net).
+            if not labels & {
+                f"{rule.name} {pct} on {words(kind)}",
+                f"{rule.name} {pct} included in {words(kind)}",
+            }:
                 continue
             rates[kind] = rates.get(kind, Decimal(0)) + rule.rate_pct
             if rule.on_service_charge:
@@ -385,7 +392,7 @@ def from_invoice(
     rates = _taxed_rates(assessment, profile)
     names = list(line_names) if line_names is not None else [line.label for line in assessment.lines]
     has_taxed = bool(rates)
-    untaxed = VatCategory.EXEMPT if has_taxed else VatCategory.OUTSIDE_SCOPE
+    untaxed, reasons = _untaxed_category(profile, has_taxed)
 
     lines: list[Line] = []
     prepaid = Decimal(0)
@@ -409,13 +416,16 @@ def from_invoice(
                 net_price=abs(amount),
                 net_amount=amount,
                 category=VatCategory.STANDARD if rate is not None else untaxed,
-                # An exempt line states a rate of 0 (BR-E-05), a line outside the scope none (BR-O-05).
-                rate=rate if rate is not None else (Decimal(0) if has_taxed else None),
+                # An exempt or zero-rated line states a rate of 0 (BR-E-05, BR-Z-05), a line outside the
+                # scope none (BR-O-05).
+                rate=rate
+                if rate is not None
+                else (None if untaxed is VatCategory.OUTSIDE_SCOPE else Decimal(0)),
             )
         )
     if not lines:
         raise EInvoiceError("an e-invoice needs at least one line (BR-16)")
-    vat = _breakdowns(lines, engine_tax)
+    vat = _breakdowns(lines, engine_tax, reasons)
     line_total = sum((line.net_amount for line in lines), Decimal(0))
     tax_total = sum((v.tax for v in vat), Decimal(0))
     grand_total = line_total + tax_total
@@ -428,7 +438,7 @@ def from_invoice(
         due_payable=grand_total - prepaid,
     )
     # Category O forbids VAT identifiers on the invoice (BR-O-02 to BR-O-04).
-    outside = not has_taxed
+    outside = untaxed is VatCategory.OUTSIDE_SCOPE and not has_taxed
     seller_party = party_of(
         seller, fallback_name=contract.property.name, locale=contract.property.locale,
         identifier=seller_identifier,
@@ -480,8 +490,40 @@ def _fields(party: Party) -> dict[str, Any]:
     return {name: getattr(party, name) for name in Party.__slots__}
 
 
-def _breakdowns(lines: list[Line], engine_tax: Decimal) -> tuple[VatBreakdown, ...]:
-    """One breakdown per (category, rate), in order of first use; see the module's docstring."""
+def _untaxed_category(
+    profile: TaxProfile | None, has_taxed: bool
+) -> tuple[VatCategory, dict[VatCategory, tuple[str, str]]]:
+    """The category of untaxed lines and the exemption reason and code of each untaxed category.
+
+    The profile's ``vat_category`` decides when it is exempt (E), zero-rated (Z) or, on an invoice
+    with no taxed line, outside the scope (O; EN 16931 allows no other category beside O), with the
+    profile's reason and VATEX code. Otherwise: exempt beside taxed lines, else outside the scope.
+    """
+    given = profile.vat_category.value if profile is not None and profile.vat_category is not None else ""
+    reason = profile.exemption_reason if profile is not None else ""
+    code = (profile.exemption_reason_code or "") if profile is not None else ""
+    reasons = {
+        VatCategory.OUTSIDE_SCOPE: (OUTSIDE_SCOPE_TEXT, OUTSIDE_SCOPE_CODE),
+        VatCategory.EXEMPT: (UNTAXED_TEXT, ""),
+        VatCategory.ZERO_RATED: ("", ""),
+    }
+    if given == VatCategory.ZERO_RATED:
+        return VatCategory.ZERO_RATED, reasons
+    if given == VatCategory.EXEMPT:
+        reasons[VatCategory.EXEMPT] = (reason or UNTAXED_TEXT, code)
+        return VatCategory.EXEMPT, reasons
+    if given == VatCategory.OUTSIDE_SCOPE and not has_taxed:
+        reasons[VatCategory.OUTSIDE_SCOPE] = (reason or OUTSIDE_SCOPE_TEXT, code or OUTSIDE_SCOPE_CODE)
+    return (VatCategory.EXEMPT if has_taxed else VatCategory.OUTSIDE_SCOPE), reasons
+
+
+def _breakdowns(
+    lines: list[Line],
+    engine_tax: Decimal,
+    reasons: dict[VatCategory, tuple[str, str]] | None = None,
+) -> tuple[VatBreakdown, ...]:
+    """One breakdown per (category, rate), in order of first use; see the module's docstring.
+    ``reasons`` gives the exemption reason and code of the untaxed categories (default: ours)."""
     groups: dict[tuple[VatCategory, Decimal | None], Decimal] = {}
     for line in lines:
         key = (line.category, line.rate)
@@ -495,7 +537,9 @@ def _breakdowns(lines: list[Line], engine_tax: Decimal) -> tuple[VatBreakdown, .
     result = []
     for (category, rate), basis in groups.items():
         reason, code = "", ""
-        if category is VatCategory.OUTSIDE_SCOPE:
+        if reasons is not None and category in reasons:
+            reason, code = reasons[category]
+        elif category is VatCategory.OUTSIDE_SCOPE:
             reason, code = OUTSIDE_SCOPE_TEXT, OUTSIDE_SCOPE_CODE
         elif category is VatCategory.EXEMPT:
             reason = UNTAXED_TEXT

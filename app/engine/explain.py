@@ -161,6 +161,18 @@ WORDS: dict[str, str] = {
     "government": N_("government"),
     "incentive": N_("incentive"),
     "other": N_("other"),
+    "included_tax": N_("tax included in the damages"),
+    "rounding": N_("rounding adjustment"),
+    "minor_unit": N_("the currency's smallest unit"),
+    "whole_unit": N_("whole units"),
+    "step": N_("a step"),
+    "per_line": N_("each line"),
+    "on_total": N_("the total"),
+    "half_even": N_("rounded half to even"),
+    "up": N_("rounded up"),
+    "down": N_("rounded down"),
+    "above": N_("above"),
+    "at_least": N_("at least"),
 }
 
 

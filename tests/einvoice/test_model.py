@@ -269,3 +269,83 @@ def test_an_invoice_issued_before_e_invoices_is_credited_with_one_built_now_and_
     )
     with pytest.raises(NotFoundError, match="without an e-invoice"):
         ubl_of(SimpleNamespace(pdf=plain, number="7-000042"))  # type: ignore[arg-type]
+
+
+def _with_profile(name: str, profile: dict[str, Any]) -> tuple[EInvoice, Assessment]:
+    """The sample ``name`` with the contract's tax override replaced by ``profile``."""
+    document = load_document(CONTRACTS / name)
+    contract = Contract.model_validate(
+        {**document.contract.model_dump(mode="json", exclude_unset=True), "tax_override": profile},
+        strict=False,
+    )
+    assessment = assess(contract, document.actuals or Actuals(), document.as_of or date.today())
+    invoice = from_invoice(
+        assessment=assessment,
+        contract=contract,
+        number="7-000044",
+        issue_date=assessment.as_of,
+        due_date=assessment.as_of + timedelta(days=30),
+        seller=Hotel(bank={"iban": "GB33BUKB20201555555555", "bic": "BUKBGB22"}),
+        buyer=Account(),
+        seller_identifier="attrition-property-7",
+    )
+    return invoice, assessment
+
+
+def test_inclusive_uk_vat_is_the_vat_contained_in_the_damages_and_keeps_the_business_rules() -> None:
+    """Edinburgh's room attrition of 1,084.00 holds VAT at 20 %: 1,084.00 × 20 / 120 = 180.666… →
+    180.67; the VAT basis is the net 903.33 and the group owes 1,084.00, not 1,300.80."""
+    vat_included = {
+        "name": "UK VAT included in damages (HMRC Revenue and Customs Brief 2 (2022))",
+        "vat_category": "S",
+        "taxes": [{"name": "VAT", "rate_pct": 20, "kinds": ["room_attrition"], "inclusive": True}],
+    }
+    invoice, assessment = _with_profile("edinburgh-actuaries-chronological-vat.yaml", vat_included)
+
+    assert assessment.total.amount == Decimal("1084.00")
+    assert {(line.category, line.rate) for line in invoice.lines} == {(VatCategory.STANDARD, Decimal(20))}
+    (vat,) = invoice.vat
+    assert (vat.basis, vat.tax) == (Decimal("903.33"), Decimal("180.67"))
+    assert (invoice.totals.grand_total, invoice.totals.due_payable) == (Decimal("1084.00"),) * 2
+    check_totals(invoice)
+    assert errors(cii.to_cii(invoice), "cii") == []
+    assert errors(ubl.to_ubl(invoice), "ubl") == []
+
+
+@pytest.mark.parametrize(
+    ("profile", "category", "reason", "code"),
+    [
+        (
+            {
+                "vat_category": "O",
+                "exemption_reason": "Indemnity, not consideration",
+                "exemption_reason_code": "VATEX-EU-O",
+            },
+            VatCategory.OUTSIDE_SCOPE,
+            "Indemnity, not consideration",
+            "VATEX-EU-O",
+        ),
+        (
+            {"vat_category": "E", "exemption_reason": "Exempt under the profile's ruling"},
+            VatCategory.EXEMPT,
+            "Exempt under the profile's ruling",
+            "",
+        ),
+        ({"vat_category": "Z"}, VatCategory.ZERO_RATED, "", ""),
+    ],
+)
+def test_untaxed_damages_take_the_vat_category_and_reason_of_the_profile(
+    profile: dict[str, Any], category: VatCategory, reason: str, code: str
+) -> None:
+    invoice, _ = _with_profile("edinburgh-actuaries-chronological-vat.yaml", {"name": "Untaxed", **profile})
+
+    assert {line.category for line in invoice.lines} == {category}
+    (vat,) = invoice.vat
+    assert (vat.category, vat.tax, vat.exemption_reason, vat.exemption_reason_code) == (
+        category,
+        0,
+        reason,
+        code,
+    )
+    assert errors(cii.to_cii(invoice), "cii") == []
+    assert errors(ubl.to_ubl(invoice), "ubl") == []
