@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from functools import cache
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -19,6 +21,7 @@ from app.persistence.records import AccountRecord, PropertyRecord
 from app.services.auth import Principal
 from app.services.errors import ConflictError, NotFoundError, PreconditionFailedError, Problem
 from app.services.external_codes import ExternalCode
+from app.tax_profiles import JurisdictionProfile, load_tax_profiles
 
 LocaleCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", description="for example en, fr_FR")]
 
@@ -45,6 +48,13 @@ class PropertyCreate(InvoiceNumbering):
         default="UTC", min_length=1, max_length=60, description="IANA name, e.g. Europe/Lisbon"
     )
     tax_profile: TaxProfile | None = None
+    tax_profile_code: str | None = Field(
+        default=None,
+        max_length=6,
+        description="A shipped jurisdiction profile (docs/taxes.md §5) copied into tax_profile, such as "
+        "GB or US-TX; not stored: read the copy back, edit a rule (an uncertain one first) and send it "
+        "as tax_profile to override it",
+    )
     identity: SellerIdentity | None = Field(
         default=None,
         description="legal name, address, VAT id, registration, contact, bank, payment reference",
@@ -65,6 +75,42 @@ class PropertyCreate(InvoiceNumbering):
         return value
 
     _locale = field_validator("locale")(_known_locale)
+
+    @field_validator("tax_profile_code")
+    @classmethod
+    def _shipped_profile(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.upper()
+        if code not in shipped_profiles():
+            known = ", ".join(sorted(shipped_profiles()))
+            raise ValueError(f"no tax profile is shipped for {value!r}; the profiles are {known}")
+        return code
+
+    @model_validator(mode="after")
+    def _copy_the_profile(self) -> Self:
+        code = self.tax_profile_code
+        if code is None:
+            return self
+        if "tax_profile" in self.model_fields_set and self.tax_profile is not None:
+            raise PydanticCustomError(
+                "profile_twice", "give a tax profile code or a tax profile, not both: the code copies one"
+            )
+        shipped = shipped_profiles()[code]
+        if shipped.currency != self.currency:
+            raise PydanticCustomError(
+                "profile_currency",
+                "the {code} tax profile is for {profile} amounts; this property uses {currency}",
+                {"code": code, "profile": shipped.currency, "currency": self.currency},
+            )
+        self.tax_profile = shipped.profile
+        return self
+
+
+@cache
+def shipped_profiles() -> dict[str, JurisdictionProfile]:
+    """The shipped jurisdiction profiles by code, read once."""
+    return load_tax_profiles()
 
 
 class AccountCreate(BaseModel):
@@ -115,7 +161,7 @@ def property_info(record: PropertyRecord) -> PropertyInfo:
 
 
 def _property_values(data: PropertyCreate) -> dict[str, Any]:
-    values: dict[str, Any] = data.model_dump(mode="json")
+    values: dict[str, Any] = data.model_dump(mode="json", exclude={"tax_profile_code"})
     if "hotel_code" not in data.model_fields_set:
         del values["hotel_code"]  # kept as it is
     if data.tax_profile is not None:  # keep "left to the default" visible to the engine's assumptions

@@ -103,3 +103,61 @@ def test_a_contract_with_a_rounding_step_finer_than_a_cent_is_422_naming_the_fie
     assert response.status_code == 422, response.text
     assert "finer than the smallest USD amount" in response.text
     assert "rounding" in response.text
+
+
+def test_a_property_takes_a_shipped_profile_by_code_and_overrides_its_uncertain_rule(
+    client: TestClient, admin_key: str
+) -> None:
+    """``tax_profile_code: gb`` copies the shipped UK profile; the property then overrides the uncertain
+    F&B rule by sending its edited copy back (docs/taxes.md, "A property's profile")."""
+    created = client.post(
+        "/api/v1/properties",
+        headers=bearer(admin_key),
+        json=property_body(currency="GBP", timezone="Europe/London", tax_profile_code="gb"),
+    )
+    assert created.status_code == 201, created.text
+    stored = created.json()
+    assert "tax_profile_code" not in stored
+    assert TaxProfile.model_validate(stored["tax_profile"], strict=False) == PROFILES["GB"].profile
+    uncertain = [index for index, rule in enumerate(stored["tax_profile"]["taxes"]) if rule.get("uncertain")]
+    assert uncertain, "the UK profile ships an uncertain rule to override"
+
+    edited = dict(stored["tax_profile"])
+    edited["taxes"] = [dict(rule) for rule in edited["taxes"]]
+    edited["taxes"][uncertain[0]] |= {"uncertain": False, "note": "Confirmed by our adviser, 2026-11"}
+    body = property_body(currency="GBP", timezone="Europe/London", tax_profile=edited)
+    replaced = client.put(
+        created.headers["location"],
+        headers=bearer(admin_key) | {"If-Match": created.headers["etag"]},
+        json=body,
+    )
+    assert replaced.status_code == 200, replaced.text
+
+    read = client.get(created.headers["location"], headers=bearer(admin_key)).json()["tax_profile"]
+    profile = TaxProfile.model_validate(read, strict=False)
+    assert not profile.taxes[uncertain[0]].uncertain
+    assert profile.taxes[uncertain[0]].note == "Confirmed by our adviser, 2026-11"
+    assert profile.vat_category == PROFILES["GB"].profile.vat_category
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"currency": "GBP", "tax_profile_code": "xx"}, "no tax profile is shipped for 'xx'"),
+        ({"currency": "EUR", "tax_profile_code": "GB"}, "the GB tax profile is for GBP amounts"),
+        (
+            {"currency": "GBP", "tax_profile_code": "GB", "tax_profile": {"name": "Mine"}},
+            "give a tax profile code or a tax profile, not both",
+        ),
+    ],
+)
+def test_a_profile_code_that_cannot_be_copied_is_422_and_writes_nothing(
+    body: dict[str, Any], says: str, client: TestClient, admin_key: str, session: Session
+) -> None:
+    before = len(session.exec(select(PropertyRecord)).all())
+
+    response = client.post("/api/v1/properties", headers=bearer(admin_key), json=property_body(**body))
+
+    assert response.status_code == 422, response.text
+    assert says in response.text
+    assert len(session.exec(select(PropertyRecord)).all()) == before
