@@ -39,6 +39,7 @@ from app.engine.contract import (
     RebookingTerm,
     ReductionRight,
     RentalScale,
+    RoundingTerm,
     TaxProfile,
     TaxRule,
 )
@@ -200,6 +201,25 @@ IDENTITY = SectionSpec(
         _f(Contract, "", "cutoff_date", "Cut-off date", "date", hint="Unreserved rooms return to sale."),
         _f(Contract, "", "payment_terms_days", "Payment due after (days)", "number"),
         _f(Contract, "", "money_rounding", "Money rounding", choices=_choices(Rounding), kind="select"),
+        _f(RoundingTerm, "rounding", "increment", "Round amounts to"),
+        _f(
+            RoundingTerm,
+            "rounding",
+            "step",
+            "Rounding step",
+            "number",
+            hint="Only when rounding to a step, such as 0.05.",
+        ),
+        _f(RoundingTerm, "rounding", "scope", "Round each line or the total"),
+        _f(
+            RoundingTerm,
+            "rounding",
+            "method",
+            "Rounding method",
+            "select",
+            choices=_choices(Rounding),
+            hint="Blank: the money rounding above.",
+        ),
         _STATUS,
         _NOTE,
     ),
@@ -398,6 +418,18 @@ CANCELLATION = SectionSpec(
 )
 
 _KINDS = _choices(DamagesKind)
+#: EN 16931 VAT categories in words (the codes are what the e-invoice writes).
+_VAT_CATEGORIES = (
+    ("S", "standard rate"),
+    ("Z", "zero rate"),
+    ("E", "exempt"),
+    ("AE", "reverse charge"),
+    ("K", "intra-community supply"),
+    ("G", "export outside the EU"),
+    ("O", "outside the scope of VAT"),
+    ("L", "Canary Islands general indirect tax"),
+    ("M", "Ceuta and Melilla tax"),
+)
 TAX = SectionSpec(
     "tax",
     "Tax on damages",
@@ -421,9 +453,39 @@ TAX = SectionSpec(
                 FieldSpec("rate_pct", "Rate %", "pct", required=True),
                 FieldSpec("kinds", "Applies to", "checkboxes", choices=_KINDS, required=True),
                 _bool(TaxRule, "", "on_service_charge", "Also on the service charge"),
+                _bool(TaxRule, "", "inclusive", "Already included in the damages"),
             ),
             "none: no tax on damages",
         ),
+        _f(
+            TaxProfile,
+            "tax_override",
+            "vat_category",
+            "VAT category on e-invoices",
+            "select",
+            choices=_VAT_CATEGORIES,
+            hint="Blank: standard rate where a tax applies, else exempt or outside the scope.",
+        ),
+        _f(TaxProfile, "tax_override", "exemption_reason", "Why no VAT is due"),
+        _f(
+            TaxProfile,
+            "tax_override",
+            "exemption_reason_code",
+            "Exemption reason code",
+            hint="VATEX code such as VATEX-EU-O.",
+        ),
+        GroupSpec(
+            "tax_override.sources",
+            "Sources of these rules",
+            (
+                FieldSpec("title", "Title", required=True),
+                FieldSpec("url", "Web address", required=True),
+                FieldSpec("publisher", "Publisher", required=True),
+                FieldSpec("published", "Published", hint="2022, 2022-02 or 2022-02-07"),
+            ),
+            "none",
+        ),
+        _f(TaxProfile, "tax_override", "note", "Note on the tax profile", "textarea"),
     ),
 )
 

@@ -181,9 +181,6 @@ def new_contract_fields(client: TestClient, property_id: int) -> dict[str, Any]:
 
 def test_the_form_has_a_field_for_every_term_of_the_contract_model() -> None:
     covered = set(SCALARS) | set(GROUPS) | set(ELSEWHERE) | {"block", "property", "stacking_order"}
-    # Issue 18: the rounding term is in the model and docs/taxes.md, but the assessment does not use
-    # it yet; it gets its editor fields when it is hooked in (remove this line then).
-    covered.add("rounding")
 
     def leaves(model: type[BaseModel], prefix: str) -> Iterator[str]:
         for name, info in model.model_fields.items():
@@ -373,6 +370,40 @@ def test_repeated_rows_are_added_removed_and_saved(staffed: Staffed, session: Se
     terms = load_contract(session, ADMIN, contract_id).version.terms
     assert terms["reduction_rights"] == [{"until_days_before_arrival": 60, "max_pct": "10"}]
     assert "deposits" not in terms
+
+
+def test_the_rounding_term_and_an_inclusive_tax_are_saved_from_the_editor(
+    staffed: Staffed, session: Session
+) -> None:
+    fields = new_contract_fields(staffed.client, staffed.property_id)
+    fields.update(
+        {
+            "rounding.increment": "step",
+            "rounding.step": "0.05",
+            "rounding.scope": "on_total",
+            "rounding.method": "half_even",
+            "tax_override.taxes.0.name": "VAT",
+            "tax_override.taxes.0.rate_pct": "20",
+            "tax_override.taxes.0.kinds": "cancellation",
+            "tax_override.taxes.0.inclusive": "true",
+            "tax_override.vat_category": "S",
+        }
+    )
+
+    response = post_form(staffed.client, "/contracts/new", {**fields, "action": "save"})
+
+    assert response.status_code == 303, response.text[-2000:]
+    terms = load_contract(session, ADMIN, saved_contract(response)).version.terms
+    assert terms["rounding"] == {
+        "increment": "step",
+        "step": "0.05",
+        "scope": "on_total",
+        "method": "half_even",
+    }
+    assert terms["tax_override"]["taxes"][0]["inclusive"] is True
+    assert terms["tax_override"]["vat_category"] == "S"
+    html = staffed.client.get("/contracts/new").text
+    assert "Whole units" in html or "whole units" in html  # the increments in words, not identifiers
 
 
 def test_an_error_in_a_repeated_row_names_that_row(staffed: Staffed) -> None:
