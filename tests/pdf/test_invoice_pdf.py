@@ -322,3 +322,40 @@ def test_comps_and_a_percentage_rebate_are_worked_out_in_russian() -> None:
     assert "Неиспользованные бесплатные номеро-ночи 2 × 200,00 $ = 400,00 $." in text
     assert "10 % от выручки от номеров 4 000,00 $ = 400,00 $." in text
     assert not re.search(r"\b(?:the|room nights|Damages|Rebate)\b", text), text
+
+
+@pytest.mark.parametrize(
+    ("language", "rows", "label"),
+    [
+        ("en", ["Damages £833.33", "Service charge and taxes £166.67", "Total due £1,000.00"], "VAT 20%"),
+        (
+            "fr",
+            ["Indemnités 833,33 £GB", "Frais de service et taxes 166,67 £GB", "Total dû 1 000,00 £GB"],
+            "VAT 20 %",
+        ),
+    ],
+)
+def test_an_inclusive_vat_invoice_states_the_net_and_the_vat_inside_the_same_total(
+    language: str, rows: list[str], label: str
+) -> None:
+    """£1,000.00 cancellation holding 20 % VAT: 1,000 × 20 / 120 = 166.67; net 833.33; total 1,000.00."""
+    terms = contract(
+        cells(5),
+        currency="GBP",
+        cancellation={"tiers": [{"min_days": 0, "pct": 100}]},
+        tax_override={
+            "taxes": [{"name": "VAT", "rate_pct": 20, "kinds": ["cancellation"], "inclusive": True}]
+        },
+    )
+    assessment = assess(
+        terms, actuals(currency="GBP", cancellation_notice_date="2025-02-28"), departure(terms)
+    )
+
+    invoice = build_invoice_document(
+        assessment=assessment, contract=terms, invoice_number="1", issue_date=ISSUE_DATE, language=language
+    )
+
+    totals = [" ".join(flat(part) for part in (row.label, row.amount)) for row in invoice.totals]
+    assert totals == rows
+    labels = [flat(line.label) for line in invoice.lines]
+    assert any(text.startswith(label) for text in labels), labels
