@@ -454,6 +454,7 @@ def _is_lean(contract: Contract, clause: AttritionClause) -> bool:
         and contract.comps is None
         and contract.rebates is None
         and contract.tax_profile is None
+        and "rounding" not in contract.model_fields_set  # the rounding term is assess()'s to apply
     )
 
 
