@@ -120,6 +120,7 @@ templates(
         "tax.source.override": N_("the contract's tax override"),
         "tax.source.profile": N_("the property's tax profile"),
         "tax.rule": N_("{name} {pct} on {kinds}"),
+        "tax.rule_included": N_("{name} {pct} included in {kinds}"),
         "tax.service_charge": N_("service charge {pct} on {kinds}"),
         "term.tax": N_("Tax rule from {source}: {rules}."),
         "term.tax_named": N_("Tax rule from {source} ({name}): {rules}."),
@@ -521,7 +522,12 @@ def tax_term(contract: Contract) -> tuple[Term, Say | None]:
         return term, None
     source = say("tax.source.override" if contract.tax_override else "tax.source.profile")
     described = [
-        say("tax.rule", name=rule.name, pct=Percent(rule.rate_pct), kinds=_kinds(rule.kinds))
+        say(
+            "tax.rule_included" if rule.inclusive else "tax.rule",
+            name=rule.name,
+            pct=Percent(rule.rate_pct),
+            kinds=_kinds(rule.kinds),
+        )
         for rule in profile.taxes
     ]
     if profile.service_charge_pct and profile.service_charge_kinds:

@@ -277,3 +277,16 @@ def test_whole_unit_rounding_keeps_an_included_tax_equal_on_both_lines() -> None
 def test_an_unset_rounding_term_is_an_assumption_even_when_the_method_is_chosen() -> None:
     result = check(Case(cells(100), {**ROOMS, "money_rounding": "half_even"}, PICKUP_70, "2000.00"))
     assert ("rounding", "minor_unit/per_line") in {(t.name, t.value) for t in result.assumptions}
+
+
+def test_the_tax_term_says_a_tax_is_included_in_the_damages() -> None:
+    result = check(
+        Case(
+            cells(5),
+            {**CANCEL_ALL, **override(UK_VAT_INCLUDED)},
+            {"cancellation_notice_date": night(-10)},
+            "1000.00",
+        )
+    )
+    term = next(t for t in result.terms if t.name == "tax")
+    assert term.text == "Tax rule from the contract's tax override (Test): VAT 20 % included in cancellation."
