@@ -37,7 +37,12 @@ def add_invoice_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         help="assess as of this date (default: the contract file's as_of, else today)",
     )
     invoice.add_argument(
-        "--lang", choices=LANGUAGES, help="invoice language (default: the account's, else English)"
+        "--lang",
+        choices=LANGUAGES,
+        help=(
+            "invoice language, pt Portugal's and pt_BR Brazil's Portuguese "
+            "(default: the account's, else English)"
+        ),
     )
     invoice.add_argument(
         "--number",

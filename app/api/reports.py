@@ -13,7 +13,7 @@ from app.services import reports as service
 
 router = APIRouter(tags=["reports"])
 
-Language = Literal["en", "fr", "pt", "ro", "ca", "ru"]
+Language = Literal["en", "fr", "pt", "pt_BR", "ro", "ca", "ru"]
 assert set(get_args(Language)) == set(LANGUAGES), "the query's languages are the catalogs'"
 
 

@@ -22,8 +22,9 @@ from app.resources import resource
 LOCALE_DIR = resource("locale")
 DOMAIN = "messages"
 
-#: The languages an invoice can be issued in (gettext catalog names).
-LANGUAGES: tuple[str, ...] = ("en", "fr", "pt", "ro", "ca", "ru")
+#: The languages an invoice can be issued in (gettext catalog names). ``pt`` is Portugal's Portuguese;
+#: ``pt_BR`` is Brazil's, its own catalog (indenização, aluguel) with Brazil's conventions (``R$ 13.927,60``).
+LANGUAGES: tuple[str, ...] = ("en", "fr", "pt", "pt_BR", "ro", "ca", "ru")
 DEFAULT_LANGUAGE = "en"
 
 
@@ -57,17 +58,26 @@ def translations(language: str) -> Translations:
     return Translations(compiled, domain=DOMAIN)
 
 
+def catalog_language(locale: str | None) -> str | None:
+    """The invoice language of a locale (``pt_BR``, ``pt-br`` -> ``pt_BR``; ``pt_PT``, ``pt`` -> ``pt``;
+    ``fr_CA`` -> ``fr``), or None when no catalog is in its language."""
+    if not locale:
+        return None
+    parts = locale.replace("-", "_").split("_")
+    language = parts[0].lower()
+    if len(parts) > 1 and f"{language}_{parts[1].upper()}" in LANGUAGES:
+        return f"{language}_{parts[1].upper()}"  # a territory with its own catalog
+    return language if language in LANGUAGES else None
+
+
 def invoice_language(requested: str | None, account_locale: str | None) -> str:
-    """The request's language if given, else the account's (its language part), else English."""
+    """The request's language if given, else the account's (its own catalog when its territory has one,
+    as ``pt_BR`` does, else its language part), else English."""
     if requested:
         if requested not in LANGUAGES:
             raise UnsupportedLanguageError(requested)
         return requested
-    if account_locale:
-        language = account_locale.replace("-", "_").split("_")[0].lower()
-        if language in LANGUAGES:
-            return language
-    return DEFAULT_LANGUAGE
+    return catalog_language(account_locale) or DEFAULT_LANGUAGE
 
 
 #: The territory whose conventions a language follows when the account's locale names none of its
@@ -76,13 +86,23 @@ DEFAULT_TERRITORIES = {"pt": "pt_PT"}
 
 
 def number_locale(language: str, account_locale: str | None) -> Locale:
-    """Babel locale for numbers, currencies and dates: the account's own (``fr_CA``, ``pt_BR``) when it is
-    in ``language``, else the language's default territory (:data:`DEFAULT_TERRITORIES`)."""
+    """Babel locale for numbers, currencies and dates: the account's own (``fr_CA``, ``pt_AO``) when it is
+    in ``language`` and names a territory, else the language's default territory
+    (:data:`DEFAULT_TERRITORIES`). A language that
+    names its territory (``pt_BR``) follows that territory; an account locale whose territory has its own
+    catalog (``pt_BR``) is not taken for another catalog of the same language (``pt`` stays Portugal's)."""
+    if "_" in language:
+        return Locale.parse(language)
     if account_locale:
         try:
             locale = Locale.parse(account_locale.replace("-", "_"))
         except (ValueError, UnknownLocaleError):
             locale = None
-        if locale is not None and locale.language == language:
+        if (
+            locale is not None
+            and locale.territory  # "pt" alone is Portugal's, not Babel's default territory (Brazil)
+            and locale.language == language
+            and catalog_language(str(locale)) == language
+        ):
             return locale
     return Locale.parse(DEFAULT_TERRITORIES.get(language, language))

@@ -26,6 +26,7 @@ from app.charts import NIGHTS_SHOWN_SINGLY, ChartLabels, ChartNight, pickup_char
 from app.engine import Actuals, Assessment
 from app.engine.money import Money
 from app.engine.words import words as enum_words
+from app.pdf.i18n import catalog_language
 from app.persistence.records import AccountRecord, ContractVersionRecord, PropertyRecord, StaffUserRecord
 from app.services import forecasts, invoices
 from app.services.actuals import actuals_as_of
@@ -54,7 +55,8 @@ router = APIRouter(include_in_schema=False)
 LANGUAGES = {
     "en": "English",
     "fr": "Français",
-    "pt": "Português",
+    "pt": "Português (Portugal)",
+    "pt_BR": "Português (Brasil)",
     "ro": "Română",
     "ca": "Català",
     "ru": "Русский",
@@ -438,8 +440,10 @@ def _people(session: Session, records: Sequence[ContractVersionRecord]) -> dict[
 
 
 def _language(account: AccountRecord | None, prop: PropertyRecord) -> str:
+    """The invoice language chosen by default: the account's, else the property locale's (``pt_BR`` is
+    Brazil's catalog, ``pt_PT`` and ``pt`` Portugal's), else English."""
     for locale in (account.language if account else None, prop.locale):
-        language = (locale or "").replace("-", "_").split("_")[0].lower()
+        language = catalog_language(locale)
         if language in LANGUAGES:
             return language
     return "en"

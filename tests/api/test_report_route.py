@@ -135,11 +135,12 @@ def test_report_of_a_stored_contract_has_what_is_owed_and_the_forecast_in_the_ac
     assert flat(_("Exposure report")) in text
     assessment = stored.json("assessment", as_of=AS_OF.isoformat())["assessment"]
     assert Decimal(assessment["total"]["amount"]) > 0
-    # The account's language is pt, and the property's locale (fr_FR) is not Portuguese: numbers follow pt.
-    assert f"{flat(_('Owed today'))} {money(assessment['total']['amount'], 'pt')}" in text
+    # The account's language is pt, and the property's locale (fr_FR) is not Portuguese: numbers follow
+    # Portugal's (pt_BR is a language of its own).
+    assert f"{flat(_('Owed today'))} {money(assessment['total']['amount'], 'pt_PT')}" in text
     forecast = stored.json("forecast", as_of=AS_OF.isoformat())
     for scenario in forecast["scenarios"]:
-        assert f"{scenario['room_nights']} {money(scenario['damages']['amount'], 'pt')}" in text
+        assert f"{scenario['room_nights']} {money(scenario['damages']['amount'], 'pt_PT')}" in text
     assert "Review" in text
     assert "Summit <Partners> & Co" in text  # typed text printed as typed
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
@@ -82,16 +83,41 @@ def test_plural_forms_follow_the_language() -> None:
 def test_language_comes_from_the_request_else_the_account_else_english() -> None:
     assert invoice_language("ro", "fr_CA") == "ro"
     assert invoice_language(None, "fr_CA") == "fr"
+    assert invoice_language("pt", "pt_BR") == "pt"  # the request wins
     assert invoice_language(None, "de") == "en"
     assert invoice_language(None, None) == "en"
     with pytest.raises(UnsupportedLanguageError):
         invoice_language("de", "fr")
+    with pytest.raises(UnsupportedLanguageError):
+        invoice_language("pt-BR", None)  # a requested language is a catalog's name
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("pt_BR", "pt_BR"),
+        ("pt-BR", "pt_BR"),
+        ("pt-br", "pt_BR"),
+        ("pt", "pt"),
+        ("pt_PT", "pt"),
+        ("pt_AO", "pt"),
+    ],
+)
+def test_an_account_in_brazil_gets_brazils_portuguese_and_any_other_portugals(
+    locale: str, language: str
+) -> None:
+    assert invoice_language(None, locale) == language
 
 
 def test_numbers_follow_the_accounts_own_locale_in_its_language() -> None:
     assert str(number_locale("fr", "fr_CA")) == "fr_CA"
     assert str(number_locale("pt", "fr_CA")) == "pt_PT"  # Portugal's conventions by default
-    assert str(number_locale("pt", "pt_BR")) == "pt_BR"  # an account in Brazil keeps its own
+    assert str(number_locale("pt", "pt_AO")) == "pt_AO"  # an account in Angola keeps its own
+    # Brazil has its own catalog: Portugal's Portuguese asked of a Brazilian account follows Portugal.
+    assert str(number_locale("pt", "pt_BR")) == "pt_PT"
+    assert str(number_locale("pt", "pt")) == "pt_PT"  # no territory: Portugal's, not Babel's Brazil
+    assert str(number_locale("pt_BR", None)) == "pt_BR"
+    assert str(number_locale("pt_BR", "pt_PT")) == "pt_BR"
     assert str(number_locale("en", "xx_ZZ")) == "en"
     assert date(2027, 1, 1)  # dates are formatted with the same locale (see test_invoice_pdf)
 
@@ -105,4 +131,68 @@ def test_portuguese_money_follows_portugal_by_default() -> None:
 
     fee = say("step.credit", amount=Money(Decimal("13927.60"), "EUR"))
     assert render(fee, "pt") == "Crédito = 13\u00a0927,60\u00a0€."
-    assert render(fee, "pt", "pt_BR") == "Crédito = €\u00a013.927,60."
+    assert render(fee, "pt_BR") == "Crédito = €\u00a013.927,60."
+    assert render(say("step.credit", amount=Money(Decimal("13927.60"), "USD")), "pt_BR") == (
+        "Crédito = US$\u00a013.927,60."
+    )
+    assert render(say("step.credit", amount=Money(Decimal("13927.60"), "BRL")), "pt_BR") == (
+        "Crédito = R$\u00a013.927,60."
+    )
+
+
+#: Portugal's words and spellings that Brazil writes otherwise (the Brazilian form after the arrow).
+EUROPEAN = {
+    "indemniza": "indeniza",
+    "aluguer": "aluguel",
+    "défice": "déficit",
+    "registo": "registro",
+    "registad": "registrad",
+    "contacto": "contato",
+    "receção": "recebimento",
+    "percentagem": "porcentagem",
+    "gratuitidade": "cortesia",
+    "escalão": "faixa",
+    "por defeito": "para baixo",
+    "por excesso": "para cima",
+    "dias de calendário": "dias corridos",
+    "libertação": "liberação",
+    "introduzido": "lançado",
+    "pelo que": "portanto",
+    "tem de": "deve",
+    "até à ": "até a ",
+    "até ao ": "até o ",
+    "ref.ª": "ref.",
+    "pessoal": "equipe",
+    "realojado": "realocado",
+    "estadia": "hospedagem",
+    "partida": "saída",
+    " num ": " em um ",
+    " numa ": " em uma ",
+}
+
+
+def test_brazilian_portuguese_leaves_none_of_portugals_usage() -> None:
+    """Every pt_BR entry is written as Brazil writes it: none of Portugal's forms is left, where the pt
+    catalog (Portugal's) does use them."""
+    with catalog_path("pt").open("rb") as po:
+        portugal = " ".join(_strings(read_po(po, locale="pt"))).lower()
+    with catalog_path("pt_BR").open("rb") as po:
+        brazil = read_po(po, locale="pt_BR")
+    text = " ".join(_strings(brazil)).lower()
+
+    assert str(brazil.locale) == "pt_BR"
+    assert brazil.plural_expr == "(n > 1)"  # Brazil: 0 and 1 are singular
+    for european, brazilian in EUROPEAN.items():
+        assert european in portugal, f"the check can fail: {european!r} is Portugal's usage in pt"
+        assert european not in text, f"pt_BR keeps Portugal's {european!r} (Brazil: {brazilian!r})"
+    for brazilian in ("indenização", "aluguel", "déficit", "equipe", "dias corridos", "no-show"):
+        assert brazilian in text
+
+
+def _strings(catalog: Catalog) -> list[str]:
+    return [
+        string
+        for message in catalog
+        if message.id
+        for string in (message.string if isinstance(message.string, tuple) else (message.string,))
+    ]

@@ -202,3 +202,25 @@ def test_a_bad_seller_in_the_file_is_reported_with_its_line_and_field(
     error = capsys.readouterr().err
     assert f"{bad}:{line}: seller.bank.iban: not a valid IBAN" in error
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("lang", "total", "title"),
+    [
+        ("pt", "13 927,60 €", "Fatura de indemnizações"),  # Portugal
+        ("pt_BR", "€ 13.927,60", "Fatura de indenizações"),  # Brazil
+    ],
+)
+def test_invoice_command_writes_portugals_or_brazils_portuguese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, total: str, title: str
+) -> None:
+    out = tmp_path / "invoice.pdf"
+
+    code = run("invoice", CONTRACTS / "paris-seminar-cancellation-vat.json", "--lang", lang, "--out", out)
+
+    assert code == 0
+    assert flat(capsys.readouterr().out) == f"wrote {out} (DRAFT, not numbered, {lang}, total due {total})"
+    text = pdf_text(out)
+    assert "Número da fatura RASCUNHO" in text
+    assert title in text
+    assert f"Total devido {total}" in text

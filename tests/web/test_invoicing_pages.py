@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.persistence.records import InvoiceRecord
+from app.persistence.records import AccountRecord, ContractRecord, InvoiceRecord, PropertyRecord
 from tests.pdf.rendering import pdf_text
 from tests.web.test_staff_pages import Hotel, hotel  # noqa: F401  (fixture)
 
@@ -156,3 +156,35 @@ def test_the_hotels_invoices_page_lists_each_with_its_status(
     assert f'href="/contracts/{hotel.contract_id}#invoices"' in page.text
     assert "2 in all" in filtered.text
     assert elsewhere.status_code == 404  # a hotel this user may not see is not found
+
+
+def test_portuguese_is_offered_as_portugals_and_brazils_and_a_brazilian_property_gets_brazils(
+    client: TestClient, session: Session, hotel: Hotel, tmp_path: Path
+) -> None:
+    contract = session.get(ContractRecord, hotel.contract_id)
+    assert contract is not None
+    prop = session.get(PropertyRecord, contract.property_id)
+    assert prop is not None
+    assert contract.account_id is not None
+    account = session.get(AccountRecord, contract.account_id)
+    assert account is not None
+    account.language, prop.locale = "de", "pt_BR"  # no catalog for the account's: the property's decides
+    session.add_all([account, prop])
+    session.commit()
+
+    page = client.get(f"/contracts/{hotel.contract_id}")
+    preview = client.get(f"/contracts/{hotel.contract_id}/invoices/preview", params={"language": "pt_BR"})
+    pdf_link = re.search(r'href="([^"]*/invoices/preview\.pdf[^"]*)"', preview.text)
+    assert pdf_link is not None
+    pdf = client.get(pdf_link.group(1).replace("&amp;", "&"))
+
+    assert page.status_code == 200, page.text
+    assert '<option value="pt">Português (Portugal)</option>' in page.text
+    assert '<option value="pt_BR" selected>Português (Brasil)</option>' in page.text
+    assert preview.status_code == 200, preview.text
+    assert "RASCUNHO" in preview.text
+    (tmp_path / "draft.pdf").write_bytes(pdf.content)
+    text = pdf_text(tmp_path / "draft.pdf")
+    assert "Fatura de indenizações" in text
+    assert re.search(r"US\$ \d{1,3}(\.\d{3})*,\d{2}", text), text  # Brazil's US$ 1.616,80
+    assert not re.search(r"\d,\d{2} US\$", text)  # not Portugal's 1 616,80 US$
