@@ -713,11 +713,24 @@ def _elsewhere(terms: Mapping[str, Any] | None) -> str:
     return f"This contract has {said[0]} and {said[1]} recorded. Record them on the block-changes page."
 
 
+#: What a tax rule holds that the editor's tax rows do not show: kept from the stored rule of the same
+#: row and name, so that saving in the editor never drops a condition, a source or a note.
+HIDDEN_TAX_RULE_FIELDS = ("conditions", "sources", "uncertain", "note")
+
+
 def _keep_elsewhere(write: dict[str, Any], terms: Mapping[str, Any]) -> None:
-    """Reductions and off-line rooms are not edited here: the stored ones are kept as they are."""
+    """Reductions and off-line rooms are not edited here: the stored ones are kept as they are; so are
+    the parts of the contract's own tax rules that its tax rows do not show."""
     for name in ELSEWHERE:
         if terms.get(name):
             write["contract"][name] = terms[name]
+    stored = (terms.get("tax_override") or {}).get("taxes") or ()
+    written = (write["contract"].get("tax_override") or {}).get("taxes") or ()
+    for rule, before in zip(written, stored, strict=False):
+        if isinstance(rule, dict) and isinstance(before, dict) and rule.get("name") == before.get("name"):
+            for field in HIDDEN_TAX_RULE_FIELDS:
+                if field in before and field not in rule:
+                    rule[field] = before[field]
 
 
 def _saved_url(contract_id: int | None, version: int, added: bool) -> str:

@@ -22,7 +22,7 @@ from app.engine.contract import Contract
 from app.persistence import repositories as repo
 from app.persistence.records import ContractRecord, ContractVersionRecord
 from app.services import auth
-from app.services.contracts import load_contract
+from app.services.contracts import load_contract, update_contract
 from app.services.imports import load_demo
 from app.services.properties import PropertyCreate, create_property
 from app.web.editor_forms import ELSEWHERE, GROUPS, SCALARS
@@ -404,6 +404,54 @@ def test_the_rounding_term_and_an_inclusive_tax_are_saved_from_the_editor(
     assert terms["tax_override"]["vat_category"] == "S"
     html = staffed.client.get("/contracts/new").text
     assert "Whole units" in html or "whole units" in html  # the increments in words, not identifiers
+
+
+def test_saving_in_the_editor_keeps_what_a_tax_row_does_not_show(staffed: Staffed, session: Session) -> None:
+    """A tax rule's conditions, sources, doubt and note are not fields of the editor's tax rows: a save
+    keeps them from the stored rule of the same row and name, and a changed rate is still taken."""
+    fields = new_contract_fields(staffed.client, staffed.property_id)
+    fields.update(
+        {
+            "tax_override.taxes.0.name": "Hotel occupancy tax",
+            "tax_override.taxes.0.rate_pct": "6",
+            "tax_override.taxes.0.kinds": "cancellation",
+        }
+    )
+    number = saved_contract(post_form(staffed.client, "/contracts/new", {**fields, "action": "save"}))
+    stored = load_contract(session, ADMIN, number)
+    terms = dict(stored.version.terms)
+    hidden = {
+        "conditions": {"notice_window": {"within_days": 30, "applies_without_notice": False}},
+        "sources": [
+            {"title": "Hearing 40,676", "url": "https://example.org/40676", "publisher": "Comptroller"}
+        ],
+        "uncertain": True,
+        "note": "Taxed as lodging only when notice comes within 30 days.",
+    }
+    terms["tax_override"] = {
+        **terms["tax_override"],
+        "taxes": [{**terms["tax_override"]["taxes"][0], **hidden}],
+    }
+    update_contract(
+        session, ADMIN, number, stored.record.revision, {"status": stored.record.status, "contract": terms}
+    )
+    session.commit()
+
+    edit = form_fields(staffed.client.get(f"/contracts/{number}/edit").text)
+    response = post_form(
+        staffed.client,
+        f"/contracts/{number}/edit",
+        {**edit, "tax_override.taxes.0.rate_pct": "6.25", "action": "save"},
+    )
+
+    assert response.status_code == 303, response.text[-2000:]
+    session.expire_all()
+    rule = load_contract(session, ADMIN, number).version.terms["tax_override"]["taxes"][0]
+    assert rule["rate_pct"] == "6.25"
+    assert rule["conditions"]["notice_window"]["within_days"] == 30
+    assert rule["sources"][0]["title"] == "Hearing 40,676"
+    assert rule["uncertain"] is True
+    assert rule["note"].startswith("Taxed as lodging")
 
 
 def test_an_error_in_a_repeated_row_names_that_row(staffed: Staffed) -> None:
