@@ -131,6 +131,38 @@ def _errors(error: ValidationError) -> list[FieldError]:
 # --- the hotel --------------------------------------------------------------------------------------
 
 
+def _render(
+    request: Request,
+    staff: Staff,
+    kind: str,
+    name: str,
+    action: str,
+    locale: str,
+    values: dict[str, str],
+    errors: Sequence[FieldError],
+    status: int,
+) -> Response:
+    """The details form of a hotel or an account (``kind``), with the input kept beside its errors."""
+    error_map = {error.field: error.message for error in errors}
+    context = page_context(
+        title=f"{'Hotel' if kind == 'hotel' else 'Account'} details: {name}",
+        staff=staff,
+        locale=locale,
+        kind=kind,
+        name=name,
+        action=action,
+        back=safe_back(values.get("back") or request.query_params.get("back", "")),
+        values=values,
+        errors=error_map,
+        error_count=len(error_map),
+        countries=COUNTRIES,
+        max_lines=MAX_ADDRESS_LINES,
+        default_format=DEFAULT_NUMBER_FORMAT,
+        saved=request.query_params.get("saved") == "1",
+    )
+    return templates.TemplateResponse(request, "party_details.html", context, status_code=status)
+
+
 def _hotel_page(
     request: Request,
     session: Session,
@@ -148,24 +180,17 @@ def _hotel_page(
             "invoice_number_format": prop.invoice_number_format,
             "revision": str(prop.revision),
         }
-    error_map = {error.field: error.message for error in errors}
-    context = page_context(
-        title=f"Hotel details: {prop.name}",
-        staff=staff,
-        locale=prop.locale,
-        kind="hotel",
-        name=prop.name,
-        action=f"/properties/{property_id}/details",
-        back=safe_back(values.get("back") or request.query_params.get("back", "")),
-        values=values,
-        errors=error_map,
-        error_count=len(error_map),
-        countries=COUNTRIES,
-        max_lines=MAX_ADDRESS_LINES,
-        default_format=DEFAULT_NUMBER_FORMAT,
-        saved=request.query_params.get("saved") == "1",
+    return _render(
+        request,
+        staff,
+        "hotel",
+        prop.name,
+        f"/properties/{property_id}/details",
+        prop.locale,
+        values,
+        errors,
+        status,
     )
-    return templates.TemplateResponse(request, "party_details.html", context, status_code=status)
 
 
 @router.get("/properties/{property_id:int}/details", response_model=None)
@@ -230,24 +255,17 @@ def _account_page(
     prop = service.get_property(session, staff.principal, account.property_id)
     if values is None:
         values = identity_values(account.identity) | {"revision": str(account.revision)}
-    error_map = {error.field: error.message for error in errors}
-    context = page_context(
-        title=f"Account details: {account.name}",
-        staff=staff,
-        locale=prop.locale,
-        kind="account",
-        name=account.name,
-        action=f"/accounts/{account_id}/details",
-        back=safe_back(values.get("back") or request.query_params.get("back", "")),
-        values=values,
-        errors=error_map,
-        error_count=len(error_map),
-        countries=COUNTRIES,
-        max_lines=MAX_ADDRESS_LINES,
-        default_format=DEFAULT_NUMBER_FORMAT,
-        saved=request.query_params.get("saved") == "1",
+    return _render(
+        request,
+        staff,
+        "account",
+        account.name,
+        f"/accounts/{account_id}/details",
+        prop.locale,
+        values,
+        errors,
+        status,
     )
-    return templates.TemplateResponse(request, "party_details.html", context, status_code=status)
 
 
 @router.get("/accounts/{account_id:int}/details", response_model=None)
