@@ -8,8 +8,12 @@ alternating rounds,
 * WeasyPrint alone: ``HTML(string=html, base_url=...).write_pdf()`` on the same final HTML, with
   WeasyPrint's own URL fetcher,
 
-and prints the median time of each and the median of the per-round ratios product / WeasyPrint.
-The target is a ratio of at most 1.20: the product adds at most 20 % to WeasyPrint's own render.
+* the issued invoice: the same, written as the service issues it, a PDF/A-3b with its Factur-X XML
+  built and embedded (``render_issued_pdf``),
+
+and prints the median time of each and the medians of the per-round ratios product / WeasyPrint and
+issued / WeasyPrint. The target is a ratio of at most 1.20 for both: the product adds at most 20 % to
+WeasyPrint's own render, e-invoice included.
 Alternating the two, and taking the ratio per round, spreads noise from other processes on a
 shared machine over both sides alike.
 
@@ -39,10 +43,12 @@ import weasyprint
 from fastapi.testclient import TestClient
 
 from app.contract_files import load_document
+from app.einvoice.cii import to_cii
+from app.einvoice.model import from_invoice
 from app.engine import Actuals, assess
 from app.main import create_app
 from app.pdf import LANGUAGES, build_invoice_document, render_invoice_html, render_pdf
-from app.pdf.render import BASE_URL
+from app.pdf.render import BASE_URL, render_issued_pdf
 from app.persistence.db import make_engine, migrate, session_scope
 from app.services import auth
 from app.services.imports import import_document
@@ -87,25 +93,52 @@ def main() -> int:
         )
     )
 
+    def issued() -> bytes:
+        assessment = assess(contract, actuals, as_of)
+        invoice = build_invoice_document(
+            assessment=assessment,
+            contract=contract,
+            invoice_number="INV-2027-0042",
+            issue_date=as_of,
+            language=args.lang,
+        )
+        einvoice = from_invoice(
+            assessment=assessment,
+            contract=contract,
+            number=invoice.invoice_number,
+            issue_date=as_of,
+            due_date=as_of,
+            seller=contract.property,
+            buyer=None,
+            seller_identifier="bench",
+        )
+        return render_issued_pdf(render_invoice_html(invoice), to_cii(einvoice), language=args.lang)
+
     def weasyprint_alone() -> bytes:
         pdf = weasyprint.HTML(string=html, base_url=BASE_URL).write_pdf()
         assert pdf is not None
         return pdf
 
     # Warm both paths: imports, catalog compilation, template compilation, font loading.
-    sizes = (len(product()), len(weasyprint_alone()))
+    sizes = (len(product()), len(weasyprint_alone()), len(issued()))
     product_times: list[float] = []
     alone_times: list[float] = []
+    issued_times: list[float] = []
     ratios: list[float] = []
+    issued_ratios: list[float] = []
     for index in range(rounds):
-        # Alternate which side runs first, so neither always follows the other's garbage.
-        pair = (product, weasyprint_alone) if index % 2 == 0 else (weasyprint_alone, product)
-        timed = {call: _seconds(call) for call in pair}
+        # Rotate which side runs first, so none always follows another's garbage.
+        calls = (product, weasyprint_alone, issued)
+        order = calls[index % 3 :] + calls[: index % 3]
+        timed = {call: _seconds(call) for call in order}
         product_times.append(timed[product])
         alone_times.append(timed[weasyprint_alone])
+        issued_times.append(timed[issued])
         ratios.append(timed[product] / timed[weasyprint_alone])
+        issued_ratios.append(timed[issued] / timed[weasyprint_alone])
 
     ratio = statistics.median(ratios)
+    issued_ratio = statistics.median(issued_ratios)
     print(f"python {platform.python_version()}, weasyprint {weasyprint.__version__}, {platform.machine()}")
     print(f"sample invoice: {SAMPLE.name}, language {args.lang}, {rounds} rounds")
     product_ms = statistics.median(product_times) * 1000
@@ -116,7 +149,13 @@ def main() -> int:
     print(
         f"  ratio product / WeasyPrint (median of per-round ratios)  {ratio:.3f}  (target <= {TARGET_RATIO})"
     )
-    print(f"  PDF sizes: product {sizes[0]} bytes, WeasyPrint alone {sizes[1]} bytes")
+    print(
+        f"  issued (PDF/A-3b with its Factur-X XML)  median {statistics.median(issued_times) * 1000:7.1f} ms,"
+        f" ratio to WeasyPrint {issued_ratio:.3f}  (target <= {TARGET_RATIO})"
+    )
+    print(
+        f"  PDF sizes: product {sizes[0]} bytes, WeasyPrint alone {sizes[1]} bytes, issued {sizes[2]} bytes"
+    )
     serve_seconds, floor_seconds, served_bytes = serve_issued_invoice(args.lang, 50 if args.quick else 500)
     serve_ms = serve_seconds * 1000
     print(
@@ -124,7 +163,8 @@ def main() -> int:
         f"median {serve_ms:6.2f} ms  (target < {TARGET_SERVE_MS:.0f} ms)"
     )
     print(f"    (through the app, TestClient, SQLite file; GET /healthz alike {floor_seconds * 1000:.2f} ms)")
-    return 0 if ratio <= TARGET_RATIO and serve_ms < TARGET_SERVE_MS else 1
+    met = ratio <= TARGET_RATIO and issued_ratio <= TARGET_RATIO and serve_ms < TARGET_SERVE_MS
+    return 0 if met else 1
 
 
 def serve_issued_invoice(language: str, requests: int) -> tuple[float, float, int]:

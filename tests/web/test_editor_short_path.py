@@ -318,7 +318,12 @@ def test_no_text_box_and_the_tax_profile_is_a_structured_form(
     client: TestClient, session: Session, hotels: dict[str, int]
 ) -> None:
     fields = _new(client, hotels["en"])
-    assert "<textarea" not in client.get("/contracts/new").text
+    page = client.get("/contracts/new").text
+    # No term is typed as JSON or YAML: the only text boxes are free-text notes.
+    boxes = re.findall(r'<textarea[^>]*\bname="([^"]+)"', page)
+    assert all(name.endswith("note") for name in boxes), boxes
+    assert "JSON" not in page
+    assert "YAML" not in page
     fields = form_fields(
         post_form(client, "/contracts/new", {**fields, "action": "add_row:tax_override.taxes"}).text
     )
@@ -358,7 +363,7 @@ def test_no_text_box_and_the_tax_profile_is_a_structured_form(
         ],
     }
     edit = client.get(f"/contracts/{contract_id}/edit").text
-    assert "<textarea" not in edit
+    assert all(name.endswith("note") for name in re.findall(r'<textarea[^>]*\bname="([^"]+)"', edit))
     assert re.search(
         r'<p id="elsewhere">This contract has no block reduction and no off-line room recorded\. '
         rf'Record them on the block-changes page\. <a href="/contracts/{contract_id}/block-changes">',
