@@ -1,4 +1,5 @@
-"""The pure rules engine: contract + actuals + as_of in, frozen assessment out (docs/style.md)."""
+"""The pure rules engine: contract + actuals + as_of in, frozen assessment out
+(docs/architecture.md, "Layers")."""
 
 from app.engine.actuals import Actuals
 from app.engine.assess import assess

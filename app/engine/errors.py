@@ -1,4 +1,5 @@
-"""Engine errors: one root, each naming what could not be computed and where (docs/style.md)."""
+"""Engine errors: one root, each naming what could not be computed and where
+(docs/architecture.md, "Explanations")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Money, percentages and exact rounding (docs/style.md, "Money, percentages, dates").
+"""Money, percentages and exact rounding (docs/architecture.md, "Money and dates").
 
 Money is an exact ``Decimal`` amount with an ISO 4217 currency. It refuses floats and refuses to be
 added to money of another currency. Amounts are rounded only at named points, with a named mode.

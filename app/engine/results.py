@@ -1,4 +1,4 @@
-"""Frozen, explained results (docs/style.md, "Explainable results").
+"""Frozen, explained results (docs/architecture.md, "Explanations").
 
 Every amount carries the clause it applies, its inputs, the formula in words and the steps that
 produced it. Results are plain frozen dataclasses: cheap to build, and serialised by pydantic's

@@ -1,4 +1,5 @@
-"""PDF documents: render models built from engine results, their HTML, and the PDF (docs/style.md, "PDF").
+"""PDF documents: render models built from engine results, their HTML, and the PDF
+(docs/architecture.md, "Documents").
 
 The renderer (:mod:`app.pdf.render`, WeasyPrint) is imported on first use of one of its names, so that
 a command that only needs the invoice languages (``attrition --help``) does not pay for WeasyPrint.

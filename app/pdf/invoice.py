@@ -129,7 +129,7 @@ def build_invoice_document(
     """The damages invoice for ``assessment`` in ``language`` (default: the account's, else English).
 
     ``bill_to`` defaults to the group and its account; ``invoice_number`` and ``issue_date`` are inputs
-    (docs/style.md, "PDF"); the due date is the issue date plus the contract's payment terms.
+    (docs/architecture.md, "Documents"); the due date is the issue date plus the contract's payment terms.
     """
     account_locale = contract.property.locale
     language = invoice_language(language, account_locale)

@@ -1,1 +1,2 @@
-"""SQLModel tables, repositories (all SQL lives here) and Alembic migrations (docs/style.md, Persistence)."""
+"""SQLModel tables, repositories (all SQL lives here) and Alembic migrations
+(docs/architecture.md, "Storage")."""

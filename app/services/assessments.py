@@ -26,7 +26,7 @@ ASSESSMENT = TypeAdapter(Assessment)
 
 
 def hotel_today(timezone: str, now: datetime | None = None) -> date:
-    """Today's date at the hotel: a stay's dates are hotel-local (docs/style.md)."""
+    """Today's date at the hotel: a stay's dates are hotel-local (docs/architecture.md, "Money and dates")."""
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

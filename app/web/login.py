@@ -147,7 +147,8 @@ def login(
             status=403,
         )
     if not email.strip() or not password:
-        # A form left empty is shown again (docs/style.md), not answered with problem+json.
+        # A form left empty is shown again (docs/architecture.md, "Pages and forms"), not answered
+        # with problem+json.
         return _form(
             request, email=email, next_path=next, error="enter your email and your password", status=422
         )

@@ -1,7 +1,7 @@
 """The hotel details and account details pages: the legal identities invoices print (app/identity.py),
 and the hotel's invoice numbering. For staff who may edit the property; the same service as the API
 (``update_property``, ``update_account``), the same validation, and on an error the same page with
-status 422, the input kept and the message beside the field (docs/style.md, "Web").
+status 422, the input kept and the message beside the field (docs/architecture.md, "Pages and forms").
 """
 
 from __future__ import annotations

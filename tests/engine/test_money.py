@@ -1,4 +1,4 @@
-"""Money, percentages and their texts (docs/style.md, "Money, percentages, dates")."""
+"""Money, percentages and their texts (docs/architecture.md, "Money and dates")."""
 
 from __future__ import annotations
 

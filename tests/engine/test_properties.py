@@ -1,4 +1,4 @@
-"""Properties every assessment keeps, whatever the contract (docs/style.md, "Tests")."""
+"""Properties every assessment keeps, whatever the contract (docs/architecture.md, "Tests")."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
                 path = folder / f"{Path(name).stem}-{language}-report.pdf"
                 path.write_bytes(render_pdf(render_report_html(built)))
                 texts[(name + " report", language)] = pdf_text(path)
-    # Measured, not asserted (docs/style.md, Tests): shown with -s, reported with the suite's timings.
+    # Measured, not asserted (docs/architecture.md, Tests): shown with -s, reported with the suite's timings.
     print(f"\nrendered {len(texts)} documents in {time.perf_counter() - started:.1f} s")
     return texts
 

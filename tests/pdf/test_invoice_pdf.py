@@ -1,4 +1,5 @@
-"""Damages invoices as PDFs, checked through the text poppler extracts from them (docs/style.md, "PDF")."""
+"""Damages invoices as PDFs, checked through the text poppler extracts from them
+(docs/architecture.md, "Documents")."""
 
 from __future__ import annotations
 

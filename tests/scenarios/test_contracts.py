@@ -1,4 +1,5 @@
-"""Every sample in ``contracts/`` carries its expected assessment, worked out by hand (docs/style.md, Tests).
+"""Every sample in ``contracts/`` carries its expected assessment, worked out by hand
+(docs/architecture.md, "Tests").
 
 Adding a file to the folder adds a test. The expected figures come from ``docs/rules.md``, not from the
 engine: a failure here means either the sample's arithmetic or the engine is wrong, and the note in
