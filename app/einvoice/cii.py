@@ -22,8 +22,8 @@ from app.einvoice.model import (
     PrecedingInvoice,
     Totals,
     VatBreakdown,
-    VatCategory,
 )
+from app.engine.contract import VatCategory
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"

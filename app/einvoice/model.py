@@ -32,13 +32,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from types import SimpleNamespace
 from typing import Any
 
 from babel import Locale
 
-from app.engine.contract import Contract, DamagesKind, TaxProfile
+from app.engine.contract import Contract, DamagesKind, TaxProfile, VatCategory
 from app.engine.money import minor_units, pct_text
 from app.engine.results import Assessment, LineItem, LineKind
 from app.engine.words import words
@@ -59,15 +58,6 @@ _TAX_KINDS = frozenset({LineKind.TAX})
 
 class EInvoiceError(ValueError):
     """The invoice cannot be written as an EN 16931 e-invoice (the reason says why)."""
-
-
-class VatCategory(StrEnum):
-    """UNTDID 5305 VAT category codes used here."""
-
-    STANDARD = "S"
-    ZERO_RATED = "Z"
-    EXEMPT = "E"
-    OUTSIDE_SCOPE = "O"
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,7 +460,8 @@ def from_invoice(
             bic="" if is_credit else bic,
         ),
         delivery_date=min(contract.departure_date, assessment.as_of),
-        buyer_reference=contract.id,
+        # BT-10: the buyer's own reference (its purchase order) when it gave one, else the contract.
+        buyer_reference=_text(buyer, "reference") or contract.id,
         note=f"{contract.group.name}: {contract.name}" if contract.name else contract.group.name,
         preceding=credited,
     )

@@ -14,7 +14,8 @@ import facturx
 from lxml import etree
 
 from app.einvoice.cii import GUIDELINE
-from app.einvoice.model import EInvoice, EInvoiceError, Party, VatCategory
+from app.einvoice.model import EInvoice, EInvoiceError, Party
+from app.engine.contract import VatCategory
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"

@@ -81,6 +81,7 @@ def buyer_party(account: AccountRecord | None, identity: BuyerIdentity | None) -
         **_address_fields(identity.address),
         locale=account.language,
         vat_id=identity.tax_id,
+        reference=identity.reference,
         contact_name=identity.contact.name or account.contact_name,
         contact_email=identity.contact.email or account.contact_email,
     )

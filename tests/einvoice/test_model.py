@@ -20,14 +20,13 @@ from app.einvoice.model import (
     EInvoiceError,
     Line,
     PrecedingInvoice,
-    VatCategory,
     _breakdowns,
     check_totals,
     from_invoice,
     party_of,
 )
 from app.engine import Actuals, Assessment, assess
-from app.engine.contract import Contract
+from app.engine.contract import Contract, VatCategory
 from app.services.einvoices import credit_note_of
 from tests.einvoice.schematron import errors
 
@@ -349,3 +348,17 @@ def test_untaxed_damages_take_the_vat_category_and_reason_of_the_profile(
     )
     assert errors(cii.to_cii(invoice), "cii") == []
     assert errors(ubl.to_ubl(invoice), "ubl") == []
+
+
+@dataclass
+class AccountWithOrder(Account):
+    reference: str = "PO 2027-0871"
+
+
+def test_the_buyer_reference_is_the_buyers_purchase_order_when_it_gave_one() -> None:
+    with_order, _ = einvoice_of("edinburgh-actuaries-chronological-vat.yaml", Hotel(), AccountWithOrder())
+    without, _ = einvoice_of("edinburgh-actuaries-chronological-vat.yaml", Hotel(), Account())
+
+    assert with_order.buyer_reference == "PO 2027-0871"
+    assert b"<ram:BuyerReference>PO 2027-0871</ram:BuyerReference>" in cii.to_cii(with_order)
+    assert without.buyer_reference == "cia-edinburgh-2027"  # the contract, when the buyer gave none
