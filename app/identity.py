@@ -144,6 +144,25 @@ def _compact(value: str) -> str:
     return re.sub(r"[\s.-]", "", value).upper()
 
 
+def _iban_reason(error: Exception) -> str:
+    """Why schwifty refused an IBAN, in our words (its own messages name its exception classes)."""
+    from schwifty.exceptions import InvalidChecksumDigits, InvalidLength
+
+    if isinstance(error, InvalidChecksumDigits):
+        return "its check digits do not match the rest, so a character is mistyped"
+    if isinstance(error, InvalidLength):
+        return "it has the wrong number of characters for its country"
+    return "an IBAN starts with a country code and two check digits, e.g. GB29 NWBK 6016 1331 9268 19"
+
+
+def _bic_reason(error: Exception) -> str:
+    from schwifty.exceptions import InvalidLength
+
+    if isinstance(error, InvalidLength):
+        return "a BIC has 8 or 11 characters"
+    return "4 letters for the bank, 2 for the country, 2 for the place and, optionally, 3 for the branch"
+
+
 class BankDetails(BaseModel):
     """Where the buyer pays: an IBAN with its BIC, or an account number, routing number and bank name."""
 
@@ -168,7 +187,9 @@ class BankDetails(BaseModel):
         try:
             return str(IBAN(value).formatted)
         except SchwiftyException as error:
-            raise PydanticCustomError("iban", "not a valid IBAN ({reason})", {"reason": str(error)}) from None
+            raise PydanticCustomError(
+                "iban", "not a valid IBAN: {reason}", {"reason": _iban_reason(error)}
+            ) from None
 
     @field_validator("bic")
     @classmethod
@@ -182,7 +203,7 @@ class BankDetails(BaseModel):
             return str(BIC(value))
         except SchwiftyException as error:
             raise PydanticCustomError(
-                "bic", "not a valid BIC/SWIFT code ({reason})", {"reason": str(error)}
+                "bic", "not a valid BIC/SWIFT code: {reason}", {"reason": _bic_reason(error)}
             ) from None
 
     @field_validator("routing_number")

@@ -204,3 +204,20 @@ def test_numbering_needs_a_prefix_for_a_format_and_defaults_the_format() -> None
     )
     assert refusal(InvoiceNumbering, {"invoice_prefix": "rwc"})[0] == "invoice_prefix"
     assert refusal(InvoiceNumbering, {"invoice_prefix": "R" * 11})[0] == "invoice_prefix"
+
+
+@pytest.mark.parametrize(
+    ("bank", "said"),
+    [
+        ({"iban": "GB29 NWBK 6016 1331 9268 18"}, "its check digits do not match the rest"),
+        ({"iban": "GB29NWBK6016133192681"}, "the wrong number of characters for its country"),
+        ({"iban": "XX12"}, "an IBAN starts with a country code"),
+        ({"bic": "NWBKGB2"}, "a BIC has 8 or 11 characters"),
+    ],
+)
+def test_a_refused_bank_detail_says_why_in_words_not_the_librarys(bank: dict[str, str], said: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        BankDetails.model_validate(bank)
+    message = refused.value.errors()[0]["msg"]
+    assert said in message
+    assert "Invalid" not in message  # schwifty's own messages start so
