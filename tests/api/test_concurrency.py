@@ -123,13 +123,20 @@ def contract_id(server: Server, admin_headers: dict[str, str]) -> int:
     return new_id
 
 
+REQUEST_TIMEOUT_S = 600
+
+
 def all_at_once(server: Server, requests: list[Callable[[httpx2.Client], Result]]) -> list[Result]:
     """Run each request from its own thread and client, all released by one barrier (which also starts
-    the in-flight count afresh, once every warm-up request is done)."""
+    the in-flight count afresh, once every warm-up request is done).
+
+    The read timeout is generous on purpose: one server process answers them all, so on a busy 2-core CI
+    machine twenty issued invoices (each a PDF/A-3 render) can take more than a minute together. The tests
+    check what is saved, never how fast."""
     barrier = threading.Barrier(len(requests), action=server.in_flight.reset)
 
     def run(request: Callable[[httpx2.Client], Result]) -> Result:
-        with httpx2.Client(base_url=server.url, timeout=60) as client:
+        with httpx2.Client(base_url=server.url, timeout=REQUEST_TIMEOUT_S) as client:
             client.get("/healthz")  # connect first, so that the barrier releases requests, not handshakes
             barrier.wait(timeout=30)
             return request(client)
