@@ -446,3 +446,118 @@ class BlockHistoryRecord(SQLModel, table=True):
     final_room_nights: int
     on_the_books: list[dict[str, int]] = _json()
     recorded_at: datetime = _at()
+
+
+class PropertyAlertLevelsRecord(SQLModel, table=True):
+    """The levels at which a hotel wants ``threshold.crossed`` (0007): pickup below the minimum this many
+    days before cut-off, or a probability of damages at or above this percentage. Unset means never."""
+
+    __tablename__ = "property_alert_levels"
+
+    property_id: int = Field(foreign_key="properties.id", primary_key=True)
+    days_before_cutoff: int | None = Field(default=None)
+    damages_probability_pct: Decimal | None = Field(default=None, sa_type=ExactDecimal, nullable=True)
+    updated_by: str = Field(max_length=120)
+    updated_at: datetime = _at()
+
+
+class WebhookEndpointRecord(SQLModel, table=True):
+    """Where a property's events are sent (0007). The secret signs each message (Standard Webhooks), so it
+    is kept as issued; ``revoked_at`` stops deliveries while the delivery log stays readable."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id", index=True)
+    url: str = Field(max_length=2000)
+    #: The event types it receives, such as ["pickup.recorded", "invoice.issued"].
+    events: list[str] = _json()
+    secret: str = Field(max_length=120)
+    description: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class WebhookEventRecord(SQLModel, table=True):
+    """The outbox: an event, written in the same transaction as the change it reports (0007).
+
+    ``event_key`` makes an event happen once (a deadline scan run twice emits nothing new)."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.Index("ix_webhook_events_property_created", "property_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    contract_id: int | None = Field(default=None, foreign_key="contracts.id", index=True)
+    event_type: str = Field(max_length=60)
+    event_key: str = Field(max_length=200, unique=True)
+    payload: dict[str, Any] = _json()
+    created_at: datetime = _at()
+
+
+class WebhookDeliveryRecord(SQLModel, table=True):
+    """One event to one endpoint (0007): pending until delivered, or failed after the last retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="webhook_events.id")
+    endpoint_id: int = Field(foreign_key="webhook_endpoints.id", index=True)
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _at()
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = _at()
+
+
+class WebhookAttemptRecord(SQLModel, table=True):
+    """One try of a delivery (0007): the delivery log."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_deliveries.id", index=True)
+    attempted_at: datetime = _at()
+    status_code: int | None = Field(default=None)
+    error: str = Field(default="", max_length=500)
+    duration_ms: int = Field(default=0)
+
+
+class CalendarFeedRecord(SQLModel, table=True):
+    """A revocable iCalendar feed URL for a property, or for one contract of it (0007). Only the token's
+    SHA-256 is kept, as for share links."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id", index=True)
+    contract_id: int | None = Field(default=None, foreign_key="contracts.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class ExposureSnapshotRecord(SQLModel, table=True):
+    """A contract's assessment and forecast summary as of ``as_of`` (0007), which the dashboard and
+    ``GET /exposure`` read instead of assessing every contract on each request. ``expected_minor`` is
+    the expected damages in minor units, so that the portfolio sorts in SQL."""
+
+    __tablename__ = "exposure_snapshots"
+    __table_args__ = (sa.Index("ix_exposure_snapshots_property_expected", "property_id", "expected_minor"),)
+
+    contract_id: int = Field(foreign_key="contracts.id", primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    contract_version: int
+    as_of: date
+    status: str = Field(max_length=20)
+    currency: str = Field(max_length=3)
+    expected_minor: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+    summary: dict[str, Any] = _json()
+    computed_at: datetime = _at()
