@@ -1,9 +1,15 @@
 """Every sample contract's invoice (and, where the sample has pickup, its exposure report) in every
 language: no sentence of the English catalog is left in English (issue 15, point 2).
 
-Each sample is rendered once per language (a module-scoped fixture) and read back with pdftotext. The
-English sentences are the catalog's msgids (English is the source language): each literal run between
-placeholders of two words or more must not appear in a French, Portuguese, Romanian, Catalan or
+Each sample's documents are built once per language (a module-scoped fixture) and their HTML read as
+text; that is where every word of the PDF comes from (the running header and footer too, through
+``string-set``). Each sample is also printed to PDF in one foreign language, in turn, and read back
+with pdftotext, so that every language and every sample goes through WeasyPrint at least once and the
+same check runs on what the PDF says. Printing every pair took about 80 % of this file's time and
+proved the same words twice.
+
+The English sentences are the catalog's msgids (English is the source language): each literal run
+between placeholders of two words or more must not appear in a French, Portuguese, Romanian, Catalan or
 Russian document, unless the target catalog keeps it as it is (a name such as "SMERF", a formula's
 symbols). Single words are left out: many are the same in several languages ("Minimum", "bars") or are
 units and names that no sentence check can judge.
@@ -13,10 +19,12 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import lxml.html
 import pytest
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -32,6 +40,8 @@ from app.pdf.report import build_report_document, render_report_html
 from tests.pdf.rendering import CONTRACTS, ISSUE_DATE, flat, pdf_text, sample
 
 FOREIGN = tuple(language for language in LANGUAGES if language != "en")
+#: The languages samples are printed to PDF in, one per sample in turn (pt_BR for its own samples).
+PRINTED_IN = tuple(language for language in FOREIGN if language != "pt_BR")
 SAMPLES = sorted(path.name for path in CONTRACTS.glob("*.*") if path.name != "schema.json")
 #: Brazil's Portuguese is rendered for these samples only: every sample in one more language would add
 #: about 20 s to this file (about 1.2 s a sample), and the pt_BR catalog is the pt catalog entry for entry
@@ -73,14 +83,50 @@ def _english_sentences() -> dict[str, tuple[str, ...]]:
     return sentences
 
 
+def html_text(html: str, *, figures: bool = True) -> str:
+    """The words a reader of the HTML sees: the text of every element but the style sheet, flattened.
+    ``figures=False`` leaves out the charts' SVG, whose words WeasyPrint draws as shapes, not text."""
+    root = lxml.html.fromstring(html)
+    for hidden in root.xpath(
+        "//style | //script | //title" + ("" if figures else " | //*[local-name()='svg']")
+    ):
+        hidden.drop_tree()
+    return flat(" ".join(root.itertext()))
+
+
+def printed_language(index: int, name: str) -> str:
+    """The one foreign language a sample is printed to PDF in."""
+    if name == PT_BR_SAMPLES[0]:
+        return "pt_BR"
+    return PRINTED_IN[index % len(PRINTED_IN)]
+
+
+Texts = dict[tuple[str, str], str]
+
+
+def _unaccented(text: str) -> str:
+    """Without combining marks: poppler writes a space after a stress mark (Russian "бо́ льшая")."""
+    text = unicodedata.normalize("NFD", re.sub(r"(?<=[\u0400-\u04ff]\u0301)\s+", "", text))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _breaks(word: str) -> Iterator[tuple[str, str]]:
+    """The two pieces ``word`` can be printed as when a line ends after one of its hyphens or dashes."""
+    for cut in range(1, len(word) - 1):
+        if word[cut - 1] in "-–":
+            yield word[:cut], word[cut:]
+
+
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
-    """The text of every sample's invoice, and report where it has pickup, in every foreign language."""
+def documents(tmp_path_factory: pytest.TempPathFactory) -> tuple[Texts, Texts]:
+    """The text of every sample's invoice, and report where it has pickup, in every foreign language
+    (from the HTML), and of the same documents printed to PDF in each sample's printed language."""
     folder = tmp_path_factory.mktemp("every-language")
     priors = load_priors()
     started = time.perf_counter()
-    texts: dict[tuple[str, str], str] = {}
-    for name in SAMPLES:
+    texts: Texts = {}
+    printed: Texts = {}
+    for index, name in enumerate(SAMPLES):
         document = sample(name)
         contract = document.contract
         actuals = document.actuals or Actuals()
@@ -112,6 +158,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
                 forecast_exposure(contract, snapshot, History([], priors)),
             )
         languages = [language for language in FOREIGN if language != "pt_BR" or name in PT_BR_SAMPLES]
+        print_in = {printed_language(index, name), *(["en"] if name == SAMPLES[0] else [])}
         for language in (*languages, "en") if name == SAMPLES[0] else languages:
             invoice = build_invoice_document(
                 assessment=assessment,
@@ -120,20 +167,38 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
                 issue_date=ISSUE_DATE,
                 language=language,
             )
-            path = folder / f"{Path(name).stem}-{language}.pdf"
-            path.write_bytes(render_pdf(render_invoice_html(invoice)))
-            texts[(name, language)] = pdf_text(path)
+            html = render_invoice_html(invoice)
+            texts[(name, language)] = html_text(html)
+            if language in print_in:
+                path = folder / f"{Path(name).stem}-{language}.pdf"
+                path.write_bytes(render_pdf(html))
+                printed[(name, language)] = pdf_text(path)
             if report is not None:
                 early_assessment, exposure = report
                 built = build_report_document(
                     contract=contract, assessment=early_assessment, exposure=exposure, language=language
                 )
-                path = folder / f"{Path(name).stem}-{language}-report.pdf"
-                path.write_bytes(render_pdf(render_report_html(built)))
-                texts[(name + " report", language)] = pdf_text(path)
+                html = render_report_html(built)
+                texts[(name + " report", language)] = html_text(html)
+                if language in print_in:
+                    path = folder / f"{Path(name).stem}-{language}-report.pdf"
+                    path.write_bytes(render_pdf(html))
+                    printed[(name + " report", language)] = pdf_text(path)
     # Measured, not asserted (docs/architecture.md, Tests): shown with -s, reported with the suite's timings.
-    print(f"\nrendered {len(texts)} documents in {time.perf_counter() - started:.1f} s")
-    return texts
+    print(
+        f"\nbuilt {len(texts)} documents and printed {len(printed)} in {time.perf_counter() - started:.1f} s"
+    )
+    return texts, printed
+
+
+@pytest.fixture(scope="module")
+def rendered(documents: tuple[Texts, Texts]) -> Texts:
+    return documents[0]
+
+
+@pytest.fixture(scope="module")
+def printed(documents: tuple[Texts, Texts]) -> Texts:
+    return documents[1]
 
 
 def test_every_sample_is_rendered_as_an_invoice_in_every_language_and_as_a_report_where_it_has_pickup(
@@ -149,9 +214,32 @@ def test_every_sample_is_rendered_as_an_invoice_in_every_language_and_as_a_repor
         assert reports >= (2 if foreign == "pt_BR" else 10), foreign
 
 
+def test_every_sample_and_every_language_is_also_printed_and_the_pdf_says_what_the_html_says(
+    documents: tuple[Texts, Texts],
+) -> None:
+    rendered, printed = documents
+    assert {name for name, _ in printed if not name.endswith(" report")} == set(SAMPLES)
+    assert {language for _, language in printed} == {*FOREIGN, "en"}
+    assert sum(name.endswith(" report") for name, _ in printed) >= 10
+    for key, pdf in printed.items():
+        # pdftotext lays a table's cells out by position, so compare the words, not their order or count
+        # (the running header's words are in the HTML once and on each page but the first). The PDF adds
+        # list bullets and page numbers, nothing else; a long word may be broken after a hyphen or dash.
+        html_words, pdf_words = (set(_unaccented(text).split()) for text in (rendered[key], pdf))
+        pieces = {piece for word in html_words for parts in _breaks(word) for piece in parts}
+        missing = {
+            word
+            for word in html_words - pdf_words
+            if not any(head in pdf_words and tail in pdf_words for head, tail in _breaks(word))
+        }
+        assert not missing, (key, missing)
+        added = {word for word in pdf_words - html_words - pieces if word != "•" and not word.isdigit()}
+        assert not added, (key, added)
+
+
 @pytest.mark.parametrize("language", FOREIGN)
 def test_no_english_catalog_sentence_is_left_in_a_translated_document(
-    rendered: dict[tuple[str, str], str], language: str
+    rendered: Texts, printed: Texts, language: str
 ) -> None:
     gettext = translations(language).gettext
     sentences = _english_sentences()
@@ -161,17 +249,20 @@ def test_no_english_catalog_sentence_is_left_in_a_translated_document(
         for fragment in fragments:
             if fragment in translated:  # the same in the target language (a name, a formula)
                 continue
-            for (name, lang), text in rendered.items():  # the English control is never this language
-                if lang == language and fragment in text:
-                    left.append(f"{name}: {fragment!r} (from {msgid!r})")
+            for medium, texts in (("HTML", rendered), ("PDF", printed)):
+                for (name, lang), text in texts.items():  # the English control is never this language
+                    if lang == language and fragment in text:
+                        left.append(f"{name} ({medium}): {fragment!r} (from {msgid!r})")
     assert not left, "\n".join(left)
 
 
+@pytest.mark.parametrize("medium", ["HTML", "PDF"])
 def test_the_check_finds_the_english_sentences_of_an_english_invoice(
-    rendered: dict[tuple[str, str], str],
+    rendered: Texts, printed: Texts, medium: str
 ) -> None:
     """The check can fail: the same sample's English invoice shows dozens of the English runs."""
-    english = rendered[(SAMPLES[0], "en")]
+    texts = rendered if medium == "HTML" else printed
+    english = texts[(SAMPLES[0], "en")]
     found = {
         fragment
         for fragments in _english_sentences().values()
