@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.api import admin, contracts, forecasts, invoices, ota, problems, properties, reports
+from app.api import admin, contracts, forecasts, invoices, ota, problems, properties, reports, webhooks
 from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
 from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
-    for api in (properties, contracts, invoices, forecasts, reports, admin):
+    for api in (properties, contracts, invoices, forecasts, reports, webhooks, admin):
         app.include_router(
             api.router,
             prefix=API_PREFIX,

@@ -247,7 +247,7 @@ def list_deliveries(
 
 def redeliver(
     session: Session, principal: Principal, property_id: int, endpoint_id: int, delivery_id: int
-) -> WebhookDeliveryRecord:
+) -> DeliveryView:
     """Send a failed delivery again from the start of the schedule (same event, same ``webhook-id``)."""
     _admin_of(session, principal, property_id)
     found = get_endpoint(session, principal, property_id, endpoint_id)
@@ -264,8 +264,10 @@ def redeliver(
         session, delivery.id, status=hooks_repo.PENDING, attempts=0, next_attempt_at=utc_now()
     )
     again = hooks_repo.delivery(session, found.id, delivery_id)
+    event = repo.get(session, WebhookEventRecord, delivery.event_id)
     assert again is not None
-    return again
+    assert event is not None
+    return DeliveryView(again, event, tuple(hooks_repo.attempts_of(session, [delivery.id])[delivery.id]))
 
 
 # --- alert levels --------------------------------------------------------------------------------------
