@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 import random
 import secrets
@@ -49,6 +48,8 @@ from app.persistence.records import (
 )
 from app.services.auth import Principal
 from app.services.changes import EVENT_TYPES, EventType, emit_event
+from app.services.contracts import StoredContract
+from app.services.deadlines import contract_deadlines
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError, Problem
 from app.services.properties import get_property
 
@@ -519,25 +520,25 @@ def _scan_contract(
     return written
 
 
-def deadline_events(session: Session, stored: Any, today: date) -> list[tuple[str, dict[str, Any]]]:
-    """The contract's deadlines within :data:`DEADLINE_WINDOW_DAYS` of ``today`` (today included), as
-    (event key, data). The deadlines are ``app.services.deadlines``'s."""
-    try:
-        deadlines: Any = importlib.import_module("app.services.deadlines")
-    except ImportError:  # the deadlines service is not there yet
-        return []
+def deadline_events(
+    session: Session, stored: StoredContract, today: date
+) -> list[tuple[str, dict[str, Any]]]:
+    """The contract's deadlines (``app.services.deadlines``) from ``today`` to :data:`DEADLINE_WINDOW_DAYS`
+    days ahead, as (event key, data). The key holds the deadline's own stable key and its date, so a
+    deadline is announced once, and again only if an amendment moves it into the window on a new date."""
     found = []
-    for deadline in deadlines.contract_deadlines(stored):
-        days = (deadline.date - today).days
+    for deadline in contract_deadlines(session, stored):
+        days = (deadline.on - today).days
         if 0 <= days <= DEADLINE_WINDOW_DAYS:
-            key = f"deadline.approaching:{stored.record.id}:{deadline.kind}:{deadline.date.isoformat()}"
             found.append(
                 (
-                    key,
+                    f"deadline.approaching:{stored.record.id}:{deadline.key}:{deadline.on.isoformat()}",
                     {
-                        "deadline": str(deadline.kind),
-                        "title": str(deadline.title),
-                        "date": deadline.date.isoformat(),
+                        "deadline": deadline.kind.value,
+                        "deadline_key": deadline.key,
+                        "title": deadline.title,
+                        "description": deadline.description,
+                        "date": deadline.on.isoformat(),
                         "days_left": days,
                     },
                 )
@@ -546,7 +547,7 @@ def deadline_events(session: Session, stored: Any, today: date) -> list[tuple[st
 
 
 def threshold_events(
-    session: Session, stored: Any, today: date, levels: PropertyAlertLevelsRecord | None
+    session: Session, stored: StoredContract, today: date, levels: PropertyAlertLevelsRecord | None
 ) -> list[tuple[str, dict[str, Any]]]:
     """The hotel's alert levels the contract crosses as of ``today``, as (event key, data): pickup below
     the block's minimum with the cut-off (else arrival) this many days away or fewer, and a forecast
@@ -559,6 +560,7 @@ def threshold_events(
     if levels is None:
         return []
     record, terms = stored.record, stored.terms
+    assert record.id is not None
     found: list[tuple[str, dict[str, Any]]] = []
     if levels.days_before_cutoff is not None:
         cutoff = terms.cutoff_date or terms.arrival_date

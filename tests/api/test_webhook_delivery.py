@@ -352,3 +352,25 @@ def test_the_cli_commands_run_delivery_and_the_scan_once(
     assert main(["webhooks", "scan"]) == 0
     assert main(["webhooks", "deliver"]) == 0
     assert [json.loads(item.body)["type"] for item in receiver.received] == ["pickup.recorded"]
+
+
+def test_the_scan_announces_each_deadline_once_within_seven_days_at_the_hotel(
+    api: TestClient, key: str, receiver: Receiver, outbox_engine: sa.Engine
+) -> None:
+    hook = hooked(api, key, receiver.url, ["deadline.approaching"])
+    # Cut-off 2027-09-08 in New York. 23:30 UTC on 31 August is still the 31st there: 8 days, outside.
+    assert webhooks.scan_deadlines(outbox_engine, datetime.fromisoformat("2027-08-31T23:30:00+00:00")) == 0
+    # 04:30 UTC on 1 September is 00:30 on the 1st in New York: 7 days, inside.
+    first = datetime.fromisoformat("2027-09-01T04:30:00+00:00")
+    assert webhooks.scan_deadlines(outbox_engine, first) == 1
+    assert webhooks.scan_deadlines(outbox_engine, first + timedelta(days=2)) == 0
+    # Arrival (8 October) and departure (10 October) are both within the window on 3 October.
+    assert webhooks.scan_deadlines(outbox_engine, datetime.fromisoformat("2027-10-03T16:00:00+00:00")) == 2
+
+    assert webhooks.deliver_due(outbox_engine, utc_now() + timedelta(days=400)) == 3
+    messages = receiver.verified(hook.secret)
+    assert [message["data"]["deadline"] for message in messages] == ["cutoff", "arrival", "departure"]
+    cutoff = messages[0]["data"]
+    assert (cutoff["date"], cutoff["days_left"]) == ("2027-09-08", 7)
+    assert cutoff["title"] == "Cut-off: release of unsold rooms"
+    assert cutoff["contract_reference"] == "alvarez-chen-wedding-2027"
