@@ -322,3 +322,35 @@ def test_a_revoked_endpoint_gets_nothing_new_and_its_pending_deliveries_are_canc
     log = client.get(f"{endpoints_url(property_id)}/{created['id']}/deliveries", headers=bearer(admin_key))
     assert log.status_code == 200
     assert [item["status"] for item in log.json()["items"]] == ["cancelled"]
+
+
+def test_issuing_and_crediting_an_invoice_write_their_events(
+    client: TestClient, admin_key: str, session: Session, wedding: tuple[int, int]
+) -> None:
+    contract_id, property_id = wedding
+    register(client, admin_key, property_id, ["invoice.issued", "invoice.credited"])
+    issued = client.post(
+        f"/api/v1/contracts/{contract_id}/invoices",
+        headers=bearer(admin_key),
+        json={"as_of": "2027-10-18", "issue_date": "2027-10-20"},
+    )
+    assert issued.status_code == 201, issued.text
+    number = issued.json()["number"]
+    credited = client.post(
+        f"/api/v1/invoices/{number}/credit-note",
+        headers=bearer(admin_key),
+        json={"reason": "The block was reduced in writing", "issue_date": "2027-10-21"},
+    )
+    assert credited.status_code == 201, credited.text
+
+    issued_event, credited_event = events(session, property_id)
+    assert issued_event.event_type == "invoice.issued"
+    data = issued_event.payload["data"]
+    assert (data["invoice_number"], data["kind"], data["issue_date"]) == (number, "invoice", "2027-10-20")
+    assert data["total"] == issued.json()["total"]
+    assert credited_event.event_type == "invoice.credited"
+    note = credited_event.payload["data"]
+    assert note["invoice_number"] == credited.json()["number"]
+    assert note["kind"] == "credit_note"
+    assert note["credits_invoice_id"] == data["invoice_id"]
+    assert note["total"]["amount"].startswith("-")
