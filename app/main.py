@@ -44,6 +44,7 @@ from app.web import (
     parties_page,
     pickup_page,
     share,
+    webhooks_page,
 )
 from app.web.deps import LoginRequiredError, login_redirect
 from app.web.errors import error_page
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         block_changes_page,
         share,
         parties_page,
+        webhooks_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried

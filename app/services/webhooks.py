@@ -279,8 +279,10 @@ def read_alert_levels(session: Session, principal: Principal, property_id: int) 
     record = hooks_repo.alert_levels(session, property_id)
     if record is None:
         return AlertLevels()
+    pct = record.damages_probability_pct
     return AlertLevels(
-        days_before_cutoff=record.days_before_cutoff, damages_probability_pct=record.damages_probability_pct
+        days_before_cutoff=record.days_before_cutoff,
+        damages_probability_pct=None if pct is None else pct.quantize(Decimal("0.1")),
     )
 
 

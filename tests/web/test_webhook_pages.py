@@ -1,0 +1,170 @@
+"""The Webhooks and alerts page over HTTP on SQLite and PostgreSQL: reached from the hotel details page;
+an administrator registers (the secret shown once), revokes and re-keys endpoints and reads the
+delivery log; hotel staff set alert levels but cannot register; refused input comes back with status
+422, the input kept and the message beside its field; another hotel's staff see nothing."""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.persistence.records import PropertyAlertLevelsRecord, WebhookEndpointRecord
+from app.services.contracts import load_contract
+from tests.web.test_staff_pages import ADMIN, CONGRESS, ELSEWHERE, _import, sign_in_as
+
+
+def _hotels(session: Session) -> tuple[int, int]:
+    mine = load_contract(session, ADMIN, _import(session, CONGRESS)).record.property_id
+    other = load_contract(session, ADMIN, _import(session, ELSEWHERE)).record.property_id
+    session.commit()
+    return mine, other
+
+
+def _endpoints(session: Session, property_id: int) -> list[WebhookEndpointRecord]:
+    session.expire_all()
+    statement = select(WebhookEndpointRecord).where(WebhookEndpointRecord.property_id == property_id)
+    return list(session.exec(statement).all())
+
+
+def test_an_administrator_registers_an_endpoint_sees_its_secret_once_and_revokes_it(
+    client: TestClient, session: Session
+) -> None:
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, None)
+    details = client.get(f"/properties/{property_id}/details")
+    assert f'href="/properties/{property_id}/webhooks"' in details.text
+    path = f"/properties/{property_id}/webhooks"
+
+    created = client.post(
+        path,
+        data={
+            "csrf_token": csrf,
+            "action": "create",
+            "url": "https://crm.example/hooks/attrition",
+            "events": ["pickup.recorded", "invoice.issued"],
+            "description": "Sales CRM",
+        },
+        follow_redirects=False,
+    )
+
+    assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"
+    [endpoint] = _endpoints(session, property_id)
+    assert endpoint.events == ["pickup.recorded", "invoice.issued"]
+    assert endpoint.secret in created.text
+    shown_again = client.get(path)
+    assert endpoint.secret not in shown_again.text
+    assert "https://crm.example/hooks/attrition" in shown_again.text
+    assert "Sales CRM" in shown_again.text
+
+    rotated = client.post(
+        path, data={"csrf_token": csrf, "action": "rotate", "endpoint_id": str(endpoint.id)}
+    )
+    assert rotated.status_code == 200
+    [endpoint] = _endpoints(session, property_id)
+    assert endpoint.secret in rotated.text
+
+    log = client.get(f"{path}/{endpoint.id}")
+    assert log.status_code == 200
+    assert "Nothing has been sent to this endpoint yet." in log.text
+
+    revoked = client.post(
+        path,
+        data={"csrf_token": csrf, "action": "revoke", "endpoint_id": str(endpoint.id)},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    [endpoint] = _endpoints(session, property_id)
+    assert endpoint.revoked_at is not None
+    assert "revoked" in client.get(path).text
+
+
+def test_a_refused_endpoint_keeps_the_input_and_names_each_field(
+    client: TestClient, session: Session
+) -> None:
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, None)
+
+    refused = client.post(
+        f"/properties/{property_id}/webhooks",
+        data={
+            "csrf_token": csrf,
+            "action": "create",
+            "url": "ftp://files.example/drop",
+            "description": "Old FTP",
+        },
+    )
+
+    assert refused.status_code == 422
+    text = html.unescape(refused.text)
+    assert 'id="url-error"' in refused.text
+    assert "give an http:// or https:// URL" in text
+    assert 'id="events-error"' in refused.text
+    assert "choose at least one event" in text
+    assert 'value="ftp://files.example/drop"' in refused.text
+    assert 'value="Old FTP"' in refused.text
+    assert _endpoints(session, property_id) == []
+
+
+def test_hotel_staff_set_alert_levels_but_cannot_register_and_others_see_nothing(
+    client: TestClient, session: Session
+) -> None:
+    property_id, other = _hotels(session)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    path = f"/properties/{property_id}/webhooks"
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Register an endpoint" not in page.text
+    saved = client.post(
+        f"{path}/alert-levels",
+        data={"csrf_token": csrf, "days_before_cutoff": "14", "damages_probability_pct": "62.5"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{path}?saved=1"
+    session.expire_all()
+    levels = session.get(PropertyAlertLevelsRecord, property_id)
+    assert levels is not None
+    assert (levels.days_before_cutoff, levels.damages_probability_pct) == (14, Decimal("62.5"))
+    assert 'value="62.5"' in client.get(path).text
+
+    refused = client.post(
+        f"{path}/alert-levels",
+        data={"csrf_token": csrf, "days_before_cutoff": "soon", "damages_probability_pct": "140"},
+    )
+    assert refused.status_code == 422
+    assert 'id="days_before_cutoff-error"' in refused.text
+    assert 'id="damages_probability_pct-error"' in refused.text
+    assert 'value="soon"' in refused.text
+
+    registered = client.post(
+        path,
+        data={
+            "csrf_token": csrf,
+            "action": "create",
+            "url": "https://x.example/",
+            "events": "pickup.recorded",
+        },
+    )
+    assert registered.status_code == 403
+    assert _endpoints(session, property_id) == []
+    assert client.get(f"/properties/{other}/webhooks").status_code == 404
+    posted = client.post(
+        f"/properties/{other}/webhooks/alert-levels", data={"csrf_token": csrf, "days_before_cutoff": "3"}
+    )
+    assert posted.status_code == 404
+
+
+def test_a_form_without_the_csrf_token_changes_nothing(client: TestClient, session: Session) -> None:
+    property_id, _ = _hotels(session)
+    sign_in_as(client, session, None)
+    posted = client.post(
+        f"/properties/{property_id}/webhooks",
+        data={"action": "create", "url": "https://x.example/", "events": "pickup.recorded"},
+    )
+    assert posted.status_code == 403
+    assert _endpoints(session, property_id) == []
