@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import secrets
 import time
 from collections.abc import Sequence
@@ -400,8 +401,11 @@ def _send(client: Any, claimed: _Claimed) -> _Outcome:
         return _Outcome(response.status_code, error, _elapsed(started))
     except httpx2.TimeoutException:
         return _Outcome(None, "no answer within the time-out", _elapsed(started))
+    except httpx2.ConnectError as failure:
+        reason = re.sub(r"^\[Errno -?\d+\]\s*", "", str(failure))[:300]
+        return _Outcome(None, f"could not connect to the endpoint ({reason})", _elapsed(started))
     except httpx2.HTTPError as failure:
-        return _Outcome(None, f"{type(failure).__name__}: {failure}"[:500], _elapsed(started))
+        return _Outcome(None, f"the request failed ({failure})"[:500], _elapsed(started))
 
 
 def _elapsed(started: float) -> int:

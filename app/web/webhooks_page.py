@@ -16,6 +16,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +24,7 @@ from sqlmodel import Session
 
 from app.api.deps import SessionDep
 from app.persistence import repositories as repo
-from app.persistence.records import PropertyRecord
+from app.persistence.records import ContractRecord, PropertyRecord
 from app.services import properties
 from app.services import webhooks as service
 from app.services.changes import EVENT_TYPES
@@ -89,10 +90,12 @@ def _zone(timezone: str) -> tzinfo:
 
 
 def _when(moment: datetime | None, prop: PropertyRecord) -> str:
+    """A moment as the hotel reads it: its date in the hotel's locale, the time in its time zone."""
     if moment is None:
         return "—"
     local = moment.astimezone(_zone(prop.timezone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+    day = format_date(local.date(), "medium", locale=babel_locale(prop.locale))
+    return f"{day} {local:%H:%M} {local.tzname() or ''}".rstrip()
 
 
 def _levels_values(session: Session, staff: Staff, prop: PropertyRecord) -> dict[str, str]:
@@ -293,11 +296,11 @@ class DeliveryLogPage:
 LOG_PAGE_SIZE = 50
 
 
-def _summary(payload: Mapping[str, object]) -> str:
+def _summary(payload: Mapping[str, object], contract_name: str) -> str:
     data = payload.get("data")
     if not isinstance(data, dict):
-        return ""
-    parts = [str(data.get("contract_reference") or "")]
+        return contract_name
+    parts = [contract_name]
     for name in ("invoice_number", "title", "as_of"):
         if data.get(name):
             parts.append(str(data[name]))
@@ -326,11 +329,16 @@ def delivery_log(
         endpoint_id,
         repo.Page(LOG_PAGE_SIZE, (number - 1) * LOG_PAGE_SIZE),
     )
+    names = {
+        contract_id: record.name or record.reference
+        for contract_id in {view.event.contract_id for view in views if view.event.contract_id}
+        if (record := repo.get(session, ContractRecord, contract_id)) is not None
+    }
     rows = tuple(
         DeliveryRow(
             view.delivery.id or 0,
             EVENT_WORDS.get(view.event.event_type, view.event.event_type),
-            _summary(view.event.payload),
+            _summary(view.event.payload, names.get(view.event.contract_id or 0, "")),
             STATUS_WORDS.get(view.delivery.status, view.delivery.status),
             view.delivery.status == "failed",
             _when(view.delivery.created_at, prop),
