@@ -25,6 +25,7 @@ from app.settings import Settings
 from app.web import (
     actuals_page,
     block_changes_page,
+    calendar_page,
     contract_page,
     dashboard,
     editor,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         block_changes_page,
         share,
         parties_page,
+        calendar_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried
