@@ -36,6 +36,7 @@ from app.settings import Settings
 from app.web import (
     actuals_page,
     block_changes_page,
+    calendar_page,
     contract_page,
     dashboard,
     editor,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         share,
         parties_page,
         webhooks_page,
+        calendar_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried

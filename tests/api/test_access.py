@@ -29,6 +29,7 @@ from app.persistence.records import (
     ApiKeyRecord,
     AssessmentRecord,
     BlockHistoryRecord,
+    CalendarFeedRecord,
     ContractRecord,
     ContractVersionRecord,
     FnbActualRecord,
@@ -42,7 +43,7 @@ from app.persistence.records import (
     RoomTypeCodeRecord,
     StaffSessionRecord,
 )
-from app.services import actuals, assessments, auth, contracts, invoices, payments, properties
+from app.services import actuals, assessments, auth, calendar_feeds, contracts, invoices, payments, properties
 from app.services.auth import Access, Principal
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, bearer, property_body
@@ -72,6 +73,8 @@ class Hotel:
     uninvoiced_contract_id: int  # a second contract, with nothing billed, to issue an invoice for
     payment_id: int  # a payment received against invoice_number
     hotel_code: str  # the property's; contract_id has the block code GRP1
+    feed_id: int  # a calendar feed of contract_id
+    property_feed_id: int  # a calendar feed of the property
 
     def ids(self) -> dict[str, int | str]:
         return {
@@ -83,6 +86,7 @@ class Hotel:
             "assessment_id": self.assessment_id,
             "number": self.invoice_number,
             "payment_id": self.payment_id,
+            "feed_id": self.feed_id,
         }
 
 
@@ -121,8 +125,21 @@ def _hotel(session: Session, name: str) -> Hotel:
     )
     assert second.record.id is not None
     actuals.record_pickup(session, SETUP, second.record.id, {"as_of": AS_OF, "entries": pickup})
+    feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, contract_id), {})
+    property_feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, None), {})
+    assert feed.id is not None
+    assert property_feed.id is not None
     return Hotel(
-        prop.id, account.id, contract_id, record.id, invoice.number, second.record.id, paid.id, hotel_code
+        prop.id,
+        account.id,
+        contract_id,
+        record.id,
+        invoice.number,
+        second.record.id,
+        paid.id,
+        hotel_code,
+        feed.id,
+        property_feed.id,
     )
 
 
@@ -232,6 +249,8 @@ class Call:
     contract: Callable[[Hotel], int] | None = None
     #: Whether a success stores something; None: a write or an administrator's call does.
     stores: bool | None = None
+    #: The calendar feed to use instead of ``hotel.feed_id`` (a property's feed, not a contract's).
+    feed: Callable[[Hotel], int] | None = None
 
     @property
     def id(self) -> str:
@@ -239,6 +258,7 @@ class Call:
 
     def url(self, hotel: Hotel, world: World) -> str:
         ids = hotel.ids() | ({"contract_id": self.contract(hotel)} if self.contract else {})
+        ids |= {"feed_id": self.feed(hotel)} if self.feed else {}
         return self.path.format(**ids, key_id=world.spare_key_id, version=1)
 
 
@@ -297,6 +317,8 @@ SCOPED_READS = [
     Call("GET", "/api/v1/properties/{property_id}/history", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/room-type-codes", "read", 200),
     Call("GET", "/api/v1/properties/by-code/{hotel_code}/blocks/{block_code}", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/calendar-feeds", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/calendar-feeds", "read", 200),
 ]
 SCOPED_WRITES = [
     Call(
@@ -388,6 +410,20 @@ SCOPED_WRITES = [
         201,
         body=lambda hotel, world: {"property_id": hotel.property_id, "contract": _terms(id="new-contract")},
     ),
+    Call(
+        "POST", "/api/v1/properties/{property_id}/calendar-feeds", "write", 201, body=lambda hotel, world: {}
+    ),
+    Call(
+        "POST", "/api/v1/contracts/{contract_id}/calendar-feeds", "write", 201, body=lambda hotel, world: {}
+    ),
+    Call(
+        "POST",
+        "/api/v1/properties/{property_id}/calendar-feeds/{feed_id}/revoke",
+        "write",
+        200,
+        feed=lambda hotel: hotel.property_feed_id,
+    ),
+    Call("POST", "/api/v1/contracts/{contract_id}/calendar-feeds/{feed_id}/revoke", "write", 200),
 ]
 UNSCOPED = [
     Call("GET", "/api/v1/properties", "any", 200),
@@ -534,6 +570,7 @@ WATCHED: list[type[SQLModel]] = [
     PaymentRecord,
     BlockHistoryRecord,
     RoomTypeCodeRecord,
+    CalendarFeedRecord,
 ]
 
 
@@ -547,6 +584,11 @@ def snapshot(session: Session) -> dict[str, Any]:
         state[f"{table.__name__} revisions"] = sorted(session.execute(sa.select(table.id, table.revision)))  # type: ignore[attr-defined]
     state["revoked keys"] = session.execute(
         sa.select(sa.func.count()).select_from(ApiKeyRecord).where(ApiKeyRecord.revoked_at.is_not(None))  # type: ignore[union-attr]
+    ).scalar_one()
+    state["revoked calendar feeds"] = session.execute(
+        sa.select(sa.func.count())
+        .select_from(CalendarFeedRecord)
+        .where(CalendarFeedRecord.revoked_at.is_not(None))  # type: ignore[union-attr]
     ).scalar_one()
     return state
 

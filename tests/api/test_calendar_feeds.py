@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from app.contract_files import load_document
 from app.engine.money import Money
-from app.persistence.records import CalendarFeedRecord
-from app.services import actuals, assessments, contracts, invoices, payments, properties
+from app.persistence.records import CalendarFeedRecord, ContractVersionRecord
+from app.services import actuals, assessments, calendar_feeds, contracts, invoices, payments, properties
 from app.services.auth import Access, Principal
 from app.services.calendar_feeds import MAX_ACTIVE_FEEDS
 from tests.api.conftest import CONTRACTS, bearer, property_body
@@ -269,3 +269,55 @@ def test_a_contract_has_a_bounded_number_of_live_feeds(client: TestClient, hotel
     assert refused.status_code == 409
     assert str(MAX_ACTIVE_FEEDS) in refused.json()["detail"]
     assert allowed.status_code == 201
+
+
+def test_a_contract_whose_stored_terms_no_longer_read_is_left_out_of_the_property_feed(
+    client: TestClient, session: Session, hotel: Hotel
+) -> None:
+    broken = contracts.create_contract(
+        session, SETUP, {"property_id": hotel.property_id, "contract": _terms(WEDDING)}
+    )
+    version = session.exec(
+        select(ContractVersionRecord).where(ContractVersionRecord.contract_id == broken.record.id)
+    ).one()
+    version.terms = {**version.terms, "departure_date": "not a date"}
+    session.add(version)
+    session.commit()
+    made = _create(client, f"/api/v1/properties/{hotel.property_id}/calendar-feeds", hotel.key)
+
+    events = _events(_fetch(client, made["url"]))
+
+    assert {uid.split("-")[1] for uid in events} == {str(hotel.contract_id)}
+
+
+def test_a_cancelled_contracts_own_feed_keeps_only_its_invoices(
+    client: TestClient, session: Session, hotel: Hotel
+) -> None:
+    made = _create(client, f"/api/v1/contracts/{hotel.contract_id}/calendar-feeds", hotel.key)
+    cancelled = client.put(
+        f"/api/v1/contracts/{hotel.contract_id}",
+        headers={**bearer(hotel.key), "If-Match": '"r1"'},
+        json={"status": "cancelled", "contract": _terms(DENTAL)},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    calendar = _fetch(client, made["url"])
+
+    assert _events(calendar) == {}
+    assert str(calendar["X-WR-CALNAME"]).endswith("Hôtel du Lac")
+
+
+def test_a_feed_stops_at_its_bound_of_events(
+    client: TestClient, hotel: Hotel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _create(client, f"/api/v1/contracts/{hotel.contract_id}/calendar-feeds", hotel.key)
+    monkeypatch.setattr(calendar_feeds, "MAX_FEED_EVENTS", 3)
+
+    events = _events(_fetch(client, made["url"]))
+
+    # The first three by date: the cancellation scale's steps 365, 180 and 90 days out.
+    assert [key.split("-", 2)[2] for key in events] == [
+        "cancellation-tier:365@attrition",
+        "cancellation-tier:180@attrition",
+        "cancellation-tier:90@attrition",
+    ]

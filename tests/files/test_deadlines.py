@@ -131,3 +131,29 @@ def test_the_words_are_in_the_hotels_language() -> None:
         "Date limite de rétrocession : libération des chambres non réservées"
     )
     assert description.startswith("Les chambres du bloc non réservées au 10 mai 2027 ")
+
+
+def test_a_scale_step_before_the_first_writable_date_is_left_out() -> None:
+    terms = Contract.model_validate(
+        {
+            "id": "early",
+            "property": {"name": "Harbour Hotel"},
+            "group": {"name": "Example Association"},
+            "currency": "USD",
+            "arrival_date": "0001-02-01",
+            "departure_date": "0001-02-02",
+            "block": [{"night": "0001-02-01", "room_type": "K", "rooms": 10, "rate": "100.00"}],
+            "cancellation": {
+                "tiers": [
+                    {"min_days": 0, "max_days": 10, "pct": 100},
+                    {"min_days": 11, "max_days": 100, "pct": 50},
+                    {"min_days": 101, "pct": 10},
+                ]
+            },
+        },
+        strict=False,
+    )
+
+    keys = [d.key for d in deadlines_of(terms) if d.kind is DeadlineKind.CANCELLATION_TIER]
+
+    assert keys == ["cancellation-tier:10"]
