@@ -39,11 +39,25 @@ from app.persistence.records import (
     NoticeRecord,
     PaymentRecord,
     PickupSnapshotRecord,
+    PropertyAlertLevelsRecord,
     PropertyRecord,
     RoomTypeCodeRecord,
     StaffSessionRecord,
+    WebhookDeliveryRecord,
+    WebhookEndpointRecord,
+    WebhookEventRecord,
 )
-from app.services import actuals, assessments, auth, calendar_feeds, contracts, invoices, payments, properties
+from app.services import (
+    actuals,
+    assessments,
+    auth,
+    calendar_feeds,
+    contracts,
+    invoices,
+    payments,
+    properties,
+    webhooks,
+)
 from app.services.auth import Access, Principal
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, bearer, property_body
@@ -75,6 +89,8 @@ class Hotel:
     hotel_code: str  # the property's; contract_id has the block code GRP1
     feed_id: int  # a calendar feed of contract_id
     property_feed_id: int  # a calendar feed of the property
+    endpoint_id: int  # a webhook endpoint of the property, receiving pickup.recorded
+    delivery_id: int  # a failed delivery to it (of the second contract's pickup)
 
     def ids(self) -> dict[str, int | str]:
         return {
@@ -87,6 +103,8 @@ class Hotel:
             "number": self.invoice_number,
             "payment_id": self.payment_id,
             "feed_id": self.feed_id,
+            "endpoint_id": self.endpoint_id,
+            "delivery_id": self.delivery_id,
         }
 
 
@@ -124,7 +142,20 @@ def _hotel(session: Session, name: str) -> Hotel:
         session, SETUP, {"property_id": prop.id, "account_id": account.id, "contract": _terms(id="second")}
     )
     assert second.record.id is not None
+    endpoint = webhooks.register_endpoint(
+        session,
+        SETUP,
+        prop.id,
+        webhooks.WebhookEndpointCreate(url="https://hooks.example/a", events=["pickup.recorded"]),
+    )
     actuals.record_pickup(session, SETUP, second.record.id, {"as_of": AS_OF, "entries": pickup})
+    delivery = session.exec(
+        select(WebhookDeliveryRecord).where(WebhookDeliveryRecord.endpoint_id == endpoint.id)
+    ).one()
+    assert endpoint.id is not None
+    assert delivery.id is not None
+    delivery.status = "failed"
+    session.add(delivery)
     feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, contract_id), {})
     property_feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, None), {})
     assert feed.id is not None
@@ -140,6 +171,8 @@ def _hotel(session: Session, name: str) -> Hotel:
         hotel_code,
         feed.id,
         property_feed.id,
+        endpoint.id,
+        delivery.id,
     )
 
 
@@ -319,6 +352,10 @@ SCOPED_READS = [
     Call("GET", "/api/v1/properties/by-code/{hotel_code}/blocks/{block_code}", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/calendar-feeds", "read", 200),
     Call("GET", "/api/v1/contracts/{contract_id}/calendar-feeds", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/deliveries", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/alert-levels", "read", 200),
 ]
 SCOPED_WRITES = [
     Call(
@@ -424,6 +461,31 @@ SCOPED_WRITES = [
         feed=lambda hotel: hotel.property_feed_id,
     ),
     Call("POST", "/api/v1/contracts/{contract_id}/calendar-feeds/{feed_id}/revoke", "write", 200),
+    Call(
+        "PUT",
+        "/api/v1/properties/{property_id}/alert-levels",
+        "write",
+        200,
+        body=lambda hotel, world: {"days_before_cutoff": 10},
+    ),
+    # Webhook endpoints are the property's, but only an administrator registers, re-keys or revokes one.
+    Call(
+        "POST",
+        "/api/v1/properties/{property_id}/webhook-endpoints",
+        "admin",
+        201,
+        body=lambda hotel, world: {"url": "https://hooks.example/new", "events": ["invoice.issued"]},
+    ),
+    Call("POST", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/revoke", "admin", 200),
+    Call(
+        "POST", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/rotate-secret", "admin", 200
+    ),
+    Call(
+        "POST",
+        "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+        "admin",
+        200,
+    ),
 ]
 UNSCOPED = [
     Call("GET", "/api/v1/properties", "any", 200),
@@ -571,6 +633,9 @@ WATCHED: list[type[SQLModel]] = [
     BlockHistoryRecord,
     RoomTypeCodeRecord,
     CalendarFeedRecord,
+    WebhookEndpointRecord,
+    WebhookEventRecord,
+    WebhookDeliveryRecord,
 ]
 
 
@@ -585,6 +650,17 @@ def snapshot(session: Session) -> dict[str, Any]:
     state["revoked keys"] = session.execute(
         sa.select(sa.func.count()).select_from(ApiKeyRecord).where(ApiKeyRecord.revoked_at.is_not(None))  # type: ignore[union-attr]
     ).scalar_one()
+    state["webhook endpoints"] = sorted(
+        (row.id, row.secret, row.revoked_at is not None)
+        for row in session.exec(select(WebhookEndpointRecord))
+    )
+    state["webhook deliveries"] = sorted(
+        (row.id, row.status, row.attempts) for row in session.exec(select(WebhookDeliveryRecord))
+    )
+    state["alert levels"] = sorted(
+        (row.property_id, row.days_before_cutoff, row.damages_probability_pct)
+        for row in session.exec(select(PropertyAlertLevelsRecord))
+    )
     state["revoked calendar feeds"] = session.execute(
         sa.select(sa.func.count())
         .select_from(CalendarFeedRecord)
