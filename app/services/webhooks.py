@@ -39,6 +39,7 @@ from app.persistence import db
 from app.persistence import repositories as repo
 from app.persistence import webhook_repository as hooks_repo
 from app.persistence.records import (
+    ContractRecord,
     PropertyAlertLevelsRecord,
     PropertyRecord,
     WebhookAttemptRecord,
@@ -474,19 +475,28 @@ def deliver_due(
 def scan_deadlines(engine: sa.Engine, now: datetime | None = None) -> int:
     """Write the ``deadline.approaching`` and ``threshold.crossed`` events due at ``now`` for every
     property with an active endpoint, each at most once (its ``event_key``); returns how many were
-    written. One short write transaction per property."""
+    written. Per property, the contracts are read and assessed in a read transaction, and what they
+    crossed is written in one short write transaction (on SQLite no writer waits for the forecasts)."""
     moment = now or utc_now()
     written = 0
     with Session(engine, expire_on_commit=False) as session:
         property_ids = [prop.id for prop in hooks_repo.properties_with_endpoints(session) if prop.id]
     for property_id in property_ids:
+        with Session(engine, expire_on_commit=False) as session:
+            found = _scan_property(session, property_id, moment)
+        if not found:
+            continue
         with Session(db.writing(engine), expire_on_commit=False) as session:
-            written += _scan_property(session, property_id, moment)
+            for record, event_type, key, data in found:
+                written += emit_event(session, record, event_type, key, data, now=moment) is not None
             session.commit()
     return written
 
 
-def _scan_property(session: Session, property_id: int, now: datetime) -> int:
+_Found = tuple[ContractRecord, EventType, str, dict[str, Any]]
+
+
+def _scan_property(session: Session, property_id: int, now: datetime) -> list[_Found]:
     from app.services.assessments import hotel_today
     from app.services.forecasts import OPEN_STATUSES
 
@@ -494,36 +504,32 @@ def _scan_property(session: Session, property_id: int, now: datetime) -> int:
     assert prop is not None
     today = hotel_today(prop.timezone, now)
     levels = hooks_repo.alert_levels(session, property_id)
-    written = 0
+    found: list[_Found] = []
     for record in hooks_repo.open_contracts(session, property_id, OPEN_STATUSES):
-        written += _scan_contract(session, record.id or 0, today, levels, now)
-    return written
+        found += _scan_contract(session, record.id or 0, today, levels)
+    return found
 
 
 def _scan_contract(
-    session: Session,
-    contract_id: int,
-    today: date,
-    levels: PropertyAlertLevelsRecord | None,
-    now: datetime,
-) -> int:
+    session: Session, contract_id: int, today: date, levels: PropertyAlertLevelsRecord | None
+) -> list[_Found]:
     from app.services.contracts import load_contract
     from app.services.errors import ServiceError
 
     try:
         stored = load_contract(session, SCANNER, contract_id)
     except ServiceError:
-        return 0  # stored terms that no longer read: the contract's own pages say so
-    written = 0
-    for key, data in deadline_events(session, stored, today):
-        written += (
-            emit_event(session, stored.record, EventType.DEADLINE_APPROACHING, key, data, now=now) is not None
-        )
-    for key, data in threshold_events(session, stored, today, levels):
-        written += (
-            emit_event(session, stored.record, EventType.THRESHOLD_CROSSED, key, data, now=now) is not None
-        )
-    return written
+        return []  # stored terms that no longer read: the contract's own pages say so
+    found: list[_Found] = [
+        (stored.record, EventType.DEADLINE_APPROACHING, key, data)
+        for key, data in deadline_events(session, stored, today)
+        if not hooks_repo.event_exists(session, key)
+    ]
+    found += [
+        (stored.record, EventType.THRESHOLD_CROSSED, key, data)
+        for key, data in threshold_events(session, stored, today, levels)
+    ]
+    return found
 
 
 def deadline_events(
@@ -571,13 +577,13 @@ def threshold_events(
     if levels.days_before_cutoff is not None:
         cutoff = terms.cutoff_date or terms.arrival_date
         days = (cutoff - today).days
-        if 0 <= days <= levels.days_before_cutoff:
+        key = f"threshold.crossed:{record.id}:pickup:{cutoff.isoformat()}:{levels.days_before_cutoff}"
+        if 0 <= days <= levels.days_before_cutoff and not hooks_repo.event_exists(session, key):
             try:
                 rooms = _assess_stored(session, stored, today).assessment.rooms
             except ServiceError:
                 rooms = None
             if rooms is not None and rooms.credited_room_nights < rooms.minimum_room_nights:
-                key = f"threshold.crossed:{record.id}:pickup:{cutoff.isoformat()}:{levels.days_before_cutoff}"
                 found.append(
                     (
                         key,
@@ -592,7 +598,8 @@ def threshold_events(
                         },
                     )
                 )
-    if levels.damages_probability_pct is not None:
+    probability_key = f"threshold.crossed:{record.id}:probability:{levels.damages_probability_pct}"
+    if levels.damages_probability_pct is not None and not hooks_repo.event_exists(session, probability_key):
         try:
             forecast = forecast_contract(session, SCANNER, record.id, today)
         except ServiceError:
@@ -600,10 +607,9 @@ def threshold_events(
         if forecast is not None:
             outlook = forecast.exposure.outlook
             if outlook.probability_pct >= levels.damages_probability_pct:
-                key = f"threshold.crossed:{record.id}:probability:{levels.damages_probability_pct}"
                 found.append(
                     (
-                        key,
+                        probability_key,
                         {
                             "threshold": "damages_probability",
                             "as_of": today.isoformat(),

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -374,3 +375,28 @@ def test_the_scan_announces_each_deadline_once_within_seven_days_at_the_hotel(
     assert (cutoff["date"], cutoff["days_left"]) == ("2027-09-08", 7)
     assert cutoff["title"] == "Cut-off: release of unsold rooms"
     assert cutoff["contract_reference"] == "alvarez-chen-wedding-2027"
+
+
+def test_the_scan_sends_threshold_crossed_once_when_the_forecast_probability_reaches_the_level(
+    api: TestClient, key: str, receiver: Receiver, outbox_engine: sa.Engine
+) -> None:
+    hook = hooked(api, key, receiver.url, ["threshold.crossed"])
+    record_pickup(api, key, hook.contract_id, king=2)  # 2 of 55 room nights a month out
+    levels = api.put(
+        f"/api/v1/properties/{hook.property_id}/alert-levels",
+        headers=bearer(key),
+        json={"damages_probability_pct": "50"},
+    )
+    assert levels.status_code == 200
+    day = datetime.fromisoformat("2027-09-03T15:00:00+00:00")
+    assert webhooks.scan_deadlines(outbox_engine, day) == 1
+    assert webhooks.scan_deadlines(outbox_engine, day + timedelta(days=1)) == 0
+
+    assert webhooks.deliver_due(outbox_engine, utc_now() + timedelta(days=400)) == 1
+    [message] = receiver.verified(hook.secret)
+    data = message["data"]
+    assert data["threshold"] == "damages_probability"
+    assert Decimal(data["probability_pct"]) >= 50
+    assert Decimal(data["level_pct"]) == 50
+    assert data["expected_damages"]["currency"] == "USD"
+    assert Decimal(data["expected_damages"]["amount"]) > 0
