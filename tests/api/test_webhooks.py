@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the OpenTravel tests' ``hotel`` fixture is imported)
 """Webhook endpoints over the API, alert levels, and the outbox written with each change (both databases).
 
 Delivery itself (a real receiver, retries, concurrency) is in ``test_webhook_delivery.py``."""
@@ -16,6 +17,7 @@ from app.services import actuals as actuals_service
 from app.services import auth
 from app.services.imports import IMPORTER
 from tests.api.conftest import bearer
+from tests.api.test_opentravel import booked, hotel, pickup_message, post  # noqa: F401  (fixture)
 from tests.api.test_pickup import WEDDING, create_contract
 
 ALL_EVENTS = [
@@ -138,7 +140,7 @@ def test_another_propertys_key_can_neither_see_nor_register_and_a_hotel_key_cann
     ).json()["id"]
     created = register(client, admin_key, property_id)
     stranger = make_key(auth.Access.READ_WRITE, {other})
-    hotel = make_key(auth.Access.READ_WRITE, {property_id})
+    hotel_key = make_key(auth.Access.READ_WRITE, {property_id})
     body = {"url": "https://evil.test/", "events": ["pickup.recorded"]}
 
     assert client.get(endpoints_url(property_id), headers=bearer(stranger)).status_code == 404
@@ -152,9 +154,9 @@ def test_another_propertys_key_can_neither_see_nor_register_and_a_hotel_key_cann
     revoke = f"{endpoints_url(property_id)}/{created['id']}/revoke"
     assert client.post(revoke, headers=bearer(stranger)).status_code == 404
     # The hotel's own key reads its endpoints but only an administrator registers or revokes them.
-    assert client.get(endpoints_url(property_id), headers=bearer(hotel)).json()["total"] == 1
-    assert client.post(endpoints_url(property_id), headers=bearer(hotel), json=body).status_code == 403
-    assert client.post(revoke, headers=bearer(hotel)).status_code == 403
+    assert client.get(endpoints_url(property_id), headers=bearer(hotel_key)).json()["total"] == 1
+    assert client.post(endpoints_url(property_id), headers=bearer(hotel_key), json=body).status_code == 403
+    assert client.post(revoke, headers=bearer(hotel_key)).status_code == 403
     # An endpoint is found only under its own property.
     assert client.get(f"{endpoints_url(other)}/{created['id']}", headers=bearer(admin_key)).status_code == 404
 
@@ -164,7 +166,7 @@ def test_alert_levels_are_read_and_set_by_the_hotel_within_their_bounds(
 ) -> None:
     _, property_id = wedding
     url = f"/api/v1/properties/{property_id}/alert-levels"
-    hotel = make_key(auth.Access.READ_WRITE, {property_id})
+    hotel_key = make_key(auth.Access.READ_WRITE, {property_id})
     reader = make_key(auth.Access.READ, {property_id})
     assert client.get(url, headers=bearer(reader)).json() == {
         "property_id": property_id,
@@ -172,14 +174,14 @@ def test_alert_levels_are_read_and_set_by_the_hotel_within_their_bounds(
         "damages_probability_pct": None,
     }
     saved = client.put(
-        url, headers=bearer(hotel), json={"days_before_cutoff": 14, "damages_probability_pct": "60"}
+        url, headers=bearer(hotel_key), json={"days_before_cutoff": 14, "damages_probability_pct": "60"}
     )
     assert saved.status_code == 200, saved.text
     again = client.get(url, headers=bearer(reader)).json()
     assert again["days_before_cutoff"] == 14
     assert again["damages_probability_pct"] == "60.0"
     refused = client.put(
-        url, headers=bearer(hotel), json={"days_before_cutoff": -1, "damages_probability_pct": 101}
+        url, headers=bearer(hotel_key), json={"days_before_cutoff": -1, "damages_probability_pct": 101}
     )
     assert refused.status_code == 422
     assert {error["field"] for error in refused.json()["errors"]} == {
@@ -354,3 +356,22 @@ def test_issuing_and_crediting_an_invoice_write_their_events(
     assert note["kind"] == "credit_note"
     assert note["credits_invoice_id"] == data["invoice_id"]
     assert note["total"]["amount"].startswith("-")
+
+
+def test_opentravel_pickup_writes_pickup_recorded_with_the_hotel_and_block_codes(
+    client: TestClient, admin_key: str, session: Session, hotel: int
+) -> None:
+    property_id = hotel
+    contract = booked(client, admin_key)
+    register(client, admin_key, property_id, ["pickup.recorded"])
+
+    assert post(client, admin_key, pickup_message()).status_code == 200
+
+    [event] = events(session, property_id)
+    data = event.payload["data"]
+    assert (data["hotel_code"], data["block_code"], data["contract_id"]) == (
+        "BERMIT",
+        "EUCONG25",
+        contract["id"],
+    )
+    assert (data["as_of"], data["rows"], data["room_nights"]) == ("2027-09-02", 3, 74)

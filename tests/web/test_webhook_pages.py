@@ -11,9 +11,11 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.persistence.records import PropertyAlertLevelsRecord, WebhookEndpointRecord
+from app.persistence.records import PropertyAlertLevelsRecord, WebhookEndpointRecord, WebhookEventRecord
+from app.services import webhooks
+from app.services.assessments import hotel_today
 from app.services.contracts import load_contract
-from tests.web.test_staff_pages import ADMIN, CONGRESS, ELSEWHERE, _import, sign_in_as
+from tests.web.test_staff_pages import ADMIN, CONGRESS, ELSEWHERE, _grid_form, _import, sign_in_as
 
 
 def _hotels(session: Session) -> tuple[int, int]:
@@ -168,3 +170,34 @@ def test_a_form_without_the_csrf_token_changes_nothing(client: TestClient, sessi
     )
     assert posted.status_code == 403
     assert _endpoints(session, property_id) == []
+
+
+def test_pickup_saved_from_the_staff_grid_writes_its_events(client: TestClient, session: Session) -> None:
+    contract_id = _import(session, CONGRESS)
+    property_id = load_contract(session, ADMIN, contract_id).record.property_id
+    session.add(
+        WebhookEndpointRecord(
+            property_id=property_id,
+            url="https://crm.example/hooks",
+            events=["pickup.recorded", "assessment.changed"],
+            secret=webhooks.new_secret(),
+            created_by="test",
+        )
+    )
+    session.commit()
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    day = hotel_today(load_contract(session, ADMIN, contract_id).terms.property.timezone)
+
+    saved = client.post(
+        f"/contracts/{contract_id}/pickup",
+        data=_grid_form(session, contract_id, 60, day, csrf),
+        follow_redirects=False,
+    )
+
+    assert saved.status_code == 303
+    session.expire_all()
+    written = session.exec(
+        select(WebhookEventRecord).where(WebhookEventRecord.property_id == property_id)
+    ).all()
+    assert [event.event_type for event in written] == ["pickup.recorded", "assessment.changed"]
+    assert written[0].payload["data"]["as_of"] == day.isoformat()
