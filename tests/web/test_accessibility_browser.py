@@ -82,6 +82,7 @@ PAGES = {
     "share-links": (True, lambda s: f"/contracts/{s.contract}/share"),
     "calendar-feeds": (True, lambda s: f"/contracts/{s.contract}/calendar"),
     "property-calendar-feeds": (True, lambda s: f"/properties/{s.property}/calendar"),
+    "webhooks": (True, lambda s: f"/properties/{s.property}/webhooks"),
     "actuals": (True, lambda s: f"/contracts/{s.contract}/actuals"),
     "block-changes": (True, lambda s: f"/contracts/{s.contract}/block-changes"),
     "invoice-preview": (True, lambda s: f"/contracts/{s.contract}/invoices/preview"),
