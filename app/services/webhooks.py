@@ -84,13 +84,13 @@ SCANNER = Principal("webhooks scan", None, can_write=False, is_admin=False)
 
 
 def _http_url(value: str) -> str:
+    if any(character.isspace() or ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValueError("a URL has no spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https"):
         raise ValueError("give an http:// or https:// URL")
     if not parts.hostname:
         raise ValueError("the URL names no host")
-    if any(character.isspace() for character in value):
-        raise ValueError("a URL has no spaces")
     return value
 
 
