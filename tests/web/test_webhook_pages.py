@@ -11,8 +11,13 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.persistence.records import PropertyAlertLevelsRecord, WebhookEndpointRecord, WebhookEventRecord
-from app.services import webhooks
+from app.persistence.records import (
+    PropertyAlertLevelsRecord,
+    WebhookDeliveryRecord,
+    WebhookEndpointRecord,
+    WebhookEventRecord,
+)
+from app.services import actuals, webhooks
 from app.services.assessments import hotel_today
 from app.services.contracts import load_contract
 from tests.web.test_staff_pages import ADMIN, CONGRESS, ELSEWHERE, _grid_form, _import, sign_in_as
@@ -201,3 +206,47 @@ def test_pickup_saved_from_the_staff_grid_writes_its_events(client: TestClient, 
     ).all()
     assert [event.event_type for event in written] == ["pickup.recorded", "assessment.changed"]
     assert written[0].payload["data"]["as_of"] == day.isoformat()
+
+
+def test_the_delivery_log_offers_send_again_for_a_failed_delivery(
+    client: TestClient, session: Session
+) -> None:
+    contract_id = _import(session, CONGRESS)
+    property_id = load_contract(session, ADMIN, contract_id).record.property_id
+    endpoint = WebhookEndpointRecord(
+        property_id=property_id,
+        url="https://crm.example/hooks",
+        events=["pickup.recorded"],
+        secret=webhooks.new_secret(),
+        created_by="test",
+    )
+    session.add(endpoint)
+    session.commit()
+    day = hotel_today(load_contract(session, ADMIN, contract_id).terms.property.timezone)
+    terms = load_contract(session, ADMIN, contract_id).terms
+    cell = terms.block[0]
+    entry = {"night": cell.night.isoformat(), "room_type": cell.room_type, "room_nights": 3}
+    actuals.record_pickup(session, ADMIN, contract_id, {"as_of": day.isoformat(), "entries": [entry]})
+    delivery = session.exec(
+        select(WebhookDeliveryRecord).where(WebhookDeliveryRecord.endpoint_id == endpoint.id)
+    ).one()
+    delivery.status = "failed"
+    session.add(delivery)
+    session.commit()
+    csrf = sign_in_as(client, session, None)
+    path = f"/properties/{property_id}/webhooks/{endpoint.id}"
+
+    log = client.get(path)
+    assert "failed (gave up)" in log.text
+    assert terms.name in html.unescape(log.text)  # the contract by its name, not its reference
+    assert f'action="{path}/deliveries/{delivery.id}/redeliver"' in log.text
+
+    again = client.post(
+        f"{path}/deliveries/{delivery.id}/redeliver", data={"csrf_token": csrf}, follow_redirects=False
+    )
+
+    assert again.status_code == 303
+    assert again.headers["location"] == path
+    session.expire_all()
+    assert session.get(WebhookDeliveryRecord, delivery.id).status == "pending"  # type: ignore[union-attr]
+    assert "waiting to be sent" in client.get(path).text
