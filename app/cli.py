@@ -184,6 +184,26 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--property", type=int, action="append", default=[], metavar="ID", dest="properties")
     key.set_defaults(command=_add_key)
 
+    hooks = commands.add_parser(
+        "webhooks",
+        help="send due webhook deliveries, or scan for deadlines and alert levels, once",
+        epilog=EPILOG,
+    )
+    hooks_commands = hooks.add_subparsers(title="webhook commands", required=True, metavar="COMMAND")
+    deliver = hooks_commands.add_parser(
+        "deliver", help="send the deliveries that are due (and record each try)", epilog=EPILOG
+    )
+    database_option(deliver)
+    deliver.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    deliver.set_defaults(command=_webhooks_deliver)
+    scan = hooks_commands.add_parser(
+        "scan",
+        help="write deadline.approaching and threshold.crossed events for today at each hotel",
+        epilog=EPILOG,
+    )
+    database_option(scan)
+    scan.set_defaults(command=_webhooks_scan)
+
     backtest_command.add_parser(commands)
     history_command.add_parser(commands)
     invoice_command.add_invoice_parser(commands)
@@ -420,6 +440,30 @@ def _prune(args: argparse.Namespace) -> int:
         f"deleted {pruned.idempotency_records} idempotency records, {pruned.staff_sessions} expired "
         f"sessions and {pruned.login_attempts} old failed sign-ins"
     )
+    return EXIT_OK
+
+
+def _webhooks_deliver(args: argparse.Namespace) -> int:
+    """One pass of webhook delivery (app/services/webhooks.py): run it from a timer, e.g. every 5 s."""
+    from app.services.webhooks import deliver_due
+
+    if not 1 <= args.limit <= 1000:
+        raise UsageError("--limit must be between 1 and 1000")
+    _, engine = _database(args)
+    delivered = deliver_due(engine, limit=args.limit)
+    engine.dispose()
+    print(f"delivered {delivered} webhook messages")
+    return EXIT_OK
+
+
+def _webhooks_scan(args: argparse.Namespace) -> int:
+    """One scan for deadlines and alert levels (app/services/webhooks.py): run it hourly, say."""
+    from app.services.webhooks import scan_deadlines
+
+    _, engine = _database(args)
+    written = scan_deadlines(engine)
+    engine.dispose()
+    print(f"wrote {written} webhook events")
     return EXIT_OK
 
 

@@ -15,7 +15,18 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.api import admin, contracts, forecasts, invoices, ota, problems, properties, reports
+from app.api import (
+    admin,
+    calendar,
+    contracts,
+    forecasts,
+    invoices,
+    ota,
+    problems,
+    properties,
+    reports,
+    webhooks,
+)
 from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
 from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
@@ -25,6 +36,7 @@ from app.settings import Settings
 from app.web import (
     actuals_page,
     block_changes_page,
+    calendar_page,
     contract_page,
     dashboard,
     editor,
@@ -33,6 +45,7 @@ from app.web import (
     parties_page,
     pickup_page,
     share,
+    webhooks_page,
 )
 from app.web.deps import LoginRequiredError, login_redirect
 from app.web.errors import error_page
@@ -62,7 +75,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
-    for api in (properties, contracts, invoices, forecasts, reports, admin):
+    for api in (properties, contracts, invoices, forecasts, reports, webhooks, admin, calendar):
         app.include_router(
             api.router,
             prefix=API_PREFIX,
@@ -71,6 +84,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         )
     # OpenTravel answers every error in XML itself: no problem+json responses, no query refusal.
     app.include_router(ota.router, prefix=API_PREFIX)
+    # A calendar application reads the feed by its token alone (app.api.calendar).
+    app.include_router(calendar.feed)
     # The editor first: its /contracts/new must not be read as /contracts/{contract_id}.
     for page in (
         login,
@@ -83,6 +98,8 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         block_changes_page,
         share,
         parties_page,
+        webhooks_page,
+        calendar_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried

@@ -23,6 +23,7 @@ from app.persistence.records import (
     PickupSnapshotRecord,
 )
 from app.services.auth import Principal
+from app.services.changes import Change, contract_changed
 from app.services.contracts import StoredContract, load_contract
 from app.services.errors import InvalidInputError, Problem, StoredDataError
 from app.services.external_codes import map_room_type
@@ -158,15 +159,18 @@ def parse_pickup_report(stored: StoredContract, data: Any, *, across_entries: bo
 def record_pickup(session: Session, principal: Principal, contract_id: int, data: Any) -> Saved:
     stored = _writable(session, principal, contract_id)
     report = parse_pickup_report(stored, data)
-    return _save_pickup(session, contract_id, report, principal.label)
+    return _save_pickup(session, stored, report, principal.label)
 
 
-def save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:
+def save_pickup(session: Session, stored: StoredContract, report: PickupReport, by: str) -> Saved:
     """Append a checked report's rows (from :func:`parse_pickup_report`), recorded by ``by``."""
-    return _save_pickup(session, contract_id, report, by)
+    return _save_pickup(session, stored, report, by)
 
 
-def _save_pickup(session: Session, contract_id: int, report: PickupReport, by: str) -> Saved:
+def _save_pickup(session: Session, stored: StoredContract, report: PickupReport, by: str) -> Saved:
+    """Every path that records pickup ends here, so its events are written with it."""
+    contract_id = stored.record.id
+    assert contract_id is not None
     repo.add_all(
         session,
         (
@@ -183,6 +187,7 @@ def _save_pickup(session: Session, contract_id: int, report: PickupReport, by: s
             for entry in report.entries
         ),
     )
+    contract_changed(session, stored, Change.PICKUP, by, pickup=report)
     return Saved(contract_id, report.as_of, len(report.entries))
 
 
@@ -246,6 +251,7 @@ def record_actuals(session: Session, principal: Principal, contract_id: int, dat
     if not rows:
         raise InvalidInputError("nothing to record", [Problem("", "the report holds no actuals")])
     repo.add_all(session, rows)
+    contract_changed(session, stored, Change.ACTUALS, principal.label)
     return Saved(contract_id, report.as_of, len(rows))
 
 

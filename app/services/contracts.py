@@ -17,6 +17,7 @@ from app.engine.limits import Note
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, ContractRecord, ContractVersionRecord, PropertyRecord
 from app.services.auth import Principal
+from app.services.changes import Change, contract_changed
 from app.services.errors import (
     ConflictError,
     InvalidInputError,
@@ -170,7 +171,9 @@ def create_contract(session: Session, principal: Principal, raw: Any) -> StoredC
         ) from None
     assert record.id is not None
     version = _add_version(session, principal, record.id, 1, envelope, terms)
-    return StoredContract(record, version, terms, repo.room_type_codes(session, property_id))
+    stored = StoredContract(record, version, terms, repo.room_type_codes(session, property_id))
+    contract_changed(session, stored, Change.TERMS, principal.label)
+    return stored
 
 
 def get_contract(session: Session, principal: Principal, contract_id: int) -> ContractRecord:
@@ -281,7 +284,9 @@ def update_contract(
         from app.services.forecasts import record_block_history
 
         record_block_history(session, contract_id)
-    return load_contract(session, principal, contract_id)
+    stored = load_contract(session, principal, contract_id)
+    contract_changed(session, stored, Change.TERMS, principal.label)
+    return stored
 
 
 def reference_for_block_code(block_code: str) -> str:

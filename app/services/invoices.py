@@ -57,7 +57,8 @@ from app.services.assessments import (
     keep_assessment,
 )
 from app.services.auth import Principal
-from app.services.contracts import get_contract, load_contract
+from app.services.changes import Change, contract_changed
+from app.services.contracts import StoredContract, get_contract, load_contract
 from app.services.einvoices import (
     XmlBuilder,
     credit_note_xml,
@@ -192,7 +193,7 @@ def issue_invoice(
     def store(document: InvoiceDocument, pdf: bytes, sequence: int) -> InvoiceRecord:
         saved = keep_assessment(session, principal, result)
         assert saved.id is not None
-        return _insert(
+        invoice = _insert(
             session,
             principal,
             document,
@@ -211,6 +212,8 @@ def issue_invoice(
             currency=assessment.currency,
             warnings=gaps,
         )
+        contract_changed(session, prepared.stored, Change.INVOICE_ISSUED, principal.label, invoice=invoice)
+        return invoice
 
     return _issue_numbered(session, prepared.series, draft, refuse_if_billed, store, prepared.xml)
 
@@ -224,6 +227,7 @@ INTERIM_REFUSAL = (
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
+    stored: StoredContract
     property_id: int
     result: ContractAssessment
     assessment: Assessment
@@ -258,7 +262,8 @@ def _prepare_invoice(
     chosen, locale = _language(language, account, prop)
     today = hotel_today(prop.timezone)
     result = assess_contract(session, principal, contract_id, as_of or today)
-    terms = load_contract(session, principal, contract_id, result.contract_version).terms
+    stored = load_contract(session, principal, contract_id, result.contract_version)
+    terms = stored.terms
     issued_on = issue_date or today
     due_date = _due_date(issued_on, result.as_of, "the date it assesses", terms.payment_terms_days)
     assessment = result.assessment
@@ -305,6 +310,7 @@ def _prepare_invoice(
         due_date=due_date,
     )
     return _Prepared(
+        stored,
         property_id,
         result,
         assessment,
@@ -396,7 +402,8 @@ def credit_invoice(
     assert original.id is not None
     original_id = original.id
     property_id = original.property_id
-    terms = load_contract(session, principal, original.contract_id, original.contract_version).terms
+    credited_contract = load_contract(session, principal, original.contract_id, original.contract_version)
+    terms = credited_contract.terms
     issued_on = issue_date or hotel_today(prop.timezone)
     _due_date(issued_on, original.issue_date, "the invoice it credits", terms.payment_terms_days)
     billed = repo.get(session, AssessmentRecord, original.assessment_id)
@@ -440,7 +447,7 @@ def credit_invoice(
             raise ConflictError(f"invoice {number} has already been credited by {credited_by}")
 
     def store(document: InvoiceDocument, pdf: bytes, sequence: int) -> InvoiceRecord:
-        return _insert(
+        note = _insert(
             session,
             principal,
             document,
@@ -452,6 +459,8 @@ def credit_invoice(
             total=credited[3],
             **columns,
         )
+        contract_changed(session, credited_contract, Change.INVOICE_CREDITED, principal.label, invoice=note)
+        return note
 
     # read now: rendering is outside
     seller, identifier = seller_party(prop, seller_identity(prop)), seller_identifier(prop)

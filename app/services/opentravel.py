@@ -785,8 +785,7 @@ def _record_pickup(
             for night in allocation.nights()
         ]
     report = actuals_service.parse_pickup_report(stored, {"as_of": day.isoformat(), "entries": entries})
-    assert stored.record.id is not None
-    actuals_service.save_pickup(session, stored.record.id, report, principal.label)
+    actuals_service.save_pickup(session, stored, report, principal.label)
 
 
 def _cancel(session: Session, principal: Principal, record: ContractRecord, day: date) -> list[Issue]:

@@ -454,11 +454,11 @@ def record_pickup_csv(
     session: Session, principal: Principal, contract_id: int, text: str, as_of: date | None
 ) -> Saved:
     stored = _writable(session, principal, contract_id)
-    return _save_pickup(session, contract_id, parse_pickup_csv(stored, text, as_of), principal.label)
+    return _save_pickup(session, stored, parse_pickup_csv(stored, text, as_of), principal.label)
 
 
 def record_pickup_xlsx(
     session: Session, principal: Principal, contract_id: int, data: bytes, as_of: date | None
 ) -> Saved:
     stored = _writable(session, principal, contract_id)
-    return _save_pickup(session, contract_id, parse_pickup_xlsx(stored, data, as_of), principal.label)
+    return _save_pickup(session, stored, parse_pickup_xlsx(stored, data, as_of), principal.label)

@@ -159,6 +159,7 @@ def _render(
         max_lines=MAX_ADDRESS_LINES,
         default_format=DEFAULT_NUMBER_FORMAT,
         saved=request.query_params.get("saved") == "1",
+        webhooks_url=action.removesuffix("/details") + "/webhooks" if kind == "hotel" else "",
     )
     return templates.TemplateResponse(request, "party_details.html", context, status_code=status)
 

@@ -29,6 +29,7 @@ from app.persistence.records import (
     ApiKeyRecord,
     AssessmentRecord,
     BlockHistoryRecord,
+    CalendarFeedRecord,
     ContractRecord,
     ContractVersionRecord,
     FnbActualRecord,
@@ -38,11 +39,25 @@ from app.persistence.records import (
     NoticeRecord,
     PaymentRecord,
     PickupSnapshotRecord,
+    PropertyAlertLevelsRecord,
     PropertyRecord,
     RoomTypeCodeRecord,
     StaffSessionRecord,
+    WebhookDeliveryRecord,
+    WebhookEndpointRecord,
+    WebhookEventRecord,
 )
-from app.services import actuals, assessments, auth, contracts, invoices, payments, properties
+from app.services import (
+    actuals,
+    assessments,
+    auth,
+    calendar_feeds,
+    contracts,
+    invoices,
+    payments,
+    properties,
+    webhooks,
+)
 from app.services.auth import Access, Principal
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, bearer, property_body
@@ -72,6 +87,10 @@ class Hotel:
     uninvoiced_contract_id: int  # a second contract, with nothing billed, to issue an invoice for
     payment_id: int  # a payment received against invoice_number
     hotel_code: str  # the property's; contract_id has the block code GRP1
+    feed_id: int  # a calendar feed of contract_id
+    property_feed_id: int  # a calendar feed of the property
+    endpoint_id: int  # a webhook endpoint of the property, receiving pickup.recorded
+    delivery_id: int  # a failed delivery to it (of the second contract's pickup)
 
     def ids(self) -> dict[str, int | str]:
         return {
@@ -83,6 +102,9 @@ class Hotel:
             "assessment_id": self.assessment_id,
             "number": self.invoice_number,
             "payment_id": self.payment_id,
+            "feed_id": self.feed_id,
+            "endpoint_id": self.endpoint_id,
+            "delivery_id": self.delivery_id,
         }
 
 
@@ -120,9 +142,37 @@ def _hotel(session: Session, name: str) -> Hotel:
         session, SETUP, {"property_id": prop.id, "account_id": account.id, "contract": _terms(id="second")}
     )
     assert second.record.id is not None
+    endpoint = webhooks.register_endpoint(
+        session,
+        SETUP,
+        prop.id,
+        webhooks.WebhookEndpointCreate(url="https://hooks.example/a", events=["pickup.recorded"]),
+    )
     actuals.record_pickup(session, SETUP, second.record.id, {"as_of": AS_OF, "entries": pickup})
+    delivery = session.exec(
+        select(WebhookDeliveryRecord).where(WebhookDeliveryRecord.endpoint_id == endpoint.id)
+    ).one()
+    assert endpoint.id is not None
+    assert delivery.id is not None
+    delivery.status = "failed"
+    session.add(delivery)
+    feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, contract_id), {})
+    property_feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, None), {})
+    assert feed.id is not None
+    assert property_feed.id is not None
     return Hotel(
-        prop.id, account.id, contract_id, record.id, invoice.number, second.record.id, paid.id, hotel_code
+        prop.id,
+        account.id,
+        contract_id,
+        record.id,
+        invoice.number,
+        second.record.id,
+        paid.id,
+        hotel_code,
+        feed.id,
+        property_feed.id,
+        endpoint.id,
+        delivery.id,
     )
 
 
@@ -232,6 +282,8 @@ class Call:
     contract: Callable[[Hotel], int] | None = None
     #: Whether a success stores something; None: a write or an administrator's call does.
     stores: bool | None = None
+    #: The calendar feed to use instead of ``hotel.feed_id`` (a property's feed, not a contract's).
+    feed: Callable[[Hotel], int] | None = None
 
     @property
     def id(self) -> str:
@@ -239,6 +291,7 @@ class Call:
 
     def url(self, hotel: Hotel, world: World) -> str:
         ids = hotel.ids() | ({"contract_id": self.contract(hotel)} if self.contract else {})
+        ids |= {"feed_id": self.feed(hotel)} if self.feed else {}
         return self.path.format(**ids, key_id=world.spare_key_id, version=1)
 
 
@@ -297,6 +350,12 @@ SCOPED_READS = [
     Call("GET", "/api/v1/properties/{property_id}/history", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/room-type-codes", "read", 200),
     Call("GET", "/api/v1/properties/by-code/{hotel_code}/blocks/{block_code}", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/calendar-feeds", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/calendar-feeds", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/deliveries", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/alert-levels", "read", 200),
 ]
 SCOPED_WRITES = [
     Call(
@@ -387,6 +446,45 @@ SCOPED_WRITES = [
         "write",
         201,
         body=lambda hotel, world: {"property_id": hotel.property_id, "contract": _terms(id="new-contract")},
+    ),
+    Call(
+        "POST", "/api/v1/properties/{property_id}/calendar-feeds", "write", 201, body=lambda hotel, world: {}
+    ),
+    Call(
+        "POST", "/api/v1/contracts/{contract_id}/calendar-feeds", "write", 201, body=lambda hotel, world: {}
+    ),
+    Call(
+        "POST",
+        "/api/v1/properties/{property_id}/calendar-feeds/{feed_id}/revoke",
+        "write",
+        200,
+        feed=lambda hotel: hotel.property_feed_id,
+    ),
+    Call("POST", "/api/v1/contracts/{contract_id}/calendar-feeds/{feed_id}/revoke", "write", 200),
+    Call(
+        "PUT",
+        "/api/v1/properties/{property_id}/alert-levels",
+        "write",
+        200,
+        body=lambda hotel, world: {"days_before_cutoff": 10},
+    ),
+    # Webhook endpoints are the property's, but only an administrator registers, re-keys or revokes one.
+    Call(
+        "POST",
+        "/api/v1/properties/{property_id}/webhook-endpoints",
+        "admin",
+        201,
+        body=lambda hotel, world: {"url": "https://hooks.example/new", "events": ["invoice.issued"]},
+    ),
+    Call("POST", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/revoke", "admin", 200),
+    Call(
+        "POST", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/rotate-secret", "admin", 200
+    ),
+    Call(
+        "POST",
+        "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+        "admin",
+        200,
     ),
 ]
 UNSCOPED = [
@@ -534,6 +632,10 @@ WATCHED: list[type[SQLModel]] = [
     PaymentRecord,
     BlockHistoryRecord,
     RoomTypeCodeRecord,
+    CalendarFeedRecord,
+    WebhookEndpointRecord,
+    WebhookEventRecord,
+    WebhookDeliveryRecord,
 ]
 
 
@@ -547,6 +649,22 @@ def snapshot(session: Session) -> dict[str, Any]:
         state[f"{table.__name__} revisions"] = sorted(session.execute(sa.select(table.id, table.revision)))  # type: ignore[attr-defined]
     state["revoked keys"] = session.execute(
         sa.select(sa.func.count()).select_from(ApiKeyRecord).where(ApiKeyRecord.revoked_at.is_not(None))  # type: ignore[union-attr]
+    ).scalar_one()
+    state["webhook endpoints"] = sorted(
+        (row.id, row.secret, row.revoked_at is not None)
+        for row in session.exec(select(WebhookEndpointRecord))
+    )
+    state["webhook deliveries"] = sorted(
+        (row.id, row.status, row.attempts) for row in session.exec(select(WebhookDeliveryRecord))
+    )
+    state["alert levels"] = sorted(
+        (row.property_id, row.days_before_cutoff, row.damages_probability_pct)
+        for row in session.exec(select(PropertyAlertLevelsRecord))
+    )
+    state["revoked calendar feeds"] = session.execute(
+        sa.select(sa.func.count())
+        .select_from(CalendarFeedRecord)
+        .where(CalendarFeedRecord.revoked_at.is_not(None))  # type: ignore[union-attr]
     ).scalar_one()
     return state
 

@@ -25,6 +25,7 @@ class Site:
 
     staff: BrowserContext
     contract: int
+    property: int
     share_url: str
     gone_url: str
 
@@ -55,13 +56,18 @@ def site(browser: Browser, live_server: LiveServer) -> Iterator[Site]:
     page = staff.new_page()
     sign_in(page, live_server)
     contract = _contract_id(staff, live_server, SAMPLE)
+    stored = staff.request.get(
+        f"{live_server.url}/api/v1/contracts/{contract}",
+        headers={"Authorization": f"Bearer {live_server.api_key}"},
+    )
+    assert stored.ok
     share_url = _new_link(page, live_server, contract, "Accessibility check")
     gone_url = _new_link(page, live_server, contract, "Accessibility check, revoked")
     page.goto(f"{live_server.url}/contracts/{contract}/share")
     page.get_by_role("button", name="Revoke link Accessibility check, revoked").click()
     page.wait_for_load_state()
     page.close()
-    yield Site(staff, contract, share_url, gone_url)
+    yield Site(staff, contract, int(stored.json()["property_id"]), share_url, gone_url)
     staff.close()
 
 
@@ -74,6 +80,9 @@ PAGES = {
     "editor-edit": (True, lambda s: f"/contracts/{s.contract}/edit"),
     "pickup": (True, lambda s: f"/contracts/{s.contract}/pickup"),
     "share-links": (True, lambda s: f"/contracts/{s.contract}/share"),
+    "calendar-feeds": (True, lambda s: f"/contracts/{s.contract}/calendar"),
+    "property-calendar-feeds": (True, lambda s: f"/properties/{s.property}/calendar"),
+    "webhooks": (True, lambda s: f"/properties/{s.property}/webhooks"),
     "actuals": (True, lambda s: f"/contracts/{s.contract}/actuals"),
     "block-changes": (True, lambda s: f"/contracts/{s.contract}/block-changes"),
     "invoice-preview": (True, lambda s: f"/contracts/{s.contract}/invoices/preview"),
