@@ -438,7 +438,8 @@ def _prune(args: argparse.Namespace) -> int:
     engine.dispose()
     print(
         f"deleted {pruned.idempotency_records} idempotency records, {pruned.staff_sessions} expired "
-        f"sessions and {pruned.login_attempts} old failed sign-ins"
+        f"sessions, {pruned.login_attempts} old failed sign-ins, {pruned.webhook_deliveries} finished "
+        f"webhook deliveries and {pruned.webhook_events} delivered webhook events"
     )
     return EXIT_OK
 

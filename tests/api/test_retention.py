@@ -14,14 +14,19 @@ from sqlmodel import Session, func, select
 from app.cli import main
 from app.persistence.db import make_engine
 from app.persistence.records import (
+    ContractRecord,
     IngestionRecord,
     LoginAttemptRecord,
     PickupSnapshotRecord,
     StaffSessionRecord,
     StaffUserRecord,
+    WebhookAttemptRecord,
+    WebhookDeliveryRecord,
+    WebhookEndpointRecord,
+    WebhookEventRecord,
     utc_now,
 )
-from app.services.retention import IDEMPOTENCY_KEY_LIFETIME, prune
+from app.services.retention import IDEMPOTENCY_KEY_LIFETIME, WEBHOOK_DELIVERY_RETENTION, prune
 from tests.api.conftest import CONTRACTS, bearer
 from tests.api.test_pickup import WEDDING, create_contract, pickup_url
 
@@ -126,8 +131,63 @@ def test_the_prune_command_reports_what_it_deleted(
 
     assert code == 0
     assert capsys.readouterr().out.strip() == (
-        "deleted 0 idempotency records, 0 expired sessions and 1 old failed sign-ins"
+        "deleted 0 idempotency records, 0 expired sessions, 1 old failed sign-ins, 0 finished webhook "
+        "deliveries and 0 delivered webhook events"
     )
     with Session(engine) as session:
         assert count(session, LoginAttemptRecord) == 0
     engine.dispose()
+
+
+def test_prune_keeps_a_month_of_the_webhook_log_what_is_still_to_send_and_what_later_events_compare_with(
+    wedding: int, session: Session
+) -> None:
+    contract = session.get(ContractRecord, wedding)
+    assert contract is not None
+    now = utc_now()
+    old, recent = now - WEBHOOK_DELIVERY_RETENTION - timedelta(days=1), now - timedelta(days=1)
+    endpoint = WebhookEndpointRecord(
+        property_id=contract.property_id,
+        url="https://example.com/hooks",
+        events=["pickup.recorded", "assessment.changed"],
+        secret="whsec_x",
+        created_by="test",
+    )
+    session.add(endpoint)
+    session.flush()
+    for name, kind, status, created in [
+        ("old delivered", "pickup.recorded", "delivered", old),
+        ("old given up", "pickup.recorded", "failed", old),
+        ("old still retrying", "pickup.recorded", "pending", old),
+        ("recent delivered", "pickup.recorded", "delivered", recent),
+        ("old total", "assessment.changed", "delivered", old),
+    ]:
+        event = WebhookEventRecord(
+            property_id=contract.property_id,
+            contract_id=wedding,
+            event_type=kind,
+            event_key=name,
+            payload={},
+            created_at=created,
+        )
+        session.add(event)
+        session.flush()
+        assert event.id is not None
+        assert endpoint.id is not None
+        delivery = WebhookDeliveryRecord(
+            event_id=event.id, endpoint_id=endpoint.id, status=status, created_at=created
+        )
+        session.add(delivery)
+        session.flush()
+        assert delivery.id is not None
+        session.add(WebhookAttemptRecord(delivery_id=delivery.id, status_code=500))
+    session.commit()
+
+    pruned = prune(session, now)
+    session.commit()
+
+    left = {event.event_key for event in session.exec(select(WebhookEventRecord)).all()}
+    assert (pruned.webhook_deliveries, pruned.webhook_events) == (3, 2)
+    assert left == {"old still retrying", "recent delivered", "old total"}
+    assert count(session, WebhookDeliveryRecord) == 2
+    assert count(session, WebhookAttemptRecord) == 2
