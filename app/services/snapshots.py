@@ -250,11 +250,11 @@ def _todays(session: Session) -> dict[str, date]:
     return {zone: hotel_today(zone) for zone in snapshot_repo.timezones(session)}
 
 
-def stale_contracts(
-    session: Session, where: snapshot_repo.Selection, limit: int = REFRESH_ON_READ
-) -> list[int]:
-    """Up to ``limit`` contracts of the selection whose snapshot is missing or out of date, missing ones
-    first: what a page refreshes before it reads (module docstring, "on read")."""
+def stale_contracts(session: Session, where: snapshot_repo.Selection, limit: int | None = None) -> list[int]:
+    """Up to ``limit`` (default :data:`REFRESH_ON_READ`) contracts of the selection whose snapshot is
+    missing or out of date, missing ones first: what a page refreshes before it reads (module
+    docstring, "on read")."""
+    limit = REFRESH_ON_READ if limit is None else limit
     return snapshot_repo.stale_contract_ids(session, where, _todays(session), limit)
 
 
