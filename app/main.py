@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlmodel import Session
 
-from app.api import admin, contracts, forecasts, invoices, ota, problems, properties, reports
+from app.api import admin, batches, contracts, forecasts, invoices, ota, problems, properties, reports
 from app.api.deps import BODY_SCHEMAS, refuse_nameless_query
 from app.api.middleware import LimitBodySize, RetryDroppedReads
 from app.engine import Assessment
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
-    for api in (properties, contracts, invoices, forecasts, reports, admin):
+    for api in (properties, contracts, invoices, forecasts, reports, batches, admin):
         app.include_router(
             api.router,
             prefix=API_PREFIX,
@@ -108,7 +108,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         _frozen = True
         gc.collect()
         gc.freeze()
-    yield
+    jobs = _job_queue(app)
+    app.state.jobs = jobs
+    try:
+        yield
+    finally:
+        jobs.close()
+
+
+def _job_queue(app: FastAPI) -> Any:
+    """Where this process's requests enqueue background jobs (``app.jobs``): procrastinate on
+    PostgreSQL, unless the jobs run in process (the embedded default: the schedule runs in a thread)."""
+    from app.jobs import InProcessRunner, ProcrastinateQueue, Runtime
+
+    settings: Settings = app.state.settings
+    engine: sa.Engine = app.state.engine
+    if engine.dialect.name == "postgresql" and not settings.runs_jobs_in_process:
+        return ProcrastinateQueue(engine)
+    runner = InProcessRunner(Runtime(engine, settings.data_dir))
+    if settings.runs_jobs_in_process:
+        runner.start()
+    return runner
 
 
 def session_factory(engine: sa.Engine) -> Callable[[], Session]:

@@ -243,6 +243,25 @@ def refresh_snapshots(engine: sa.Engine, property_id: int | None = None, now: da
         after = ids[-1]
 
 
+def refresh_stale_snapshots(engine: sa.Engine, now: datetime | None = None) -> int:
+    """Refresh, :data:`BATCH_SIZE` per transaction, every snapshot that is missing or out of date as of
+    ``now`` (of an older version or status, or of an earlier day at its hotel); returns how many. Run
+    hourly, it brings each hotel's snapshots to its new day within the hour after its midnight."""
+    count = 0
+    previous: list[int] = []
+    while True:
+        with Session(engine, expire_on_commit=False) as session:
+            todays = {zone: hotel_today(zone, now) for zone in snapshot_repo.timezones(session)}
+            stale = snapshot_repo.stale_contract_ids(
+                session, snapshot_repo.Selection(visible=None), todays, BATCH_SIZE
+            )
+            if not stale or stale == previous:  # nothing left, or nothing this pass could change
+                return count
+            count += refresh_contracts(session, stale, now)
+            session.commit()
+        previous = stale
+
+
 # --- reading -----------------------------------------------------------------------------------------
 
 
