@@ -168,43 +168,37 @@ def _counted(name: str, work: Callable[..., object], *args: Any, **kwargs: Any) 
 
 # --- procrastinate (PostgreSQL) --------------------------------------------------------------------
 
-tasks = procrastinate.Blueprint()
+#: On-demand jobs that may not run twice at once (a batch is one job per batch).
+_EXCLUSIVE = {"refresh_snapshots", "deliver_webhooks"}
 
 
-def _periodic_task(entry: Scheduled) -> None:
+def _register(app: procrastinate.App) -> None:
+    """Every job as a task of ``app``: ``attrition.scheduled_<name>`` on the ``scheduled`` queue, deferred
+    by the worker on :data:`SCHEDULE`, and ``attrition.<name>`` on the ``on_demand`` queue."""
+    for entry in SCHEDULE:
+        task = app.task(name=f"attrition.scheduled_{entry.name}", queue="scheduled", lock=entry.name)(
+            _scheduled(entry)
+        )
+        app.periodic(cron=entry.cron, periodic_id=entry.name)(task)
+    for name, work in ON_DEMAND.items():
+        app.task(name=f"attrition.{name}", queue="on_demand", lock=name if name in _EXCLUSIVE else None)(
+            _on_demand(name, work)
+        )
+
+
+def _scheduled(entry: Scheduled) -> Callable[[int], None]:
     def run_scheduled(timestamp: int) -> None:
         JOBS.labels(entry.name, "queued").inc()
-        when = datetime.fromtimestamp(timestamp, UTC)
-        try:
-            entry.run(runtime(), when)
-        except Exception:
-            JOBS.labels(entry.name, "failed").inc()
-            LOG.exception("job %s failed", entry.name)
-            raise
-        JOBS.labels(entry.name, "done").inc()
+        _counted(entry.name, lambda work, _now: entry.run(work, datetime.fromtimestamp(timestamp, UTC)))
 
-    run_scheduled.__name__ = run_scheduled.__qualname__ = f"scheduled_{entry.name}"
-    task = tasks.task(name=f"scheduled_{entry.name}", queue="scheduled", lock=entry.name)(run_scheduled)
-    tasks.periodic(cron=entry.cron, periodic_id=entry.name)(task)
+    return run_scheduled
 
 
-for _entry in SCHEDULE:
-    _periodic_task(_entry)
+def _on_demand(name: str, work: Callable[..., object]) -> Callable[..., None]:
+    def run_on_demand(**arguments: Any) -> None:
+        _counted(name, work, **arguments)
 
-
-@tasks.task(name="refresh_snapshots", queue="on_demand", lock="refresh_snapshots")
-def refresh_snapshots_task(property_id: int | None = None, full: bool = True) -> None:
-    _counted("refresh_snapshots", refresh_snapshots, property_id, full)
-
-
-@tasks.task(name="deliver_webhooks", queue="on_demand", lock="deliver_webhooks")
-def deliver_webhooks_task() -> None:
-    _counted("deliver_webhooks", deliver_webhooks)
-
-
-@tasks.task(name="produce_batch", queue="on_demand")
-def produce_batch_task(batch_id: int) -> None:
-    _counted("produce_batch", produce_batch, batch_id)
+    return run_on_demand
 
 
 def conninfo(engine: sa.Engine) -> str:
@@ -215,7 +209,7 @@ def conninfo(engine: sa.Engine) -> str:
 def queue_app(engine: sa.Engine) -> procrastinate.App:
     """The procrastinate app on ``engine``'s PostgreSQL database, with every task of this module."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(engine)))
-    app.add_tasks_from(tasks, namespace="attrition")
+    _register(app)
     return app
 
 
@@ -237,11 +231,16 @@ def apply_queue_schema(engine: sa.Engine) -> bool:
     return True
 
 
-def run_worker(engine: sa.Engine, data_dir: Path, *, wait: bool = True) -> None:
-    """Run procrastinate's worker on ``engine``'s database: the jobs, and the schedule's deferrals.
-    ``wait=False`` returns once the queue is empty (for tests and one-off runs)."""
+def run_worker(
+    engine: sa.Engine, data_dir: Path, *, wait: bool = True, queues: list[str] | None = None
+) -> None:
+    """Run procrastinate's worker on ``engine``'s database (of ``queues``, default all): the jobs, and
+    the schedule's deferrals. ``wait=False`` returns once the queue is empty (tests, one-off runs).
+    Finished jobs are deleted; failed ones are kept for inspection (``procrastinate_jobs``)."""
     configure(engine, data_dir)
-    queue_app(engine).run_worker(wait=wait, install_signal_handlers=wait, delete_jobs="successful")
+    queue_app(engine).run_worker(
+        wait=wait, install_signal_handlers=wait, delete_jobs="successful", queues=queues
+    )
 
 
 # --- enqueueing -------------------------------------------------------------------------------------
@@ -268,7 +267,7 @@ class ProcrastinateQueue:
             if not self._opened:
                 self._app.open()
                 self._opened = True
-        job_id = self._app.configure_task(f"attrition:{name}", allow_unknown=False).defer(**arguments)
+        job_id = self._app.configure_task(f"attrition.{name}", allow_unknown=False).defer(**arguments)
         JOBS.labels(name, "queued").inc()
         return str(job_id)
 
