@@ -5,6 +5,9 @@ same work without a queue server."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +28,7 @@ from app.services.imports import import_document
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, POSTGRES, bearer, create_postgres_database, drop_postgres_database
 
+ATTRITION = str(Path(sys.executable).parent / "attrition")
 ADMIN = auth.Principal("test", None, can_write=True, is_admin=True)
 SAMPLES = ("corporate-sales-meeting-per-night.yaml", "wedding-block-cliff.yaml")
 
@@ -174,3 +178,34 @@ def test_the_batch_api_answers_202_then_the_zip_on_sqlite(sqlite_engine: sa.Engi
             assert archive.namelist() == [f"{number}.pdf"]
         unknown = client.get(f"/api/v1/properties/{property_id}/batches/999999", headers=bearer(key))
         assert unknown.status_code == 404
+
+
+@pytest.mark.slow
+def test_attrition_migrate_twice_then_the_worker_until_empty(tmp_path: Path) -> None:
+    name = create_postgres_database()
+    url = f"{POSTGRES}/{name}"
+    env = {**os.environ, "ATTRITION_DATA_DIR": str(tmp_path)}
+    try:
+        for _ in range(2):
+            migrated = subprocess.run(
+                [ATTRITION, "migrate", "--database-url", url],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=300,
+                check=False,
+            )
+            assert migrated.returncode == 0, migrated.stderr
+        assert "created the job queue's tables" not in migrated.stdout  # the second run found them
+        worker = subprocess.run(
+            [ATTRITION, "worker", "--until-empty", "--database-url", url],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+        assert worker.returncode == 0, worker.stderr
+        assert "attrition worker on" in worker.stdout
+    finally:
+        drop_postgres_database(name)
