@@ -513,14 +513,14 @@ def read_exposure(
         where = snapshots.exposure_selection(
             session, principal, property_id=property_id, arrival_from=arrival_from, arrival_to=arrival_to
         )
-        stale = snapshots.stale_contracts(session, where)
-        if stale:
-            # Refreshed in a write transaction of their own, then read (app.services.snapshots, "on read").
+        listed = snapshots.read_exposure(session, where, repo.Page(limit, offset))
+        if listed.stale:
+            # Refreshed in a write transaction of their own, then read again (app.services.snapshots).
             end_reads(session)
             begin_write(session)
-            snapshots.refresh_contracts(session, stale)
+            snapshots.refresh_contracts(session, listed.stale)
             session.commit()
-        listed = snapshots.read_exposure(session, where, repo.Page(limit, offset))
+            listed = snapshots.read_exposure(session, where, repo.Page(limit, offset))
         items = [_summary_row(item) for item in listed.items]
         total, skipped = listed.total, listed.not_forecast
     return ExposurePage(

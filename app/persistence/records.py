@@ -138,6 +138,8 @@ class ContractRecord(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("property_id", "reference", name="uq_contracts_property_reference"),
         sa.Index("ix_contracts_property_arrival", "property_id", "arrival_date"),
+        # The dashboard's first page of every hotel (0008).
+        sa.Index("ix_contracts_arrival", "arrival_date", "id"),
         sa.Index(
             "uq_contracts_property_block_code",
             "property_id",
@@ -552,7 +554,13 @@ class ExposureSnapshotRecord(SQLModel, table=True):
     __tablename__ = "exposure_snapshots"
     __table_args__ = (
         sa.Index("ix_exposure_snapshots_property_expected", "property_id", "expected_minor"),
-        sa.Index("ix_exposure_snapshots_state_expected", "exposure_state", "expected_minor"),
+        sa.Index(
+            "ix_exposure_snapshots_state_expected",
+            "exposure_state",
+            "expected_minor",
+            "arrival_date",
+            "contract_id",
+        ),
     )
 
     contract_id: int = Field(foreign_key="contracts.id", primary_key=True)
@@ -573,6 +581,8 @@ class ExposureSnapshotRecord(SQLModel, table=True):
     exposure_state: str = Field(
         default="closed", max_length=10, sa_column_kwargs={"server_default": "closed"}
     )
+    #: The contract's arrival (0008), for ``GET /exposure``'s filter and order on the index above.
+    arrival_date: date | None = Field(default=None, nullable=True)
 
 
 class BatchJobRecord(SQLModel, table=True):

@@ -4,7 +4,7 @@ in SQL so that a page costs the same whatever the size of the portfolio. Never c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -36,6 +36,7 @@ _STORED = (
     "current_minor",
     "pickup_permille",
     "exposure_state",
+    "arrival_date",
 )
 
 
@@ -131,10 +132,9 @@ def _selected(statement: Any, where: Selection) -> Any:
     return statement
 
 
-def stale_contract_ids(session: Session, where: Selection, todays: dict[str, date], limit: int) -> list[int]:
-    """Up to ``limit`` contracts of the selection whose snapshot is missing, is of an older version or
-    status than the contract, or was computed before today at its hotel (``todays`` by timezone);
-    missing ones first."""
+def stale_among(session: Session, contract_ids: Sequence[int], todays: dict[str, date]) -> list[int]:
+    """Those of ``contract_ids`` whose snapshot is missing, is of an older version or status than the
+    contract, or was computed before today at its hotel (``todays`` by timezone)."""
     snapshot = ExposureSnapshotRecord
     today = sa.case(
         *((col(PropertyRecord.timezone) == zone, day) for zone, day in todays.items()),
@@ -145,19 +145,26 @@ def stale_contract_ids(session: Session, where: Selection, todays: dict[str, dat
         .join(PropertyRecord, PropertyRecord.id == ContractRecord.property_id)  # type: ignore[arg-type]
         .outerjoin(snapshot, col(snapshot.contract_id) == col(ContractRecord.id))
         .where(
+            col(ContractRecord.id).in_(list(contract_ids)),
             sa.or_(
                 col(snapshot.contract_id).is_(None),
                 col(snapshot.contract_version) < col(ContractRecord.current_version),
                 col(snapshot.status) != col(ContractRecord.status),
                 col(snapshot.as_of) < today,
-            )
+            ),
         )
+        .order_by(col(ContractRecord.id))
     )
-    statement = _selected(statement, where)
-    statement = statement.order_by(
-        sa.case((col(snapshot.contract_id).is_(None), 0), else_=1), col(ContractRecord.id)
-    ).limit(limit)
     return [int(found) for found in session.exec(statement).all() if found is not None]
+
+
+def timezones_of(session: Session, property_ids: Iterable[int]) -> dict[int, str]:
+    rows = session.exec(
+        select(PropertyRecord.id, PropertyRecord.timezone).where(
+            col(PropertyRecord.id).in_(sorted(set(property_ids)))
+        )
+    ).all()
+    return {int(found): zone for found, zone in rows if found is not None}
 
 
 #: The dashboard's sorts: the snapshot's column for each.
@@ -189,26 +196,44 @@ def dashboard_page(
     return [(record, found) for record, found in rows], total
 
 
+def _snapshot_selected(statement: Any, where: Selection) -> Any:
+    """The selection on the snapshot's own columns (its status and arrival as of its refresh)."""
+    snapshot = ExposureSnapshotRecord
+    if where.visible is not None:
+        statement = statement.where(col(snapshot.property_id).in_(sorted(where.visible)))
+    if where.property_id is not None:
+        statement = statement.where(snapshot.property_id == where.property_id)
+    if where.arrival_from is not None:
+        statement = statement.where(col(snapshot.arrival_date) >= where.arrival_from)
+    if where.arrival_to is not None:
+        statement = statement.where(col(snapshot.arrival_date) <= where.arrival_to)
+    if where.statuses is not None:
+        statement = statement.where(col(snapshot.status).in_(where.statuses))
+    return statement
+
+
 def exposure_page(
     session: Session, where: Selection, page: Page
 ) -> tuple[list[tuple[ContractRecord, ExposureSnapshotRecord]], int]:
-    """The selection's forecast contracts, largest expected damages first, then arrival and id."""
+    """The selection's forecast contracts, largest expected damages first, then arrival and id: read
+    on the snapshots' index (state, expected, arrival, id), the page's contracts then by id."""
     snapshot = ExposureSnapshotRecord
-    statement = select(ContractRecord, snapshot).join(
-        snapshot, col(snapshot.contract_id) == col(ContractRecord.id)
+    forecast = _snapshot_selected(select(snapshot), where).where(col(snapshot.exposure_state) == "forecast")
+    ordered = forecast.order_by(
+        col(snapshot.expected_minor).desc(), col(snapshot.arrival_date), col(snapshot.contract_id)
     )
-    statement = _selected(statement, where).where(col(snapshot.exposure_state) == "forecast")
-    ordered = statement.order_by(
-        col(snapshot.expected_minor).desc(), col(ContractRecord.arrival_date), col(ContractRecord.id)
+    found = list(session.exec(ordered.limit(page.limit).offset(page.offset)).all())
+    records = {
+        record.id: record
+        for record in session.exec(
+            select(ContractRecord).where(col(ContractRecord.id).in_([row.contract_id for row in found]))
+        ).all()
+    }
+    counted = _snapshot_selected(select(sa.func.count()).select_from(snapshot), where).where(
+        col(snapshot.exposure_state) == "forecast"
     )
-    rows = session.exec(ordered.limit(page.limit).offset(page.offset)).all()
-    counted = _selected(
-        select(sa.func.count())
-        .select_from(ContractRecord)
-        .join(snapshot, col(snapshot.contract_id) == col(ContractRecord.id)),
-        where,
-    ).where(col(snapshot.exposure_state) == "forecast")
-    return [(record, found) for record, found in rows], int(session.execute(counted).scalar_one())
+    rows = [(records[row.contract_id], row) for row in found if row.contract_id in records]
+    return rows, int(session.execute(counted).scalar_one())
 
 
 def not_forecast(
@@ -217,10 +242,26 @@ def not_forecast(
     """Up to ``limit`` contracts of the selection that are open but not forecast, or not yet
     snapshotted, by arrival."""
     snapshot = ExposureSnapshotRecord
-    statement = (
-        select(ContractRecord, snapshot)
-        .outerjoin(snapshot, col(snapshot.contract_id) == col(ContractRecord.id))
-        .where(sa.or_(col(snapshot.contract_id).is_(None), col(snapshot.exposure_state) == "refused"))
+    refused = _snapshot_selected(select(snapshot), where).where(col(snapshot.exposure_state) == "refused")
+    refused_rows = list(
+        session.exec(
+            refused.order_by(col(snapshot.arrival_date), col(snapshot.contract_id)).limit(limit)
+        ).all()
     )
-    statement = _selected(statement, where).order_by(col(ContractRecord.arrival_date), col(ContractRecord.id))
-    return [(record, found) for record, found in session.exec(statement.limit(limit)).all()]
+    records = {
+        record.id: record
+        for record in session.exec(
+            select(ContractRecord).where(
+                col(ContractRecord.id).in_([row.contract_id for row in refused_rows])
+            )
+        ).all()
+    }
+    has_snapshot = select(snapshot.contract_id).where(col(snapshot.contract_id) == col(ContractRecord.id))
+    missing = _selected(select(ContractRecord), where).where(~has_snapshot.exists())
+    missing = missing.order_by(col(ContractRecord.arrival_date), col(ContractRecord.id)).limit(limit)
+    rows: list[tuple[ContractRecord, ExposureSnapshotRecord | None]] = [
+        (records[row.contract_id], row) for row in refused_rows if row.contract_id in records
+    ]
+    rows += [(record, None) for record in session.exec(missing).all()]
+    rows.sort(key=lambda pair: (pair[0].arrival_date, pair[0].id or 0))
+    return rows[:limit]

@@ -37,7 +37,7 @@ from app.persistence import history_repository as history_repo
 from app.persistence import repositories as repo
 from app.persistence import snapshot_repository as snapshot_repo
 from app.persistence.history_repository import PortfolioContract
-from app.persistence.records import ExposureSnapshotRecord, utc_now
+from app.persistence.records import ContractRecord, ExposureSnapshotRecord, utc_now
 from app.persistence.repositories import Page
 from app.services import forecasts
 from app.services.actuals import actuals_as_of
@@ -138,6 +138,7 @@ def compute_snapshot(
         summary=summary,
         computed_at=started,
         exposure_state="closed",
+        arrival_date=record.arrival_date,
     )
     try:
         terms = read_terms(record.id, candidate.version.version, candidate.version.terms)
@@ -246,35 +247,46 @@ def refresh_snapshots(engine: sa.Engine, property_id: int | None = None, now: da
 def refresh_stale_snapshots(engine: sa.Engine, now: datetime | None = None) -> int:
     """Refresh, :data:`BATCH_SIZE` per transaction, every snapshot that is missing or out of date as of
     ``now`` (of an older version or status, or of an earlier day at its hotel); returns how many. Run
-    hourly, it brings each hotel's snapshots to its new day within the hour after its midnight."""
-    count = 0
-    previous: list[int] = []
+    hourly, it brings each hotel's snapshots to its new day within the hour after its midnight. The
+    contracts are walked by id, a thousand at a time, so each check reads by primary key."""
+    count, after = 0, 0
     while True:
         with Session(engine, expire_on_commit=False) as session:
-            todays = {zone: hotel_today(zone, now) for zone in snapshot_repo.timezones(session)}
-            stale = snapshot_repo.stale_contract_ids(
-                session, snapshot_repo.Selection(visible=None), todays, BATCH_SIZE
-            )
-            if not stale or stale == previous:  # nothing left, or nothing this pass could change
+            ids = snapshot_repo.contract_ids_after(session, after, 1000)
+            if not ids:
                 return count
-            count += refresh_contracts(session, stale, now)
-            session.commit()
-        previous = stale
+            todays = {zone: hotel_today(zone, now) for zone in snapshot_repo.timezones(session)}
+            stale = snapshot_repo.stale_among(session, ids, todays)
+        for batch in range(0, len(stale), BATCH_SIZE):
+            with Session(engine, expire_on_commit=False) as session:
+                count += refresh_contracts(session, stale[batch : batch + BATCH_SIZE], now)
+                session.commit()
+        after = ids[-1]
 
 
 # --- reading -----------------------------------------------------------------------------------------
 
 
-def _todays(session: Session) -> dict[str, date]:
-    return {zone: hotel_today(zone) for zone in snapshot_repo.timezones(session)}
-
-
-def stale_contracts(session: Session, where: snapshot_repo.Selection, limit: int | None = None) -> list[int]:
-    """Up to ``limit`` (default :data:`REFRESH_ON_READ`) contracts of the selection whose snapshot is
-    missing or out of date, missing ones first: what a page refreshes before it reads (module
-    docstring, "on read")."""
-    limit = REFRESH_ON_READ if limit is None else limit
-    return snapshot_repo.stale_contract_ids(session, where, _todays(session), limit)
+def stale_contracts(
+    session: Session, rows: Sequence[tuple[ContractRecord, ExposureSnapshotRecord | None]]
+) -> list[int]:
+    """Of a page's rows, up to :data:`REFRESH_ON_READ` whose snapshot is missing, of an older contract
+    version or status, or from an earlier day at the hotel: what the page refreshes before it is read
+    again (module docstring, "on read")."""
+    zones = snapshot_repo.timezones_of(session, {record.property_id for record, _ in rows})
+    todays = {zone: hotel_today(zone) for zone in set(zones.values())}
+    stale = [
+        record.id
+        for record, snapshot in rows
+        if record.id is not None
+        and (
+            snapshot is None
+            or snapshot.contract_version < record.current_version
+            or snapshot.status != record.status
+            or snapshot.as_of < todays[zones[record.property_id]]
+        )
+    ]
+    return stale[:REFRESH_ON_READ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +353,8 @@ class ExposureList:
     limit: int
     offset: int
     not_forecast: tuple[forecasts.NotForecast, ...]
+    #: Contracts of the page (and of not_forecast) to refresh before reading it again.
+    stale: tuple[int, ...] = ()
 
 
 def exposure_selection(
@@ -384,16 +398,20 @@ def read_exposure(session: Session, where: snapshot_repo.Selection, page: Page) 
         for record, snapshot in rows
     )
     skipped = []
-    for record, found in snapshot_repo.not_forecast(session, where, MAX_NOT_FORECAST):
+    refused = snapshot_repo.not_forecast(session, where, MAX_NOT_FORECAST)
+    for record, found in refused:
         assert record.id is not None
         reason = BEING_UPDATED if found is None else str(found.summary.get("not_forecast") or "")
         skipped.append(forecasts.NotForecast(record.id, record.reference, reason))
-    return ExposureList(items, total, page.limit, page.offset, tuple(skipped))
+    stale = stale_contracts(session, [*rows, *refused])
+    return ExposureList(items, total, page.limit, page.offset, tuple(skipped), tuple(stale))
 
 
 def dashboard_page(
     session: Session, where: snapshot_repo.Selection, sort: str, descending: bool, page: Page
-) -> tuple[list[tuple[Any, ExposureSnapshotRecord | None]], int]:
+) -> tuple[list[tuple[ContractRecord, ExposureSnapshotRecord | None]], int, list[int]]:
     """A page of the dashboard's contracts with their snapshots, sorted by arrival, pickup (``pickup``)
-    or current exposure (``exposure``) in SQL; contracts without the figure last."""
-    return snapshot_repo.dashboard_page(session, where, sort, descending, page)
+    or current exposure (``exposure``) in SQL (contracts without the figure last), its total, and the
+    contracts of the page to refresh before reading it again."""
+    rows, total = snapshot_repo.dashboard_page(session, where, sort, descending, page)
+    return rows, total, stale_contracts(session, rows)

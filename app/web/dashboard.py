@@ -29,7 +29,7 @@ from app.persistence.records import ContractRecord, ExposureSnapshotRecord, Prop
 from app.services import snapshots
 from app.services.assessments import hotel_today
 from app.services.errors import Problem, ServiceError
-from app.services.properties import list_properties
+from app.services.properties import get_property, list_properties
 from app.web.deps import StaffDep
 from app.web.missing import MissingInput, missing_input
 from app.web.templating import page_context, templates
@@ -225,17 +225,19 @@ def dashboard(
         where = snapshot_repo.Selection(
             visible=principal.property_ids, property_id=chosen_property, arrival_from=start, arrival_to=end
         )
-        stale = snapshots.stale_contracts(session, where)
+        at = repo.Page(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        found, total, stale = snapshots.dashboard_page(session, where, sort, descending, at)
         if stale:
-            # Refreshed in a write transaction of their own, then read (app.services.snapshots, "on read").
+            # Refreshed in a write transaction of their own, then read again (app.services.snapshots).
             end_reads(session)
             begin_write(session)
             snapshots.refresh_contracts(session, stale)
             session.commit()
+            found, total, _ = snapshots.dashboard_page(session, where, sort, descending, at)
         properties = {prop.id: prop for prop in visible if prop.id is not None}
-        found, total = snapshots.dashboard_page(
-            session, where, sort, descending, repo.Page(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        )
+        for record, _ in found:
+            if record.property_id not in properties:  # beyond the first 500 hotels of the filter list
+                properties[record.property_id] = get_property(session, principal, record.property_id)
         todays: dict[str, date] = {}
         rows = [_row(record, snapshot, properties, todays) for record, snapshot in found]
     pages = max(1, math.ceil(total / PAGE_SIZE))

@@ -127,10 +127,10 @@ def test_the_worker_refreshes_snapshots_prunes_and_makes_a_batch_on_postgresql(
     assert path is not None
     assert _zip_names(path) == [f"{number}.pdf"]
     with queue_engine.connect() as connection:
-        left = connection.execute(
-            sa.text("SELECT task_name, status FROM procrastinate_jobs WHERE task_name NOT LIKE '%webhooks%'")
-        ).all()
-    assert [row for row in left if row.status != "succeeded"] == []
+        left = connection.execute(sa.text("SELECT task_name, status FROM procrastinate_jobs")).all()
+    # The webhooks service is another branch's; its scheduled jobs are checked after the merge.
+    webhooks = {"attrition.scheduled_deliver_webhooks", "attrition.scheduled_scan_deadlines"}
+    assert [row for row in left if row.status != "succeeded" and row.task_name not in webhooks] == []
 
 
 def test_on_sqlite_the_in_process_runner_does_the_same_work(sqlite_engine: sa.Engine, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Sort keys of the exposure snapshots and the table of batch jobs.
 
 - exposure_snapshots gains ``current_minor`` (the assessment's total today, in minor units),
-  ``pickup_permille`` (pickup to date in tenths of a percent) and ``exposure_state`` (forecast,
-  refused or closed), so that the dashboard's sorts and ``GET /exposure``'s selection run in SQL.
+  ``pickup_permille`` (pickup to date in tenths of a percent), ``exposure_state`` (forecast,
+  refused or closed) and ``arrival_date``, so that the dashboard's sorts and ``GET /exposure``'s
+  selection and order run in SQL on an index; contracts gain an index by arrival for the dashboard.
 - batch_jobs: a batch PDF asked for through the API, its state and the file it produced.
 
 Revision ID: 0008
@@ -28,9 +29,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("exposure_state", sa.String(length=10), nullable=False, server_default="closed")
         )
+        batch_op.add_column(sa.Column("arrival_date", sa.Date(), nullable=True))
         batch_op.create_index(
-            "ix_exposure_snapshots_state_expected", ["exposure_state", "expected_minor"], unique=False
+            "ix_exposure_snapshots_state_expected",
+            ["exposure_state", "expected_minor", "arrival_date", "contract_id"],
+            unique=False,
         )
+    with op.batch_alter_table("contracts", schema=None) as batch_op:
+        batch_op.create_index("ix_contracts_arrival", ["arrival_date", "id"], unique=False)
     op.create_table(
         "batch_jobs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -53,8 +59,11 @@ def downgrade() -> None:
     with op.batch_alter_table("batch_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_batch_jobs_property_created")
     op.drop_table("batch_jobs")
+    with op.batch_alter_table("contracts", schema=None) as batch_op:
+        batch_op.drop_index("ix_contracts_arrival")
     with op.batch_alter_table("exposure_snapshots", schema=None) as batch_op:
         batch_op.drop_index("ix_exposure_snapshots_state_expected")
+        batch_op.drop_column("arrival_date")
         batch_op.drop_column("exposure_state")
         batch_op.drop_column("pickup_permille")
         batch_op.drop_column("current_minor")
