@@ -480,9 +480,10 @@ def what_if(
         "Tentative and definite contracts you may see that have not departed, filtered by property and "
         "arrival date, each forecast as of as_of (default: today at its hotel). Open reduction rights are "
         "not priced here; the contract's own forecast prices them. Without as_of the list is read from "
-        "each contract's exposure snapshot (refreshed on every change, nightly, and on read for at most "
-        "20 contracts per request); a contract not snapshotted yet is listed in not_forecast as being "
-        "updated, and not_forecast lists at most 200 contracts. With as_of it is forecast on request."
+        "each contract's exposure snapshot (refreshed on every change, hourly when out of date, and on "
+        "read for at most 20 of the page's contracts); a contract not snapshotted yet is listed in "
+        "not_forecast as being updated, and not_forecast lists at most 200 contracts. With as_of it is "
+        "forecast on request."
     ),
 )
 def read_exposure(

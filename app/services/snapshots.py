@@ -12,11 +12,15 @@ When a snapshot is computed (each choice in one place):
   calls :func:`refresh_contract_snapshot`);
 * **every night** by the background job (``app.jobs``), which refreshes every contract in batches: a
   snapshot is "as of today", and tomorrow its figures are a day old;
-* **on read**: a page first refreshes, in its own transaction, up to :data:`REFRESH_ON_READ` contracts
-  of its selection whose snapshot is missing, of an older contract version or status, or from an
-  earlier day at the hotel (missing ones first). A contract still without a snapshot after that is
-  shown as "being updated" (the dashboard's figures, ``not_forecast`` in ``GET /exposure``) until the
-  job or a later read reaches it; one with an older snapshot shows that snapshot's figures.
+* **on read**: a page whose own rows (for ``GET /exposure``: its rows and its ``not_forecast`` list)
+  have a snapshot missing, of an older contract version or status, or from an earlier day at the
+  hotel refreshes those, at most :data:`REFRESH_ON_READ`, in a transaction of its own, and is read
+  again. A contract still without a snapshot is shown as "being updated" (the dashboard's figures,
+  ``not_forecast`` in ``GET /exposure``) until the job or a later read reaches it. Only the page's
+  rows are checked: a check of the whole selection would cost what the snapshots save.
+
+``GET /exposure`` filters and orders on the snapshot's own status and arrival (as of its refresh, which
+every write makes), so that its index serves the page.
 """
 
 from __future__ import annotations
