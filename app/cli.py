@@ -410,11 +410,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     On PostgreSQL concurrent runs wait for each other (an advisory lock), so a deploy may run it from
     every replica."""
-    from app.jobs import apply_queue_schema
-
     _, engine = _database(args)
-    if apply_queue_schema(engine):
-        print("created the job queue's tables (procrastinate)")
     engine.dispose()
     print(f"database at the latest migration: {engine.url.render_as_string()}")
     return EXIT_OK
@@ -422,7 +418,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """The background jobs of app/jobs.py, on PostgreSQL; on SQLite `serve` runs them itself."""
-    from app.jobs import apply_queue_schema, run_worker
+    from app.jobs import run_worker
     from app.persistence.db import make_engine, schema_is_current
 
     settings = settings_from(database_url=args.database_url)
@@ -437,7 +433,6 @@ def _worker(args: argparse.Namespace) -> int:
             "attrition: the database schema is not up to date; run `attrition migrate` first", file=sys.stderr
         )
         return EXIT_INVALID
-    apply_queue_schema(engine)
     print(f"attrition worker on {engine.url.render_as_string()}", flush=True)
     try:
         run_worker(engine, settings.data_dir, wait=not args.until_empty)

@@ -41,14 +41,11 @@ from typing import Any, Protocol
 import procrastinate
 import sqlalchemy as sa
 from croniter import croniter
-from procrastinate.schema import SchemaManager
 from sqlmodel import Session
 
 from app.observability import JOBS
 
 LOG = logging.getLogger("attrition.jobs")
-#: The advisory lock ``apply_queue_schema`` holds, so that two ``migrate`` runs cannot both create it.
-QUEUE_SCHEMA_LOCK = 0x6A6F6273  # "jobs"
 
 
 # --- the work ----------------------------------------------------------------------------------------
@@ -211,24 +208,6 @@ def queue_app(engine: sa.Engine) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(engine)))
     _register(app)
     return app
-
-
-def apply_queue_schema(engine: sa.Engine) -> bool:
-    """Create procrastinate's tables and functions in a PostgreSQL database that has none yet (the
-    release step, ``attrition migrate``); True if they were created. Concurrent runs wait for each
-    other, so a deploy may run it from every replica."""
-    import psycopg
-
-    if engine.dialect.name != "postgresql":
-        return False
-    with psycopg.connect(conninfo(engine)) as connection:
-        connection.execute("SELECT pg_advisory_xact_lock(%s)", (QUEUE_SCHEMA_LOCK,))
-        exists = connection.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
-        if exists is not None and exists[0] is not None:
-            return False
-        connection.execute(SchemaManager.get_schema())
-        connection.commit()
-    return True
 
 
 def run_worker(

@@ -28,6 +28,7 @@ from app.persistence.records import (
     AccountRecord,
     ApiKeyRecord,
     AssessmentRecord,
+    BatchJobRecord,
     BlockHistoryRecord,
     ContractRecord,
     ContractVersionRecord,
@@ -42,7 +43,7 @@ from app.persistence.records import (
     RoomTypeCodeRecord,
     StaffSessionRecord,
 )
-from app.services import actuals, assessments, auth, contracts, invoices, payments, properties
+from app.services import actuals, assessments, auth, batches, contracts, invoices, payments, properties
 from app.services.auth import Access, Principal
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, bearer, property_body
@@ -72,9 +73,11 @@ class Hotel:
     uninvoiced_contract_id: int  # a second contract, with nothing billed, to issue an invoice for
     payment_id: int  # a payment received against invoice_number
     hotel_code: str  # the property's; contract_id has the block code GRP1
+    batch_id: int  # a batch of PDFs asked for, still queued
 
     def ids(self) -> dict[str, int | str]:
         return {
+            "batch_id": self.batch_id,
             "hotel_code": self.hotel_code,
             "block_code": "GRP1",
             "property_id": self.property_id,
@@ -121,8 +124,18 @@ def _hotel(session: Session, name: str) -> Hotel:
     )
     assert second.record.id is not None
     actuals.record_pickup(session, SETUP, second.record.id, {"as_of": AS_OF, "entries": pickup})
+    batch = batches.request_batch(session, SETUP, prop.id, batches.BatchKind.INVOICES_DUE)
+    assert batch.id is not None
     return Hotel(
-        prop.id, account.id, contract_id, record.id, invoice.number, second.record.id, paid.id, hotel_code
+        prop.id,
+        account.id,
+        contract_id,
+        record.id,
+        invoice.number,
+        second.record.id,
+        paid.id,
+        hotel_code,
+        batch.id,
     )
 
 
@@ -281,6 +294,9 @@ SCOPED_READS = [
     Call("GET", "/api/v1/contracts/{contract_id}/assessments/{assessment_id}", "read", 200),
     Call("GET", "/api/v1/contracts/{contract_id}/invoices", "read", 200),
     Call("GET", "/api/v1/invoices/{number}", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/batches/{batch_id}", "read", 200),
+    # The world's batch is still queued: its file is not there yet.
+    Call("GET", "/api/v1/properties/{property_id}/batches/{batch_id}/file", "read", 409),
     Call("GET", "/api/v1/invoices/{number}.pdf", "read", 200),
     Call("GET", "/api/v1/invoices/{number}.xml", "read", 200),
     Call("GET", "/api/v1/invoices/{number}/payments/{payment_id}", "read", 200),
@@ -359,6 +375,8 @@ SCOPED_WRITES = [
         body=lambda hotel, world: {"amount": "2.00", "reference": "access matrix"},
     ),
     Call("POST", "/api/v1/properties/{property_id}/history", "write", 201, body=_history),
+    Call("POST", "/api/v1/properties/{property_id}/batches/invoices-due", "write", 202),
+    Call("POST", "/api/v1/properties/{property_id}/batches/exposure-reports", "write", 202),
     Call(
         "PUT",
         "/api/v1/properties/{property_id}/room-type-codes",
@@ -534,6 +552,7 @@ WATCHED: list[type[SQLModel]] = [
     PaymentRecord,
     BlockHistoryRecord,
     RoomTypeCodeRecord,
+    BatchJobRecord,
 ]
 
 

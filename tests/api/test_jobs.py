@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from app import jobs
 from app.contract_files import load_document
 from app.main import create_app
-from app.persistence.db import make_engine, migrate
+from app.persistence.db import apply_queue_schema, make_engine, migrate
 from app.persistence.records import BatchJobRecord, ExposureSnapshotRecord, IngestionRecord
 from app.services import auth, batches, invoices
 from app.services.imports import import_document
@@ -39,7 +39,6 @@ def queue_engine() -> Iterator[sa.Engine]:
     name = create_postgres_database()
     engine = make_engine(f"postgresql+psycopg://{POSTGRES.split('://', 1)[1]}/{name}")
     migrate(engine)
-    assert jobs.apply_queue_schema(engine)
     yield engine
     engine.dispose()
     drop_postgres_database(name)
@@ -91,8 +90,11 @@ def _zip_names(path: Path) -> list[str]:
         return archive.namelist()
 
 
-def test_the_queue_schema_is_applied_once(queue_engine: sa.Engine) -> None:
-    assert not jobs.apply_queue_schema(queue_engine)  # the fixture made it: a second run changes nothing
+def test_migrate_applies_the_queue_schema_once(queue_engine: sa.Engine) -> None:
+    with queue_engine.begin() as connection:
+        assert connection.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None
+        assert not apply_queue_schema(connection)  # migrate made it: a second run changes nothing
+    migrate(queue_engine)
 
 
 def test_the_worker_refreshes_snapshots_prunes_and_makes_a_batch_on_postgresql(
@@ -196,7 +198,6 @@ def test_attrition_migrate_twice_then_the_worker_until_empty(tmp_path: Path) -> 
                 check=False,
             )
             assert migrated.returncode == 0, migrated.stderr
-        assert "created the job queue's tables" not in migrated.stdout  # the second run found them
         worker = subprocess.run(
             [ATTRITION, "worker", "--until-empty", "--database-url", url],
             capture_output=True,
