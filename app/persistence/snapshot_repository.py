@@ -207,8 +207,8 @@ def _snapshot_selected(statement: Any, where: Selection) -> Any:
         statement = statement.where(col(snapshot.arrival_date) >= where.arrival_from)
     if where.arrival_to is not None:
         statement = statement.where(col(snapshot.arrival_date) <= where.arrival_to)
-    if where.statuses is not None:
-        statement = statement.where(col(snapshot.status).in_(where.statuses))
+    # The statuses are not read: a snapshot in the forecast or refused state is of an open contract
+    # (as of its refresh; a later change of status makes it stale, and the page refreshes it).
     return statement
 
 
@@ -256,12 +256,20 @@ def not_forecast(
             )
         ).all()
     }
-    has_snapshot = select(snapshot.contract_id).where(col(snapshot.contract_id) == col(ContractRecord.id))
-    missing = _selected(select(ContractRecord), where).where(~has_snapshot.exists())
-    missing = missing.order_by(col(ContractRecord.arrival_date), col(ContractRecord.id)).limit(limit)
+    rows_missing: list[ContractRecord] = []
+    # Looking for contracts without a snapshot costs a pass over the portfolio: it is made only when
+    # there are fewer snapshots than contracts (two index-only counts). Every write snapshots its
+    # contract, and the hourly job any other (an upgraded database), so normally there are none.
+    contracts = session.execute(select(sa.func.count()).select_from(ContractRecord)).scalar_one()
+    snapshotted = session.execute(select(sa.func.count()).select_from(snapshot)).scalar_one()
+    if snapshotted < contracts:
+        has_snapshot = select(snapshot.contract_id).where(col(snapshot.contract_id) == col(ContractRecord.id))
+        missing = _selected(select(ContractRecord), where).where(~has_snapshot.exists())
+        missing = missing.order_by(col(ContractRecord.arrival_date), col(ContractRecord.id)).limit(limit)
+        rows_missing = list(session.exec(missing).all())
     rows: list[tuple[ContractRecord, ExposureSnapshotRecord | None]] = [
         (records[row.contract_id], row) for row in refused_rows if row.contract_id in records
     ]
-    rows += [(record, None) for record in session.exec(missing).all()]
+    rows += [(record, None) for record in rows_missing]
     rows.sort(key=lambda pair: (pair[0].arrival_date, pair[0].id or 0))
     return rows[:limit]
