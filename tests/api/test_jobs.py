@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,9 +23,9 @@ from app import jobs
 from app.contract_files import load_document
 from app.main import create_app
 from app.persistence.db import apply_queue_schema, make_engine, migrate
-from app.persistence.records import BatchJobRecord, ExposureSnapshotRecord, IngestionRecord
-from app.services import auth, batches, invoices
-from app.services.imports import import_document
+from app.persistence.records import BatchJobRecord, ContractRecord, ExposureSnapshotRecord, IngestionRecord
+from app.services import auth, batches, invoices, snapshots
+from app.services.imports import import_document, import_placed, place_demo
 from app.settings import Settings
 from tests.api.conftest import CONTRACTS, POSTGRES, bearer, create_postgres_database, drop_postgres_database
 
@@ -210,3 +211,52 @@ def test_attrition_migrate_twice_then_the_worker_until_empty(tmp_path: Path) -> 
         assert "attrition worker on" in worker.stdout
     finally:
         drop_postgres_database(name)
+
+
+def test_the_in_process_schedule_runs_its_jobs_on_their_cron(
+    sqlite_engine: sa.Engine, tmp_path: Path
+) -> None:
+    _fill(sqlite_engine)
+    # Every second (croniter's sixth field) instead of daily, so that the test need not wait for 03:17.
+    every_second = (jobs.Scheduled("prune_retention", "* * * * * *", jobs.prune_retention),)
+    runner = jobs.InProcessRunner(jobs.Runtime(sqlite_engine, tmp_path), schedule=every_second)
+
+    runner.start()
+    try:
+        deadline = time.monotonic() + 120  # a bound on a busy machine, not a duration under test
+        while _keys(sqlite_engine) != {"fresh"} and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        runner.stop()
+
+    assert _keys(sqlite_engine) == {"fresh"}
+
+
+def test_exposure_reports_batch_zips_a_report_per_open_contract(
+    sqlite_engine: sa.Engine, tmp_path: Path
+) -> None:
+    today = datetime.now(UTC).date()
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        path = CONTRACTS / SAMPLES[0]
+        imported = import_placed(session, *place_demo(path, load_document(path), today))
+        session.commit()
+        snapshots.refresh_contracts(session, [imported.contract_id])
+        session.commit()
+        prop = session.get(ContractRecord, imported.contract_id)
+        assert prop is not None
+        batch = batches.request_batch(session, ADMIN, prop.property_id, batches.BatchKind.EXPOSURE_REPORTS)
+        session.commit()
+    assert batch.id is not None
+
+    assert jobs.produce_batch(jobs.Runtime(sqlite_engine, tmp_path), datetime.now(UTC), batch.id)
+
+    with Session(sqlite_engine) as session:
+        done = session.get(BatchJobRecord, batch.id)
+        assert done is not None
+        assert done.state == "done", done.detail
+        made = batches.batch_file(tmp_path, done)
+    assert made is not None
+    [name] = _zip_names(made)
+    assert name.startswith("exposure-")
+    with zipfile.ZipFile(made) as archive:
+        assert archive.read(name).startswith(b"%PDF")
