@@ -267,7 +267,8 @@ class InProcessRunner:
         self.schedule = schedule
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attrition-job")
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
         self._count = 0
 
     def enqueue(self, name: str, **arguments: Any) -> str:
@@ -289,11 +290,15 @@ class InProcessRunner:
             JOBS.labels(name, "done").inc()
             return result
 
-        return self._pool.submit(run)
+        with self._lock:
+            if self._pool is None:  # made on first use, and again after a stop
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attrition-job")
+            return self._pool.submit(run)
 
     def start(self) -> None:
         """Run the schedule in a daemon thread until :meth:`stop`."""
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="attrition-schedule", daemon=True)
             self._thread.start()
 
@@ -311,10 +316,15 @@ class InProcessRunner:
                     upcoming[entry.name] = croniter(entry.cron, datetime.now(UTC)).get_next(datetime)
 
     def stop(self) -> None:
+        """Stop the schedule and wait for the jobs submitted (the scheduled job running included)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self._pool.shutdown(wait=True)
+            self._thread = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def close(self) -> None:
         self.stop()

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine)
+    app.state.jobs = _job_queue(settings, app.state.engine)
     problems.install(app, error_page)
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -108,27 +109,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         _frozen = True
         gc.collect()
         gc.freeze()
-    jobs = _job_queue(app)
-    app.state.jobs = jobs
+    jobs = app.state.jobs
+    if app.state.settings.runs_jobs_in_process:
+        jobs.start()  # the schedule, in a thread of this process (app/jobs.py)
     try:
         yield
     finally:
         jobs.close()
 
 
-def _job_queue(app: FastAPI) -> Any:
+def _job_queue(settings: Settings, engine: sa.Engine) -> Any:
     """Where this process's requests enqueue background jobs (``app.jobs``): procrastinate on
-    PostgreSQL, unless the jobs run in process (the embedded default: the schedule runs in a thread)."""
+    PostgreSQL, unless the jobs run in process (the embedded default), where the lifespan also starts
+    the schedule's thread. Nothing connects or starts a thread before it is used."""
     from app.jobs import InProcessRunner, ProcrastinateQueue, Runtime
 
-    settings: Settings = app.state.settings
-    engine: sa.Engine = app.state.engine
     if engine.dialect.name == "postgresql" and not settings.runs_jobs_in_process:
         return ProcrastinateQueue(engine)
-    runner = InProcessRunner(Runtime(engine, settings.data_dir))
-    if settings.runs_jobs_in_process:
-        runner.start()
-    return runner
+    return InProcessRunner(Runtime(engine, settings.data_dir))
 
 
 def session_factory(engine: sa.Engine) -> Callable[[], Session]:
