@@ -105,7 +105,7 @@ def request_exposure_reports(
 
 
 @router.get(
-    "/properties/{property_id}/batches/{batch_id}",
+    "/properties/{property_id}/batches/{batch_id:int}",
     response_model=BatchPublic,
     summary="A batch's state, and where to download it once done",
 )
@@ -116,7 +116,7 @@ def read_batch(
 
 
 @router.get(
-    "/properties/{property_id}/batches/{batch_id}/file",
+    "/properties/{property_id}/batches/{batch_id:int}/file",
     response_class=FileResponse,
     responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
     summary="Download a finished batch (a zip of PDFs); 409 while it is not done",
