@@ -151,6 +151,17 @@ def _parser() -> argparse.ArgumentParser:
     database_option(migrate)
     migrate.set_defaults(command=_migrate)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run the background jobs on PostgreSQL (procrastinate): snapshots, retention, webhooks, batches",
+        epilog=EPILOG,
+    )
+    database_option(worker)
+    worker.add_argument(
+        "--until-empty", action="store_true", help="stop once the queue is empty instead of waiting for jobs"
+    )
+    worker.set_defaults(command=_worker)
+
     prune = commands.add_parser(
         "prune",
         help="delete idempotency keys over 24 hours old, expired sessions and day-old failed sign-ins",
@@ -422,6 +433,31 @@ def _migrate(args: argparse.Namespace) -> int:
     _, engine = _database(args)
     engine.dispose()
     print(f"database at the latest migration: {engine.url.render_as_string()}")
+    return EXIT_OK
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """The background jobs of app/jobs.py, on PostgreSQL; on SQLite `serve` runs them itself."""
+    from app.jobs import run_worker
+    from app.persistence.db import make_engine, schema_is_current
+
+    settings = settings_from(database_url=args.database_url)
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name != "postgresql":
+        raise UsageError(
+            "the worker needs PostgreSQL (--database-url or ATTRITION_DATABASE_URL); on SQLite "
+            "`attrition serve` runs the background jobs itself"
+        )
+    if not schema_is_current(engine):
+        print(
+            "attrition: the database schema is not up to date; run `attrition migrate` first", file=sys.stderr
+        )
+        return EXIT_INVALID
+    print(f"attrition worker on {engine.url.render_as_string()}", flush=True)
+    try:
+        run_worker(engine, settings.data_dir, wait=not args.until_empty)
+    finally:
+        engine.dispose()
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.api import (
     admin,
+    batches,
     calendar,
     contracts,
     forecasts,
@@ -71,11 +72,12 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.sessions = session_factory(app.state.engine)
+    app.state.jobs = _job_queue(settings, app.state.engine)
     problems.install(app, error_page)
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
-    for api in (properties, contracts, invoices, forecasts, reports, webhooks, admin, calendar):
+    for api in (properties, contracts, invoices, forecasts, reports, webhooks, batches, admin, calendar):
         app.include_router(
             api.router,
             prefix=API_PREFIX,
@@ -125,7 +127,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         _frozen = True
         gc.collect()
         gc.freeze()
-    yield
+    jobs = app.state.jobs
+    if app.state.settings.runs_jobs_in_process:
+        jobs.start()  # the schedule, in a thread of this process (app/jobs.py)
+    try:
+        yield
+    finally:
+        jobs.close()
+
+
+def _job_queue(settings: Settings, engine: sa.Engine) -> Any:
+    """Where this process's requests enqueue background jobs (``app.jobs``): procrastinate on
+    PostgreSQL, unless the jobs run in process (the embedded default), where the lifespan also starts
+    the schedule's thread. Nothing connects or starts a thread before it is used."""
+    from app.jobs import InProcessRunner, ProcrastinateQueue, Runtime
+
+    if engine.dialect.name == "postgresql" and not settings.runs_jobs_in_process:
+        return ProcrastinateQueue(engine)
+    return InProcessRunner(Runtime(engine, settings.data_dir))
 
 
 def session_factory(engine: sa.Engine) -> Callable[[], Session]:

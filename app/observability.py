@@ -62,6 +62,12 @@ INVOICES = Counter(
     "attrition_invoices_issued_total", "Invoices and credit notes issued (committed)", ["kind"]
 )
 
+JOBS = Counter(
+    "attrition_jobs_total",
+    "Background jobs by task and event: queued (enqueued or started by the schedule), done, failed",
+    ["task", "event"],
+)
+
 _COUNTERS: dict[str, Counter] = {"invoices": INVOICES}
 _PENDING = "attrition.metrics"
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     forecast_priors: Path | None = Field(
         default=None, description="segment priors file for forecasts; unset: the bundled defaults"
     )
+    jobs_in_process: bool | None = Field(
+        default=None,
+        description="run the background jobs inside `serve` (the schedule in a thread); unset: on the "
+        "embedded SQLite database only (on PostgreSQL `attrition worker` runs them)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -90,6 +95,11 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """Whether the database is the embedded default: the SQLite file in the data directory."""
         return self.database_url == f"sqlite:///{self.data_dir / DATABASE_FILE}"
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        """Whether ``serve`` runs the background jobs itself (``app.jobs``)."""
+        return self.is_embedded if self.jobs_in_process is None else self.jobs_in_process
 
     @property
     def demo_credentials(self) -> Path:

@@ -28,9 +28,11 @@ from app.engine.limits import IsoDate
 from app.engine.money import Money
 from app.engine.projection import Method, method_name
 from app.persistence import repositories as repo
+from app.persistence.db import begin_write, end_reads
 from app.persistence.records import BlockHistoryRecord
 from app.services import assessments as assessment_service
 from app.services import forecasts as service
+from app.services import snapshots
 from app.services.errors import MalformedInputError
 from app.services.inputs import MAX_BODY_BYTES
 
@@ -353,6 +355,37 @@ def _row(row: service.PortfolioRow) -> ExposureRowPublic:
     )
 
 
+def _summary_row(item: snapshots.ExposureItem) -> ExposureRowPublic:
+    forecast = item.forecast
+    method = Method(forecast.method)
+    return ExposureRowPublic(
+        contract_id=item.contract_id,
+        property_id=item.property_id,
+        reference=item.reference,
+        name=item.name,
+        status=item.status,
+        segment=forecast.segment,
+        currency=forecast.damages_expected.currency,
+        arrival_date=item.arrival_date,
+        departure_date=item.departure_date,
+        as_of=forecast.as_of,
+        days_before_arrival=forecast.days_before_arrival,
+        block_room_nights=forecast.block_room_nights,
+        on_the_books_room_nights=forecast.on_the_books_room_nights,
+        projected_room_nights=RangePublic(
+            low=forecast.projected_low, expected=forecast.projected_expected, high=forecast.projected_high
+        ),
+        damages=MoneyRangePublic(
+            low=forecast.damages_low, expected=forecast.damages_expected, high=forecast.damages_high
+        ),
+        expected_damages=forecast.expected_damages,
+        likely_worst_damages=forecast.likely_worst_damages,
+        probability_of_damages_pct=forecast.probability_of_damages_pct,
+        method=method,
+        method_label=method_name(method),
+    )
+
+
 class OnTheBooksPublic(BaseModel):
     days_before_arrival: int
     room_nights: int
@@ -446,7 +479,11 @@ def what_if(
     description=(
         "Tentative and definite contracts you may see that have not departed, filtered by property and "
         "arrival date, each forecast as of as_of (default: today at its hotel). Open reduction rights are "
-        "not priced here; the contract's own forecast prices them."
+        "not priced here; the contract's own forecast prices them. Without as_of the list is read from "
+        "each contract's exposure snapshot (refreshed on every change, hourly when out of date, and on "
+        "read for at most 20 of the page's contracts); a contract not snapshotted yet is listed in "
+        "not_forecast as being updated, and not_forecast lists at most 200 contracts. With as_of it is "
+        "forecast on request."
     ),
 )
 def read_exposure(
@@ -459,24 +496,42 @@ def read_exposure(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ExposurePage:
-    portfolio = service.portfolio_exposure(
-        session,
-        principal,
-        property_id=property_id,
-        arrival_from=arrival_from,
-        arrival_to=arrival_to,
-        as_of=as_of,
-        limit=limit,
-        offset=offset,
-    )
+    if as_of is not None:
+        # A chosen date is forecast on request (snapshots hold today's figures only).
+        portfolio = service.portfolio_exposure(
+            session,
+            principal,
+            property_id=property_id,
+            arrival_from=arrival_from,
+            arrival_to=arrival_to,
+            as_of=as_of,
+            limit=limit,
+            offset=offset,
+        )
+        items = [_row(row) for row in portfolio.items]
+        total, skipped = portfolio.total, portfolio.not_forecast
+    else:
+        where = snapshots.exposure_selection(
+            session, principal, property_id=property_id, arrival_from=arrival_from, arrival_to=arrival_to
+        )
+        listed = snapshots.read_exposure(session, where, repo.Page(limit, offset))
+        if listed.stale:
+            # Refreshed in a write transaction of their own, then read again (app.services.snapshots).
+            end_reads(session)
+            begin_write(session)
+            snapshots.refresh_contracts(session, listed.stale)
+            session.commit()
+            listed = snapshots.read_exposure(session, where, repo.Page(limit, offset))
+        items = [_summary_row(item) for item in listed.items]
+        total, skipped = listed.total, listed.not_forecast
     return ExposurePage(
-        items=[_row(row) for row in portfolio.items],
-        total=portfolio.total,
+        items=items,
+        total=total,
         limit=limit,
         offset=offset,
         not_forecast=[
             NotForecastPublic(contract_id=item.contract_id, reference=item.reference, reason=item.reason)
-            for item in portfolio.not_forecast
+            for item in skipped
         ],
     )
 

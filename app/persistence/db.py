@@ -104,13 +104,30 @@ def migrate(engine: sa.Engine) -> None:
 
     On PostgreSQL the upgrade runs under a transaction-level advisory lock: a second ``migrate`` started
     meanwhile waits, then finds the schema at head and does nothing. (SQLite's ``BEGIN IMMEDIATE``
-    already serialises writers.)"""
+    already serialises writers.) On PostgreSQL it also creates the job queue's schema when missing."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if connection.dialect.name == "postgresql":
+            apply_queue_schema(connection)
+
+
+def apply_queue_schema(connection: sa.Connection) -> bool:
+    """Create the job queue's tables and functions (procrastinate's own schema, ``app/jobs.py``) in a
+    PostgreSQL database that has none yet; True if they were created. ``migrate`` calls it under its
+    advisory lock, so concurrent runs cannot both create them."""
+    from procrastinate.schema import SchemaManager
+
+    if connection.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
+        return False
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    # The schema is one script of many statements: psycopg runs it as a simple query (no parameters).
+    driver.execute(SchemaManager.get_schema())
+    return True
 
 
 @lru_cache(maxsize=1)

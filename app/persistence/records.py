@@ -138,6 +138,8 @@ class ContractRecord(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("property_id", "reference", name="uq_contracts_property_reference"),
         sa.Index("ix_contracts_property_arrival", "property_id", "arrival_date"),
+        # The dashboard's first page of every hotel (0008).
+        sa.Index("ix_contracts_arrival", "arrival_date", "id"),
         sa.Index(
             "uq_contracts_property_block_code",
             "property_id",
@@ -550,7 +552,16 @@ class ExposureSnapshotRecord(SQLModel, table=True):
     the expected damages in minor units, so that the portfolio sorts in SQL."""
 
     __tablename__ = "exposure_snapshots"
-    __table_args__ = (sa.Index("ix_exposure_snapshots_property_expected", "property_id", "expected_minor"),)
+    __table_args__ = (
+        sa.Index("ix_exposure_snapshots_property_expected", "property_id", "expected_minor"),
+        sa.Index(
+            "ix_exposure_snapshots_state_expected",
+            "exposure_state",
+            "expected_minor",
+            "arrival_date",
+            "contract_id",
+        ),
+    )
 
     contract_id: int = Field(foreign_key="contracts.id", primary_key=True)
     property_id: int = Field(foreign_key="properties.id")
@@ -561,3 +572,33 @@ class ExposureSnapshotRecord(SQLModel, table=True):
     expected_minor: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
     summary: dict[str, Any] = _json()
     computed_at: datetime = _at()
+    # The dashboard's sort keys (0008): the assessment's total today in minor units, and pickup to
+    # date in tenths of a percent; None where there is no figure (such rows sort last).
+    current_minor: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+    pickup_permille: int | None = Field(default=None, nullable=True)
+    #: ``forecast`` (listed by GET /exposure), ``refused`` (open but not forecast, with the reason in
+    #: the summary) or ``closed`` (not open, or departed: not in the portfolio).
+    exposure_state: str = Field(
+        default="closed", max_length=10, sa_column_kwargs={"server_default": "closed"}
+    )
+    #: The contract's arrival (0008), for ``GET /exposure``'s filter and order on the index above.
+    arrival_date: date | None = Field(default=None, nullable=True)
+
+
+class BatchJobRecord(SQLModel, table=True):
+    """A batch of documents asked for through the API (0008): the queue runs it, the row says how far
+    it got and names the file it wrote into the data directory."""
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (sa.Index("ix_batch_jobs_property_created", "property_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    kind: str = Field(max_length=40)
+    #: queued, running, done or failed.
+    state: str = Field(default="queued", max_length=12)
+    requested_by: str = Field(max_length=120)
+    file_name: str | None = Field(default=None, max_length=200, nullable=True)
+    detail: str | None = Field(default=None, max_length=500, nullable=True)
+    created_at: datetime = _at()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -1,4 +1,5 @@
-"""What follows a change to a contract, in the transaction of the change: the webhook events it causes.
+"""What follows a change to a contract, in the transaction of the change: its portfolio snapshot is
+refreshed (``app.services.snapshots``) and the webhook events it causes are written.
 
 Every write path calls :func:`contract_changed` after its write and before its caller commits: pickup
 (the API's JSON, CSV and .xlsx, OpenTravel, the staff grid and upload), other actuals, the terms (create,
@@ -84,6 +85,7 @@ def contract_changed(
     commits). ``by`` is who changed it (a principal's label); ``pickup`` is the report just recorded,
     ``invoice`` the invoice or credit note just stored."""
     record = stored.record
+    _refresh_snapshot(session, stored)
     subscribed = _subscribed_types(session, record.property_id)
     if not subscribed:
         return
@@ -105,6 +107,15 @@ def contract_changed(
         kind = _INVOICE_EVENTS.get(change)
         if kind is not None and kind in subscribed:
             emit_event(session, record, kind, f"{kind.value}:{invoice.number}", _invoice_data(invoice))
+
+
+def _refresh_snapshot(session: Session, stored: StoredContract) -> None:
+    """The portfolio pages read the contract's snapshot: a change refreshes it in the same transaction."""
+    # Imported here: the snapshots service reads actuals and forecasts, whose write paths import this.
+    from app.services.snapshots import refresh_contract_snapshot
+
+    assert stored.record.id is not None
+    refresh_contract_snapshot(session, stored.record.id)
 
 
 def _subscribed_types(session: Session, property_id: int) -> set[str]:

@@ -71,3 +71,8 @@ class PreconditionFailedError(ServiceError):
 class PreconditionRequiredError(ServiceError):
     status = 428
     title = "Precondition required"
+
+
+class UnavailableError(ServiceError):
+    status = 503
+    title = "Service unavailable"

@@ -607,51 +607,69 @@ def portfolio_exposure(
     for candidate, day in selected:
         record = candidate.record
         assert record.id is not None
-        try:
-            terms = read_terms(record.id, candidate.version.version, candidate.version.terms)
-        except StoredDataError as error:
-            # One unreadable contract is listed with its problem; the rest of the portfolio stands.
-            skipped.append(NotForecast(record.id, record.reference, _with_first_problem(error)))
-            continue
-        in_force = [notice for reported, notice in notices[record.id] if reported <= day]
-        refusal = _refusal(record, terms, day, in_force[-1] if in_force else None)
-        if refusal is not None:
-            skipped.append(NotForecast(record.id, record.reference, refusal.reason))
-            continue
         if record.property_id not in histories:
             histories[record.property_id] = History(_historical(history_rows[record.property_id]), priors)
-        segment = comparable_segment(candidate.account, terms)
-        days = (terms.arrival_date - day).days
-        booked = on_the_books(terms, _latest(pickup[record.id], day))
-        # The reduction rights are left out: pricing them re-validates the contract per right, and the
-        # list does not show them (the contract's own forecast does).
-        contract = _with_segment(terms, segment).model_copy(update={"reduction_rights": ()})
-        try:
-            exposure = forecast_exposure(
-                contract, _snapshot(days, booked), histories[record.property_id], with_break_even=False
-            )
-        except EngineError as error:
-            skipped.append(NotForecast(record.id, record.reference, str(error)))
-            continue
-        rows.append(
-            PortfolioRow(
-                contract_id=record.id,
-                property_id=record.property_id,
-                reference=record.reference,
-                name=record.name,
-                status=record.status,
-                segment=segment,
-                arrival_date=terms.arrival_date,
-                departure_date=terms.departure_date,
-                as_of=day,
-                days_before_arrival=days,
-                block_room_nights=exposure.projection.block_room_nights,
-                on_the_books_room_nights=sum(booked.values()),
-                exposure=exposure,
-            )
+        outcome = forecast_in_portfolio(
+            candidate, day, pickup[record.id], notices[record.id], histories[record.property_id]
         )
+        if isinstance(outcome, NotForecast):
+            skipped.append(outcome)
+        else:
+            rows.append(outcome)
     rows.sort(key=lambda row: (-row.expected_damages, row.arrival_date, row.contract_id))
     return Portfolio(tuple(rows[offset : offset + limit]), len(rows), limit, offset, tuple(skipped))
+
+
+def property_history(session: Session, property_id: int) -> History:
+    """The finished blocks of one property and the priors: what its contracts are forecast from."""
+    return History(_historical(history_repo.history_blocks(session, [property_id])), forecast_priors())
+
+
+def forecast_in_portfolio(
+    candidate: history_repo.PortfolioContract,
+    day: date,
+    pickup: Sequence[PickupSnapshotRecord],
+    notices: Sequence[tuple[date, date]],
+    history: History,
+) -> PortfolioRow | NotForecast:
+    """One open contract's row of the portfolio as of ``day`` (its pickup and cancellation notices
+    reported up to ``day``, as ``(reported, notice date)``), or why it is not forecast."""
+    record = candidate.record
+    assert record.id is not None
+    try:
+        terms = read_terms(record.id, candidate.version.version, candidate.version.terms)
+    except StoredDataError as error:
+        # One unreadable contract is listed with its problem; the rest of the portfolio stands.
+        return NotForecast(record.id, record.reference, _with_first_problem(error))
+    in_force = [notice for reported, notice in notices if reported <= day]
+    refusal = _refusal(record, terms, day, in_force[-1] if in_force else None)
+    if refusal is not None:
+        return NotForecast(record.id, record.reference, refusal.reason)
+    segment = comparable_segment(candidate.account, terms)
+    days = (terms.arrival_date - day).days
+    booked = on_the_books(terms, _latest(pickup, day))
+    # The reduction rights are left out: pricing them re-validates the contract per right, and the
+    # list does not show them (the contract's own forecast does).
+    contract = _with_segment(terms, segment).model_copy(update={"reduction_rights": ()})
+    try:
+        exposure = forecast_exposure(contract, _snapshot(days, booked), history, with_break_even=False)
+    except EngineError as error:
+        return NotForecast(record.id, record.reference, str(error))
+    return PortfolioRow(
+        contract_id=record.id,
+        property_id=record.property_id,
+        reference=record.reference,
+        name=record.name,
+        status=record.status,
+        segment=segment,
+        arrival_date=terms.arrival_date,
+        departure_date=terms.departure_date,
+        as_of=day,
+        days_before_arrival=days,
+        block_room_nights=exposure.projection.block_room_nights,
+        on_the_books_room_nights=sum(booked.values()),
+        exposure=exposure,
+    )
 
 
 # --- the history of finished blocks ----------------------------------------------------------------

@@ -3,6 +3,10 @@
 "Current exposure" is what the group would owe if it were assessed today at the hotel (the engine's
 total with pickup to date taken as final); "forecast" is the expected damages of the pickup forecast
 (``portfolio_exposure``), or a dash with the reason a contract cannot be forecast.
+
+Every figure comes from the contract's exposure snapshot, and the list is filtered, sorted and paged in
+SQL, so a page costs the same whatever the size of the portfolio; ``app.services.snapshots`` says when
+snapshots are computed, and a contract without one yet shows "being updated".
 """
 
 from __future__ import annotations
@@ -16,30 +20,24 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlmodel import Session
 
 from app.api.deps import SessionDep
-from app.engine.money import Money
 from app.persistence import repositories as repo
-from app.persistence.records import AccountRecord, ContractRecord, PropertyRecord
-from app.services import forecasts
-from app.services.actuals import actuals_as_of
-from app.services.assessments import assess_contract, hotel_today
-from app.services.auth import Principal
-from app.services.contracts import list_contracts, load_contract
-from app.services.errors import ServiceError, StoredDataError
-from app.services.forecasts import on_the_books
-from app.services.properties import get_account, get_property, list_properties
+from app.persistence import snapshot_repository as snapshot_repo
+from app.persistence.db import begin_write, end_reads
+from app.persistence.records import ContractRecord, ExposureSnapshotRecord, PropertyRecord
+from app.services import snapshots
+from app.services.assessments import hotel_today
+from app.services.errors import Problem, ServiceError
+from app.services.properties import get_property, list_properties
 from app.web.deps import StaffDep
 from app.web.missing import MissingInput, missing_input
 from app.web.templating import page_context, templates
-from app.web.views import FieldError, Formats, block_by_night, parse_day, parse_id, pickup_pct
+from app.web.views import FieldError, Formats, parse_day, parse_id
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-#: Sorting by a computed figure assesses every contract in the selection: at most this many.
-MAX_SORTED = 500
 SORTS = {"arrival": "Arrival", "pickup": "Pickup % to date", "exposure": "Current exposure"}
 
 
@@ -85,73 +83,59 @@ class PropertyChoice:
     selected: bool
 
 
-def _forecasts(
-    session: Session, principal: Principal, property_id: int | None, start: date | None, end: date | None
-) -> tuple[dict[int, tuple[Money, Decimal]], dict[int, str]]:
-    """Expected damages and the probability of damages by contract id, and why others were not forecast."""
-    portfolio = forecasts.portfolio_exposure(
-        session, principal, property_id=property_id, arrival_from=start, arrival_to=end, limit=MAX_SORTED
-    )
-    expected = {
-        row.contract_id: (row.exposure.outlook.expected, row.exposure.outlook.probability_pct)
-        for row in portfolio.items
-    }
-    reasons = {item.contract_id: item.reason for item in portfolio.not_forecast}
-    return expected, reasons
-
-
 def _row(
-    session: Session,
-    principal: Principal,
     record: ContractRecord,
+    snapshot: ExposureSnapshotRecord | None,
     properties: dict[int, PropertyRecord],
-    expected: dict[int, tuple[Money, Decimal]],
-    reasons: dict[int, str],
+    todays: dict[str, date],
 ) -> DashboardRow:
+    """A contract's row from its snapshot (``app.services.snapshots``)."""
     assert record.id is not None
-    prop = properties.get(record.property_id) or get_property(session, principal, record.property_id)
-    properties[record.property_id] = prop
+    prop = properties[record.property_id]
     fmt = Formats.of(prop.locale)
-    account: AccountRecord | None = (
-        None if record.account_id is None else get_account(session, principal, record.account_id)
-    )
-    today = hotel_today(prop.timezone)
-    try:
-        stored = load_contract(session, principal, record.id)
-        actuals = actuals_as_of(session, stored, today)
-    except StoredDataError as error:
+    if prop.timezone not in todays:
+        todays[prop.timezone] = hotel_today(prop.timezone)
+    today = todays[prop.timezone]
+    if snapshot is None:
+        return _placeholder_row(record, prop, fmt, "", snapshots.BEING_UPDATED)
+    summary = snapshot.summary
+    if "unreadable" in summary:
         # This contract's stored rows cannot be read: its row says so; the rest of the list stands.
-        return _unreadable_row(record, prop, account, fmt, error)
-    terms = stored.terms
-    booked = sum(on_the_books(terms, actuals.pickup).values())
-    held = sum(block_by_night(terms, today).values())
-    share = pickup_pct(booked, held)
+        return _placeholder_row(record, prop, fmt, summary["account_name"], summary["unreadable"])
+    booked, held = summary["booked_room_nights"], summary["held_room_nights"]
+    share = None if summary["pickup_pct"] is None else Decimal(summary["pickup_pct"])
     current_value: Decimal | None = None
     missing = MissingInput("")
-    try:
-        result = assess_contract(session, principal, record.id, today).assessment
-        current, current_note = fmt.money(result.total), "" if result.is_final else "provisional"
-        current_value = result.total.amount
-    except ServiceError as error:
-        missing = missing_input(error, record.id, terms.cutoff_date)
+    if "current" in summary:
+        total = snapshots.money_of(summary["current"])
+        current, current_note = fmt.money(total), "" if summary["current"]["is_final"] else "provisional"
+        current_value = total.amount
+    else:
+        problem = summary["current_problem"]
+        cutoff = summary["cutoff_date"]
+        missing = missing_input(
+            ServiceError(problem["detail"], [Problem(problem["field"], problem["detail"])]),
+            record.id,
+            None if cutoff is None else date.fromisoformat(cutoff),
+        )
         current, current_note = "—", missing.text
-    if record.id in expected:
-        damages, chance = expected[record.id]
-        expected_text = fmt.money(damages)
-        expected_note = f"{fmt.pct(chance)} chance of damages"
+    if "forecast" in summary:
+        forecast = snapshots.ForecastSummary.of(summary["forecast"])
+        expected_text = fmt.money(forecast.expected_damages)
+        expected_note = f"{fmt.pct(forecast.outlook_probability_pct)} chance of damages"
     else:
         expected_text = "—"
-        expected_note = fmt.problem(reasons.get(record.id) or _not_open_reason(record, today))
+        expected_note = fmt.problem(summary.get("not_forecast") or _not_open_reason(record, today))
     return DashboardRow(
         contract_id=record.id,
         reference=record.reference,
-        name=record.name or terms.group.name,
+        name=summary["name"],
         property_name=prop.name,
-        account_name=account.name if account is not None else terms.group.account,
+        account_name=summary["account_name"],
         status=record.status,
         arrival=fmt.day(record.arrival_date),
         departure=fmt.day(record.departure_date),
-        block_room_nights=fmt.number(sum(cell.rooms for cell in terms.block)),
+        block_room_nights=fmt.number(summary["block_room_nights"]),
         pickup=fmt.pct(share),
         pickup_detail=f"{fmt.number(booked)} of {fmt.number(held)}",
         current=current,
@@ -166,22 +150,17 @@ def _row(
     )
 
 
-def _unreadable_row(
-    record: ContractRecord,
-    prop: PropertyRecord,
-    account: AccountRecord | None,
-    fmt: Formats,
-    error: StoredDataError,
+def _placeholder_row(
+    record: ContractRecord, prop: PropertyRecord, fmt: Formats, account_name: str, problem: str
 ) -> DashboardRow:
+    """The row of a contract whose figures cannot be shown: unreadable rows, or no snapshot yet."""
     assert record.id is not None
-    first = error.problems[0] if error.problems else None
-    problem = error.detail if first is None else f"{error.detail} ({first.field}: {first.message})"
     return DashboardRow(
         contract_id=record.id,
         reference=record.reference,
         name=record.name or record.reference,
         property_name=prop.name,
-        account_name=account.name if account is not None else "",
+        account_name=account_name,
         status=record.status,
         arrival=fmt.day(record.arrival_date),
         departure=fmt.day(record.departure_date),
@@ -243,22 +222,24 @@ def dashboard(
     rows: list[DashboardRow] = []
     total = 0
     if not errors:
-        where = repo.ContractFilter(property_id=chosen_property, arrival_from=start, arrival_to=end)
+        where = snapshot_repo.Selection(
+            visible=principal.property_ids, property_id=chosen_property, arrival_from=start, arrival_to=end
+        )
+        at = repo.Page(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        found, total, stale = snapshots.dashboard_page(session, where, sort, descending, at)
+        if stale:
+            # Refreshed in a write transaction of their own, then read again (app.services.snapshots).
+            end_reads(session)
+            begin_write(session)
+            snapshots.refresh_contracts(session, stale)
+            session.commit()
+            found, total, _ = snapshots.dashboard_page(session, where, sort, descending, at)
         properties = {prop.id: prop for prop in visible if prop.id is not None}
-        expected, reasons = _forecasts(session, principal, chosen_property, start, end)
-        if sort == "arrival" and not descending:
-            records, total = list_contracts(
-                session, principal, where, repo.Page(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-            )
-            rows = [_row(session, principal, record, properties, expected, reasons) for record in records]
-        else:
-            records, total = list_contracts(session, principal, where, repo.Page(limit=MAX_SORTED, offset=0))
-            every = [_row(session, principal, record, properties, expected, reasons) for record in records]
-            every.sort(key=lambda row: _sort_key(row, sort), reverse=descending)
-            if sort != "arrival":
-                # Contracts without the figure go last whichever way the list is sorted.
-                every.sort(key=lambda row: _value(row, sort) is None)
-            rows = every[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        for record, _ in found:
+            if record.property_id not in properties:  # beyond the first 500 hotels of the filter list
+                properties[record.property_id] = get_property(session, principal, record.property_id)
+        todays: dict[str, date] = {}
+        rows = [_row(record, snapshot, properties, todays) for record, snapshot in found]
     pages = max(1, math.ceil(total / PAGE_SIZE))
     links = [
         SortLink(
@@ -299,14 +280,3 @@ def dashboard(
 def _first(key: str) -> str:
     """The direction a column sorts in when first chosen: the largest exposure first, else ascending."""
     return "desc" if key == "exposure" else "asc"
-
-
-def _value(row: DashboardRow, sort: str) -> Decimal | None:
-    return row.pickup_value if sort == "pickup" else row.current_value
-
-
-def _sort_key(row: DashboardRow, sort: str) -> tuple[Decimal, date, int]:
-    if sort == "arrival":
-        return (Decimal(0), row.arrival_date, row.contract_id)
-    value = _value(row, sort)
-    return (value if value is not None else Decimal(0), row.arrival_date, row.contract_id)

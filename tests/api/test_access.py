@@ -28,6 +28,7 @@ from app.persistence.records import (
     AccountRecord,
     ApiKeyRecord,
     AssessmentRecord,
+    BatchJobRecord,
     BlockHistoryRecord,
     CalendarFeedRecord,
     ContractRecord,
@@ -51,6 +52,7 @@ from app.services import (
     actuals,
     assessments,
     auth,
+    batches,
     calendar_feeds,
     contracts,
     invoices,
@@ -91,9 +93,11 @@ class Hotel:
     property_feed_id: int  # a calendar feed of the property
     endpoint_id: int  # a webhook endpoint of the property, receiving pickup.recorded
     delivery_id: int  # a failed delivery to it (of the second contract's pickup)
+    batch_id: int  # a batch of PDFs asked for, still queued
 
     def ids(self) -> dict[str, int | str]:
         return {
+            "batch_id": self.batch_id,
             "hotel_code": self.hotel_code,
             "block_code": "GRP1",
             "property_id": self.property_id,
@@ -160,6 +164,8 @@ def _hotel(session: Session, name: str) -> Hotel:
     property_feed, _ = calendar_feeds.create_feed(session, SETUP, calendar_feeds.Owner(prop.id, None), {})
     assert feed.id is not None
     assert property_feed.id is not None
+    batch = batches.request_batch(session, SETUP, prop.id, batches.BatchKind.INVOICES_DUE)
+    assert batch.id is not None
     return Hotel(
         prop.id,
         account.id,
@@ -173,6 +179,7 @@ def _hotel(session: Session, name: str) -> Hotel:
         property_feed.id,
         endpoint.id,
         delivery.id,
+        batch.id,
     )
 
 
@@ -334,6 +341,9 @@ SCOPED_READS = [
     Call("GET", "/api/v1/contracts/{contract_id}/assessments/{assessment_id}", "read", 200),
     Call("GET", "/api/v1/contracts/{contract_id}/invoices", "read", 200),
     Call("GET", "/api/v1/invoices/{number}", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/batches/{batch_id}", "read", 200),
+    # The world's batch is still queued: its file is not there yet.
+    Call("GET", "/api/v1/properties/{property_id}/batches/{batch_id}/file", "read", 409),
     Call("GET", "/api/v1/invoices/{number}.pdf", "read", 200),
     Call("GET", "/api/v1/invoices/{number}.xml", "read", 200),
     Call("GET", "/api/v1/invoices/{number}/payments/{payment_id}", "read", 200),
@@ -418,6 +428,8 @@ SCOPED_WRITES = [
         body=lambda hotel, world: {"amount": "2.00", "reference": "access matrix"},
     ),
     Call("POST", "/api/v1/properties/{property_id}/history", "write", 201, body=_history),
+    Call("POST", "/api/v1/properties/{property_id}/batches/invoices-due", "write", 202),
+    Call("POST", "/api/v1/properties/{property_id}/batches/exposure-reports", "write", 202),
     Call(
         "PUT",
         "/api/v1/properties/{property_id}/room-type-codes",
@@ -636,6 +648,7 @@ WATCHED: list[type[SQLModel]] = [
     WebhookEndpointRecord,
     WebhookEventRecord,
     WebhookDeliveryRecord,
+    BatchJobRecord,
 ]
 
 

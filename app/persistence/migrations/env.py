@@ -25,12 +25,18 @@ def run_migrations() -> None:
     engine.dispose()
 
 
+def _ours(name: str | None, type_: str, _parent: object) -> bool:
+    """The job queue's tables are procrastinate's (app/jobs.py), not the migrations'."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
