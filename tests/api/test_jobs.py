@@ -116,6 +116,9 @@ def test_the_worker_refreshes_snapshots_prunes_and_makes_a_batch_on_postgresql(
         scheduled.configure_task("attrition.scheduled_prune_retention").defer(
             timestamp=int(datetime.now(UTC).timestamp())
         )
+    # A write refreshes its contract's snapshot: start from none, as a database from before snapshots.
+    with queue_engine.begin() as connection:
+        connection.execute(sa.delete(ExposureSnapshotRecord))
     assert _snapshots(queue_engine) == set()
 
     jobs.run_worker(queue_engine, tmp_path, wait=False, queues=["on_demand", "scheduled"])
