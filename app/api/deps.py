@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
@@ -30,6 +33,7 @@ from app.services.errors import (
     Problem,
     ServiceError,
 )
+from app.services.idempotency import MAX_KEY_LENGTH, Outcome, fingerprint, run_once
 from app.services.inputs import parse_json
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -145,8 +149,16 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 # Pagination of every list endpoint.
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
+MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="Only what was made or changed at or after this time, with its offset "
+        "(2027-03-01T09:00:00Z): keep the time of your last sync and send it again"
+    ),
+]
 
 IfMatch = Annotated[
     str | None,
@@ -155,9 +167,56 @@ IfMatch = Annotated[
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key", description="Retries with the same key are answered without writing again"
+        alias="Idempotency-Key",
+        max_length=MAX_KEY_LENGTH,
+        description=(
+            f"1 to {MAX_KEY_LENGTH} printable characters. A retry with the same key within 24 hours gets "
+            "the first answer again (with Idempotent-Replayed: true) and writes nothing; the same key "
+            "with another request is a 422 naming this header"
+        ),
     ),
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """A POST's ``Idempotency-Key`` and the fingerprint of its request (method, path, query, body)."""
+
+    key: str | None
+    fingerprint: str
+
+    def answer(
+        self,
+        session: Session,
+        principal: Principal,
+        write: Callable[[], Outcome],
+        headers: Callable[[dict[str, Any]], dict[str, str]] = lambda body: {},
+    ) -> JSONResponse:
+        """Run ``write`` (which must not commit) once per key, commit, and answer its outcome; the
+        headers are made from the body, so that a replay has them too."""
+        outcome = run_once(session, principal, self.key, self.fingerprint, write)
+        session.commit()
+        answered = headers(outcome.body)
+        if outcome.replayed:
+            answered["Idempotent-Replayed"] = "true"
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=answered)
+
+
+async def once(request: Request, idempotency_key: IdempotencyKey = None) -> Once:
+    if idempotency_key is None:
+        return Once(None, "")
+    try:
+        body = await request.body()
+    except HTTPException:  # the body passed its size limit (app.api.middleware): 413
+        raise
+    except Exception as error:  # a client that hangs up mid-body
+        raise MalformedInputError(f"the body could not be read: {error}") from None
+    query = sorted(request.query_params.multi_items())
+    media = request.headers.get("content-type", "")
+    return Once(idempotency_key, fingerprint(request.method, request.url.path, repr(query), media, body))
+
+
+OnceDep = Annotated[Once, Depends(once)]
 
 # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
 _ETAG = re.compile(r'^"r(\d{1,18})"$')

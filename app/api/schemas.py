@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.engine.contract import Contract
 from app.engine.limits import Name
+from app.engine.money import Money
 from app.services.auth import Access
 from app.services.contracts import ContractStatus
 from app.services.external_codes import ExternalCode
@@ -17,10 +18,23 @@ Item = TypeVar("Item")
 
 
 class Page(BaseModel, Generic[Item]):
+    """Every list answers this envelope (``app.api.conventions``; README, "Integration")."""
+
     items: list[Item]
     total: int = Field(description="How many items match, over all pages")
-    limit: int
-    offset: int
+    limit: int = Field(description="The most items a page holds (the query's limit)")
+    offset: int = Field(description="Items skipped before this page")
+
+
+class Amount(BaseModel):
+    """Money in an answer: always this object (money sent in a body may also be a quoted decimal)."""
+
+    amount: str = Field(description="Exact decimal text (189.00); negative on a credit note")
+    currency: str = Field(description="ISO 4217 code", pattern=r"^[A-Z]{3}$")
+
+
+def amount_of(money: Money) -> Amount:
+    return Amount(amount=str(money.amount), currency=money.currency)
 
 
 class PropertyPublic(BaseModel):
@@ -163,4 +177,6 @@ class ApiKeyCreated(BaseModel):
     name: str
     access: Access
     property_ids: list[int]
-    key: str = Field(description="Shown once; only its hash is kept")
+    key: str = Field(
+        description="Shown once; only its hash is kept (so an Idempotency-Key replay answers it empty)"
+    )
