@@ -19,14 +19,12 @@ from pydantic_core import CoreSchema
 
 from app.api import problems
 from app.api.deps import BODY_SCHEMAS
-from app.api.schemas import Amount
+from app.api.schemas import REF_MARK, Amount, refers_to
 from app.engine import Assessment
 from app.engine.money import Money
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-AMOUNT_REF = {"$ref": REF_TEMPLATE.format(model="Amount")}
 _MONEY_VALIDATOR = TypeAdapter(Money).core_schema
-_AMOUNT_MARK = "x-attrition-amount"
 
 
 class ApiSchemas(GenerateJsonSchema):
@@ -35,7 +33,7 @@ class ApiSchemas(GenerateJsonSchema):
 
     def generate_inner(self, schema: Any) -> JsonSchemaValue:
         if self.mode == "serialization" and _is_money(schema):
-            return {_AMOUNT_MARK: True}  # made a reference to Amount afterwards (_rename)
+            return refers_to("Amount")
         return super().generate_inner(schema)
 
 
@@ -82,7 +80,8 @@ def openapi_document(app: FastAPI, api_prefix: str) -> dict[str, Any]:
             raise SchemaNameError(f"two different schemas are named {name}")
         components[name] = schema
     _rename(document, {name: name.replace("-", "") for name in components if "-" in name})
-    _refer_to_amount(document)
+    _refer(document)
+    _loosen_self_lists(document["components"]["schemas"])
     for name, schema in document["components"]["schemas"].items():
         schema["title"] = name
     security = {"apiKey": {"type": "http", "scheme": "bearer", "description": "An API key, atk_..."}}
@@ -115,19 +114,25 @@ def _without_title(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key != "title"}
 
 
-def _refer_to_amount(node: Any) -> None:
-    if isinstance(node, dict):
-        for key, value in list(node.items()):
-            if isinstance(value, dict) and value.get(_AMOUNT_MARK):
-                node[key] = dict(AMOUNT_REF)
-            else:
-                _refer_to_amount(value)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            if isinstance(value, dict) and value.get(_AMOUNT_MARK):
-                node[index] = dict(AMOUNT_REF)
-            else:
-                _refer_to_amount(value)
+def _loosen_self_lists(schemas: dict[str, Any]) -> None:
+    """A union holding a list of itself (``ExplainedParam``) says only "a list" of that member: client
+    generators cannot build a type that contains itself through an anonymous list."""
+    for name, schema in schemas.items():
+        own = REF_TEMPLATE.format(model=name)
+        for option in schema.get("anyOf", []):
+            if option.get("type") == "array" and option.get("items") == {"$ref": own}:
+                option["items"] = {}
+                option["description"] = f"A list of {name} values"
+
+
+def _refer(node: Any) -> None:
+    """Each schema marked by ``refers_to`` becomes the reference to its component."""
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in list(children):
+        if isinstance(value, dict) and REF_MARK in value:
+            node[key] = {"$ref": REF_TEMPLATE.format(model=value[REF_MARK])}
+        else:
+            _refer(value)
 
 
 def _rename(document: dict[str, Any], names: dict[str, str]) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.engine.contract import Contract
 from app.engine.limits import Name
@@ -151,11 +151,24 @@ class Saved(BaseModel):
     rows: int = Field(description="Rows recorded")
 
 
+#: Marks where a schema refers to a component that pydantic does not generate itself (the assessment's,
+#: added by app.api.openapi): a ``$ref`` there would be resolved, and fail, while generating.
+REF_MARK = "x-attrition-ref"
+
+
+def refers_to(component: str) -> dict[str, str]:
+    return {REF_MARK: component}
+
+
+#: The engine's assessment as the API writes it.
+AssessmentJson = Annotated[dict[str, Any], WithJsonSchema(refers_to("Assessment"))]
+
+
 class ContractAssessmentPublic(BaseModel):
     contract_id: int
     contract_version: int
     as_of: date
-    assessment: dict[str, Any]
+    assessment: AssessmentJson
 
 
 class StoredAssessmentPublic(ContractAssessmentPublic):
