@@ -68,7 +68,7 @@ def test_every_operation_id_is_its_function_name_in_camel_case_and_unique(
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     assert all(re.fullmatch(r"[a-z][a-zA-Z0-9]*", i) for i in ids), ids
     assert set(ids) == named
-    assert "createProperty" in ids and "listContracts" in ids
+    assert {"createProperty", "listContracts"} <= set(ids)
 
 
 def test_every_schema_has_one_name_and_that_name_is_its_title(document: dict[str, Any]) -> None:
@@ -100,14 +100,13 @@ def _reachable(document: dict[str, Any], roots: list[Any]) -> set[str]:
 
 def _has_input_money(node: Any) -> bool:
     if isinstance(node, dict):
-        if (
-            node.get("title") == "Money"
-            or ("anyOf" in node
+        if node.get("title") == "Money" or (
+            "anyOf" in node
             and any(
                 isinstance(option, dict) and "pattern" in option and option.get("type") == "string"
                 for option in node["anyOf"]
             )
-            and any(isinstance(option, dict) and option.get("type") == "object" for option in node["anyOf"]))
+            and any(isinstance(option, dict) and option.get("type") == "object" for option in node["anyOf"])
         ):
             return True
         return any(_has_input_money(value) for value in node.values())
