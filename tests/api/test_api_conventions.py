@@ -280,7 +280,7 @@ def test_an_api_key_replayed_by_its_idempotency_key_is_not_shown_again(
     client: TestClient, admin_key: str
 ) -> None:
     headers = {**bearer(admin_key), "Idempotency-Key": "key-for-the-pms"}
-    body = {"name": "PMS", "access": "read", "property_ids": []}
+    body = {"name": "PMS", "access": "admin", "property_ids": []}
 
     first = client.post("/api/v1/api-keys", headers=headers, json=body)
     again = client.post("/api/v1/api-keys", headers=headers, json=body)
