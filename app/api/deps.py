@@ -168,7 +168,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=MAX_KEY_LENGTH,
         description=(
             f"1 to {MAX_KEY_LENGTH} printable characters. A retry with the same key within 24 hours gets "
             "the first answer again (with Idempotent-Replayed: true) and writes nothing; the same key "
