@@ -17,7 +17,8 @@ from typing import Annotated, Any, TypeVar
 import sqlalchemy as sa
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
@@ -152,8 +153,26 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
+# RFC 3339, as JSON Schema's date-time: seconds and an offset required (pydantic alone would also take
+# a number of seconds since 1970, or a time without seconds).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and _RFC3339.match(value):
+        return value
+    raise PydanticCustomError(
+        "datetime_format", "a time with its offset, as 2027-03-01T09:00:00Z or 2027-03-01T10:00:00+01:00"
+    )
+
+
+Rfc3339Time = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _RFC3339.pattern}),
+]
 UpdatedSince = Annotated[
-    AwareDatetime | None,
+    Rfc3339Time | None,
     Query(
         description="Only what was made or changed at or after this time, with its offset "
         "(2027-03-01T09:00:00Z): keep the time of your last sync and send it again"
