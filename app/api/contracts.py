@@ -11,7 +11,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from app.api.conventions import ETAG, LOCATION, conflict, responses
+from app.api.conventions import ETAG, LOCATION, conflict, not_found, responses
 from app.api.deps import (
     IfMatch,
     JsonBody,
@@ -91,7 +91,7 @@ def _contract(stored: service.StoredContract | tuple[Any, Any], response: Respon
     "/contracts",
     status_code=201,
     response_model=ContractPublic,
-    responses=responses(201, LOCATION | ETAG) | TAKEN,
+    responses=responses(201, LOCATION | ETAG) | TAKEN | not_found("the property the body names"),
     openapi_extra=body_schema(ContractWrite, "ContractWrite"),
     summary="Create a contract (its version 1)",
 )

@@ -133,3 +133,8 @@ def responses(status: int, headers: dict[str, Any], description: str = "") -> di
 def conflict(description: str) -> dict[int | str, dict[str, Any]]:
     """``responses=`` of a route whose work may refuse with 409, saying when."""
     return {409: {"description": f"Conflict: {description}"}}
+
+
+def not_found(description: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route without path ids whose body names something that may not exist."""
+    return {404: {"description": f"Not found: {description}"}}

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.api.conventions import ETAG, LOCATION, conflict, responses
+from app.api.conventions import ETAG, LOCATION, conflict, not_found, responses
 from app.api.deps import (
     IfMatch,
     JsonBody,
@@ -118,7 +118,9 @@ def update_property(
     "/accounts",
     status_code=201,
     response_model=AccountPublic,
-    responses=responses(201, LOCATION | ETAG) | conflict("the property has an account of that name"),
+    responses=responses(201, LOCATION | ETAG)
+    | conflict("the property has an account of that name")
+    | not_found("the property the body names"),
     openapi_extra=body_schema(service.AccountCreate, "AccountCreate"),
 )
 def create_account(
