@@ -266,6 +266,9 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
         try:
+            # Read whole first: the form is then parsed from the kept bytes, which the Idempotency-Key's
+            # fingerprint (app.api.deps.once) reads too, whichever dependency runs first.
+            await request.body()
             form = await request.form(max_files=1, max_fields=10)
         except HTTPException:  # the upload passed its size limit (app.api.middleware): 413
             raise
@@ -373,7 +376,7 @@ def record_pickup(
             return pickup_files.record_pickup_xlsx(session, principal, contract_id, data, as_of)
         return actuals_service.record_pickup(session, principal, contract_id, data)
 
-    return _save_once(session, principal, contract_id, once, save)
+    return _save_once(session, principal, contract_id, once, save, content=(kind, raw))
 
 
 def _save_once(
@@ -382,6 +385,7 @@ def _save_once(
     contract_id: int,
     once: Once,
     save: Callable[[], actuals_service.Saved],
+    content: tuple[bytes | str, ...] | None = None,
 ) -> JSONResponse:
     """Record actuals once per Idempotency-Key and answer 201 with what was saved (or its replay)."""
 
@@ -391,7 +395,7 @@ def _save_once(
         return Outcome(201, body.model_dump(mode="json"))
 
     service.get_contract(session, principal, contract_id)
-    return once.answer(session, principal, write)
+    return once.answer(session, principal, write, content=content)
 
 
 @router.get(

@@ -4,9 +4,9 @@ walks every route):
 
 - its operation id is its function's name in camelCase (``create_property`` -> ``createProperty``);
 - it documents only the problems it can answer, derived from what it reads: credentials (401, 403),
-  path ids (404), a body (400, 413, 415, 422), ``If-Match`` (412, 428), query parameters (422: unknown
-  ones are refused), the database (503); a route adds what its work may refuse (409, 429) in its own
-  ``responses``;
+  ids in its path or query (404), a body (400, 413, 415, 422), ``If-Match`` (412, 428), query
+  parameters (422: unknown ones are refused), the database (503); a route adds what its work may
+  refuse (409, 429, the 404 of an id its body names) in its own ``responses``;
 - the headers it answers with are documented: ``Retry-After`` on 429 and 503, ``WWW-Authenticate`` on
   401, ``Idempotent-Replayed`` on the success of every POST (``app.api.deps.Once``), and ``ETag`` and
   ``Location`` where a route declares them (``ETAG``, ``LOCATION``).
@@ -86,8 +86,10 @@ def problem_statuses(route: APIRoute) -> set[int]:
     statuses = {422, 503} | {int(s) for s in route.responses if str(s).isdigit() and int(s) >= 400}
     if any(d.call is get_principal for d in dependants):
         statuses |= {401, 403}
-    if any(d.path_params for d in dependants):
-        statuses.add(404)
+    if any(d.path_params for d in dependants) or any(
+        field.alias.endswith("_id") for d in dependants for field in d.query_params
+    ):
+        statuses.add(404)  # an id in the path, or one a query names (?property_id=)
     if has_body(route):
         statuses |= {400, 413, 415, 422}
     if "if-match" in header_names(route):

@@ -202,6 +202,8 @@ class Once:
 
     key: str | None
     fingerprint: str
+    #: The request's method, path and query, for a fingerprint of content the route reads itself.
+    address: str = ""
 
     def answer(
         self,
@@ -209,10 +211,14 @@ class Once:
         principal: Principal,
         write: Callable[[], Outcome],
         headers: Callable[[dict[str, Any]], dict[str, str]] = lambda body: {},
+        content: tuple[bytes | str, ...] | None = None,
     ) -> JSONResponse:
         """Run ``write`` (which must not commit) once per key, commit, and answer its outcome; the
-        headers are made from the body, so that a replay has them too."""
-        outcome = run_once(session, principal, self.key, self.fingerprint, write)
+        headers are made from the body, so that a replay has them too. ``content``: what identifies the
+        request instead of its body bytes (an upload's file, whose multipart boundary changes on each
+        retry)."""
+        print_ = self.fingerprint if content is None else fingerprint(self.address, *content)
+        outcome = run_once(session, principal, self.key, print_, write)
         session.commit()
         answered = headers(outcome.body)
         if outcome.replayed:
@@ -221,6 +227,8 @@ class Once:
 
 
 async def once(request: Request, idempotency_key: IdempotencyKey = None) -> Once:
+    """The key and fingerprint of a POST. Another dependency that reads the body must read it with
+    ``request.body()`` (kept for the next reader), not consume the stream."""
     if idempotency_key is None:
         return Once(None, "")
     try:
@@ -230,8 +238,9 @@ async def once(request: Request, idempotency_key: IdempotencyKey = None) -> Once
     except Exception as error:  # a client that hangs up mid-body
         raise MalformedInputError(f"the body could not be read: {error}") from None
     query = sorted(request.query_params.multi_items())
+    address = f"{request.method} {request.url.path} {query!r}"
     media = request.headers.get("content-type", "")
-    return Once(idempotency_key, fingerprint(request.method, request.url.path, repr(query), media, body))
+    return Once(idempotency_key, fingerprint(address, media, body), address)
 
 
 OnceDep = Annotated[Once, Depends(once)]
