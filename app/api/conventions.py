@@ -1,6 +1,6 @@
-"""What every JSON operation follows, applied when the app is made (``apply``), so that a route added
-later follows it without saying so (README, "Integration"; ``tests/api/test_api_conventions.py``
-walks every route):
+"""What every JSON operation follows, applied by ``create_app`` to each router of its API list
+(``apply_all``), so that a route added later follows it without saying so (README, "Integration";
+``tests/api/test_api_conventions.py`` walks every route):
 
 - its operation id is its function's name in camelCase (``create_property`` -> ``createProperty``);
 - it documents only the problems it can answer, derived from what it reads: credentials (401, 403),
