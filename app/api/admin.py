@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from app.api.deps import JsonBody, PrincipalDep, SessionDep, body_schema
+from app.api.deps import JsonBody, OnceDep, PrincipalDep, SessionDep, body_schema
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated
 from app.observability import metrics_text
 from app.persistence.db import readiness_problem
 from app.services import auth
+from app.services.idempotency import Outcome
 from app.services.inputs import parse_input
 
 router = APIRouter(tags=["administration"])
@@ -23,19 +24,23 @@ health = APIRouter(tags=["health"])
     openapi_extra=body_schema(ApiKeyCreate, "ApiKeyCreate"),
     summary="Create an API key (administrators); the key is shown once",
 )
-def create_api_key(session: SessionDep, principal: PrincipalDep, body: JsonBody) -> ApiKeyCreated:
+def create_api_key(
+    session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
     principal.require_admin()
     data = parse_input(ApiKeyCreate, body)
-    key, raw = auth.create_api_key(session, data.name, data.access, frozenset(data.property_ids))
-    session.commit()
-    assert key.id is not None
-    return ApiKeyCreated(
-        id=key.id,
-        name=data.name,
-        access=data.access,
-        property_ids=sorted(data.property_ids),
-        key=raw,
-    )
+
+    def write() -> Outcome:
+        key, raw = auth.create_api_key(session, data.name, data.access, frozenset(data.property_ids))
+        assert key.id is not None
+        created = ApiKeyCreated(
+            id=key.id, name=data.name, access=data.access, property_ids=sorted(data.property_ids), key=raw
+        )
+        # Only the key's hash is kept, so a replay cannot show it again (its key is empty).
+        kept = created.model_copy(update={"key": ""})
+        return Outcome(201, created.model_dump(mode="json"), kept=kept.model_dump(mode="json"))
+
+    return once.answer(session, principal, write)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke an API key (administrators)")

@@ -11,15 +11,18 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from app.api.conventions import ETAG, LOCATION, conflict, not_found, responses
 from app.api.deps import (
-    IdempotencyKey,
     IfMatch,
     JsonBody,
     Limit,
     Offset,
+    Once,
+    OnceDep,
     PrincipalDep,
     SessionDep,
     UnsupportedMediaTypeError,
+    UpdatedSince,
     body_schema,
     etag,
     expected_revision,
@@ -49,7 +52,7 @@ from app.services import contracts as service
 from app.services import external_codes, pickup_files
 from app.services.auth import Principal
 from app.services.errors import InvalidInputError, MalformedInputError, NotFoundError, Problem
-from app.services.idempotency import Outcome, fingerprint, run_once
+from app.services.idempotency import Outcome
 
 router = APIRouter(tags=["contracts"])
 
@@ -58,6 +61,20 @@ AsOf = Annotated[IsoDate | None, Query(description="Default: today at the hotel"
 ASSESSMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
 }
+#: A stored contract (or its actuals) that no longer validates is a 409 naming what is wrong.
+STORED = conflict("the stored contract or its actuals no longer validate; the problems say what is wrong")
+TAKEN = conflict("the property already has a contract of that id or block code")
+
+
+def _created(body: dict[str, Any]) -> dict[str, str]:
+    """A new contract's headers, made from its body so that an Idempotency-Key replay has them too."""
+    return {"Location": f"/api/v1/contracts/{body['id']}", "ETag": etag(body["revision"])}
+
+
+def _public(stored: service.StoredContract) -> ContractPublic:
+    return ContractPublic.model_validate(
+        {**ContractSummary.model_validate(stored.record).model_dump(), "contract": stored.version.terms}
+    )
 
 
 def _contract(stored: service.StoredContract | tuple[Any, Any], response: Response) -> ContractPublic:
@@ -74,16 +91,18 @@ def _contract(stored: service.StoredContract | tuple[Any, Any], response: Respon
     "/contracts",
     status_code=201,
     response_model=ContractPublic,
+    responses=responses(201, LOCATION | ETAG) | TAKEN | not_found("the property the body names"),
     openapi_extra=body_schema(ContractWrite, "ContractWrite"),
     summary="Create a contract (its version 1)",
 )
 def create_contract(
-    response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
-) -> ContractPublic:
-    stored = service.create_contract(session, principal, body)
-    session.commit()
-    response.headers["Location"] = f"/api/v1/contracts/{stored.record.id}"
-    return _contract(stored, response)
+    session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
+    def write() -> Outcome:
+        stored = service.create_contract(session, principal, body)
+        return Outcome(201, _public(stored).model_dump(mode="json"))
+
+    return once.answer(session, principal, write, _created)
 
 
 @router.get("/contracts", response_model=Page[ContractSummary], summary="List contracts by arrival date")
@@ -95,10 +114,11 @@ def list_contracts(
     status: service.ContractStatus | None = None,
     arrival_from: IsoDate | None = None,
     arrival_to: IsoDate | None = None,
+    updated_since: UpdatedSince = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ContractSummary]:
-    where = repo.ContractFilter(property_id, account_id, status, arrival_from, arrival_to)
+    where = repo.ContractFilter(property_id, account_id, status, arrival_from, arrival_to, updated_since)
     items, total = service.list_contracts(session, principal, where, repo.Page(limit, offset))
     return Page[ContractSummary](
         items=[ContractSummary.model_validate(item) for item in items],
@@ -108,7 +128,9 @@ def list_contracts(
     )
 
 
-@router.get("/contracts/{contract_id}", response_model=ContractPublic)
+@router.get(
+    "/contracts/{contract_id}", response_model=ContractPublic, responses=responses(200, ETAG) | STORED
+)
 def read_contract(
     contract_id: int, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> ContractPublic:
@@ -118,6 +140,7 @@ def read_contract(
 @router.put(
     "/contracts/{contract_id}",
     response_model=ContractPublic,
+    responses=responses(200, ETAG) | TAKEN,
     openapi_extra=body_schema(ContractWrite, "ContractWrite"),
     summary="Amend a contract (If-Match required; new terms add a version)",
 )
@@ -136,11 +159,21 @@ def update_contract(
     return _contract(stored, response)
 
 
-@router.get("/contracts/{contract_id}/versions", response_model=list[VersionPublic])
-def list_versions(contract_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionPublic]:
-    return [
-        VersionPublic.model_validate(row) for row in service.list_versions(session, principal, contract_id)
-    ]
+@router.get(
+    "/contracts/{contract_id}/versions",
+    response_model=Page[VersionPublic],
+    summary="The contract's versions, oldest first",
+)
+def list_versions(
+    contract_id: int, session: SessionDep, principal: PrincipalDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[VersionPublic]:
+    rows = service.list_versions(session, principal, contract_id)
+    return Page[VersionPublic](
+        items=[VersionPublic.model_validate(row) for row in rows[offset : offset + limit]],
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/contracts/{contract_id}/versions/{version}", response_model=VersionPublic)
@@ -174,7 +207,12 @@ BlockCode = Annotated[
 BY_CODE = "/properties/by-code/{hotel_code:path}/blocks/{block_code:path}"
 
 
-@router.get(BY_CODE, response_model=ContractPublic, summary="Read a contract by hotel code and block code")
+@router.get(
+    BY_CODE,
+    response_model=ContractPublic,
+    responses=responses(200, ETAG) | STORED,
+    summary="Read a contract by hotel code and block code",
+)
 def read_contract_by_code(
     hotel_code: HotelCode,
     block_code: BlockCode,
@@ -193,7 +231,9 @@ def read_contract_by_code(
 @router.put(
     BY_CODE,
     response_model=ContractPublic,
-    responses={201: {"description": "Created", "model": ContractPublic}},
+    responses=responses(200, ETAG, "Replaced")
+    | {201: {"description": "Created", "model": ContractPublic, "headers": LOCATION | ETAG}}
+    | TAKEN,
     openapi_extra=body_schema(BlockWrite, "BlockWrite"),
     summary="Create or replace the contract a block code names (If-Match to replace)",
 )
@@ -226,6 +266,9 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
         try:
+            # Read whole first: the form is then parsed from the kept bytes, which the Idempotency-Key's
+            # fingerprint (app.api.deps.once) reads too, whichever dependency runs first.
+            await request.body()
             form = await request.form(max_files=1, max_fields=10)
         except HTTPException:  # the upload passed its size limit (app.api.middleware): 413
             raise
@@ -317,10 +360,10 @@ def record_pickup(
     session: SessionDep,
     principal: PrincipalDep,
     upload: Annotated[tuple[str, Any, bytes], Depends(read_pickup)],
+    once: OnceDep,
     as_of: Annotated[
         IsoDate | None, Query(description="The report date of a CSV without an as_of column")
     ] = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     kind, data, raw = upload
 
@@ -333,17 +376,16 @@ def record_pickup(
             return pickup_files.record_pickup_xlsx(session, principal, contract_id, data, as_of)
         return actuals_service.record_pickup(session, principal, contract_id, data)
 
-    print_ = fingerprint(f"pickup:{contract_id}:{kind}:{as_of}", raw)
-    return _save_once(session, principal, contract_id, idempotency_key, print_, save)
+    return _save_once(session, principal, contract_id, once, save, content=(kind, raw))
 
 
 def _save_once(
     session: Session,
     principal: Principal,
     contract_id: int,
-    idempotency_key: str | None,
-    print_: str,
+    once: Once,
     save: Callable[[], actuals_service.Saved],
+    content: tuple[bytes | str, ...] | None = None,
 ) -> JSONResponse:
     """Record actuals once per Idempotency-Key and answer 201 with what was saved (or its replay)."""
 
@@ -353,13 +395,12 @@ def _save_once(
         return Outcome(201, body.model_dump(mode="json"))
 
     service.get_contract(session, principal, contract_id)
-    outcome = run_once(session, principal, idempotency_key, print_, write)
-    session.commit()
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+    return once.answer(session, principal, write, content=content)
 
 
-@router.get("/contracts/{contract_id}/actuals", summary="The actuals as they stood on a date")
+@router.get(
+    "/contracts/{contract_id}/actuals", responses=STORED, summary="The actuals as they stood on a date"
+)
 def read_actuals(contract_id: int, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None) -> Any:
     stored = service.load_contract(session, principal, contract_id)
     day = as_of or assessment_service.hotel_today(stored.terms.property.timezone)
@@ -378,15 +419,13 @@ def record_actuals(
     session: SessionDep,
     principal: PrincipalDep,
     body: JsonBody,
-    idempotency_key: IdempotencyKey = None,
+    once: OnceDep,
 ) -> JSONResponse:
-    print_ = fingerprint(f"actuals:{contract_id}", repr(body))
     return _save_once(
         session,
         principal,
         contract_id,
-        idempotency_key,
-        print_,
+        once,
         lambda: actuals_service.record_actuals(session, principal, contract_id, body),
     )
 
@@ -407,8 +446,12 @@ def _dump(assessment: Assessment) -> dict[str, Any]:
     tags=["assessments"],
 )
 @reads_first
-def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
-    return JSONResponse(_dump(assessment_service.assess_request(body)))
+def assess_posted(
+    session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
+    return once.answer(
+        session, principal, lambda: Outcome(200, _dump(assessment_service.assess_request(body)))
+    )
 
 
 @router.post(
@@ -418,14 +461,20 @@ def assess_posted(principal: PrincipalDep, body: JsonBody) -> JSONResponse:
     tags=["assessments"],
 )
 @reads_first
-def validate_posted(principal: PrincipalDep, body: JsonBody) -> dict[str, bool]:
-    assessment_service.validate_request(body)
-    return {"valid": True}
+def validate_posted(
+    session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
+    def write() -> Outcome:
+        assessment_service.validate_request(body)
+        return Outcome(200, {"valid": True})
+
+    return once.answer(session, principal, write)
 
 
 @router.get(
     "/contracts/{contract_id}/assessment",
     response_model=ContractAssessmentPublic,
+    responses=STORED,
     summary="Assess a stored contract as of a date (not stored)",
     tags=["assessments"],
 )
@@ -462,26 +511,46 @@ def _stored(record: AssessmentRecord) -> StoredAssessmentPublic:
     "/contracts/{contract_id}/assessments",
     status_code=201,
     response_model=StoredAssessmentPublic,
+    responses=responses(201, LOCATION) | STORED,
     summary="Assess a stored contract and keep the result with the version it used",
     tags=["assessments"],
 )
 def save_assessment(
-    contract_id: int, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None
-) -> StoredAssessmentPublic:
-    record, _ = assessment_service.save_assessment(session, principal, contract_id, as_of)
-    session.commit()
-    return _stored(record)
+    contract_id: int, session: SessionDep, principal: PrincipalDep, once: OnceDep, as_of: AsOf = None
+) -> JSONResponse:
+    def write() -> Outcome:
+        record, _ = assessment_service.save_assessment(session, principal, contract_id, as_of)
+        return Outcome(201, _stored(record).model_dump(mode="json"))
+
+    def location(body: dict[str, Any]) -> dict[str, str]:
+        return {"Location": f"/api/v1/contracts/{body['contract_id']}/assessments/{body['id']}"}
+
+    return once.answer(session, principal, write, location)
 
 
 @router.get(
     "/contracts/{contract_id}/assessments",
-    response_model=list[StoredAssessmentPublic],
+    response_model=Page[StoredAssessmentPublic],
+    summary="The assessments kept of the contract, oldest first",
     tags=["assessments"],
 )
 def list_assessments(
-    contract_id: int, session: SessionDep, principal: PrincipalDep
-) -> list[StoredAssessmentPublic]:
-    return [_stored(row) for row in assessment_service.stored_assessments(session, principal, contract_id)]
+    contract_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    updated_since: UpdatedSince = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[StoredAssessmentPublic]:
+    rows = assessment_service.stored_assessments(session, principal, contract_id)
+    if updated_since is not None:  # kept assessments never change: made since
+        rows = [row for row in rows if row.created_at >= updated_since]
+    return Page[StoredAssessmentPublic](
+        items=[_stored(row) for row in rows[offset : offset + limit]],
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(

@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
@@ -30,6 +34,7 @@ from app.services.errors import (
     Problem,
     ServiceError,
 )
+from app.services.idempotency import MAX_KEY_LENGTH, Outcome, fingerprint, run_once
 from app.services.inputs import parse_json
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -145,8 +150,34 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 # Pagination of every list endpoint.
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page")]
+MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, at most {MAX_LIMIT}")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
+# RFC 3339, as JSON Schema's date-time: seconds and an offset required (pydantic alone would also take
+# a number of seconds since 1970, or a time without seconds).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and _RFC3339.match(value):
+        return value
+    raise PydanticCustomError(
+        "datetime_format", "a time with its offset, as 2027-03-01T09:00:00Z or 2027-03-01T10:00:00+01:00"
+    )
+
+
+Rfc3339Time = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _RFC3339.pattern}),
+]
+UpdatedSince = Annotated[
+    Rfc3339Time | None,
+    Query(
+        description="Only what was made or changed at or after this time, with its offset "
+        "(2027-03-01T09:00:00Z): keep the time of your last sync and send it again"
+    ),
+]
 
 IfMatch = Annotated[
     str | None,
@@ -155,9 +186,64 @@ IfMatch = Annotated[
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key", description="Retries with the same key are answered without writing again"
+        alias="Idempotency-Key",
+        description=(
+            f"1 to {MAX_KEY_LENGTH} printable characters. A retry with the same key within 24 hours gets "
+            "the first answer again (with Idempotent-Replayed: true) and writes nothing; the same key "
+            "with another request is a 422 naming this header"
+        ),
     ),
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Once:
+    """A POST's ``Idempotency-Key`` and the fingerprint of its request (method, path, query, body)."""
+
+    key: str | None
+    fingerprint: str
+    #: The request's method, path and query, for a fingerprint of content the route reads itself.
+    address: str = ""
+
+    def answer(
+        self,
+        session: Session,
+        principal: Principal,
+        write: Callable[[], Outcome],
+        headers: Callable[[dict[str, Any]], dict[str, str]] = lambda body: {},
+        content: tuple[bytes | str, ...] | None = None,
+    ) -> JSONResponse:
+        """Run ``write`` (which must not commit) once per key, commit, and answer its outcome; the
+        headers are made from the body, so that a replay has them too. ``content``: what identifies the
+        request instead of its body bytes (an upload's file, whose multipart boundary changes on each
+        retry)."""
+        print_ = self.fingerprint if content is None else fingerprint(self.address, *content)
+        outcome = run_once(session, principal, self.key, print_, write)
+        session.commit()
+        answered = headers(outcome.body)
+        if outcome.replayed:
+            answered["Idempotent-Replayed"] = "true"
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=answered)
+
+
+async def once(request: Request, idempotency_key: IdempotencyKey = None) -> Once:
+    """The key and fingerprint of a POST. Another dependency that reads the body must read it with
+    ``request.body()`` (kept for the next reader), not consume the stream."""
+    if idempotency_key is None:
+        return Once(None, "")
+    try:
+        body = await request.body()
+    except HTTPException:  # the body passed its size limit (app.api.middleware): 413
+        raise
+    except Exception as error:  # a client that hangs up mid-body
+        raise MalformedInputError(f"the body could not be read: {error}") from None
+    query = sorted(request.query_params.multi_items())
+    address = f"{request.method} {request.url.path} {query!r}"
+    media = request.headers.get("content-type", "")
+    return Once(idempotency_key, fingerprint(address, media, body), address)
+
+
+OnceDep = Annotated[Once, Depends(once)]
 
 # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
 _ETAG = re.compile(r'^"r(\d{1,18})"$')

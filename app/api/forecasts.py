@@ -8,19 +8,22 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.api.conventions import conflict
 from app.api.deps import (
     JsonBody,
     Limit,
     Offset,
+    OnceDep,
     PrincipalDep,
     SessionDep,
     body_schema,
     read_json_bytes,
     reads_first,
 )
-from app.api.schemas import ContractAssessmentPublic, Page
+from app.api.schemas import Amount, ContractAssessmentPublic, Page, amount_of
 from app.engine.contract import Segment
 from app.engine.explain import Explained
 from app.engine.forecast import Exposure, ScenarioDamages
@@ -34,6 +37,7 @@ from app.services import assessments as assessment_service
 from app.services import forecasts as service
 from app.services import snapshots
 from app.services.errors import MalformedInputError
+from app.services.idempotency import Outcome
 from app.services.inputs import MAX_BODY_BYTES
 
 router = APIRouter(tags=["forecasts"])
@@ -44,6 +48,10 @@ TENTH = Decimal("0.1")
 
 def _tenth(value: Decimal) -> Decimal:
     return value.quantize(TENTH)
+
+
+def _maybe(money: Money | None) -> Amount | None:
+    return None if money is None else amount_of(money)
 
 
 # --- response shapes -------------------------------------------------------------------------------
@@ -93,7 +101,7 @@ class ProjectionPublic(BaseModel):
 class ScenarioPublic(BaseModel):
     scenario: str = Field(description="low, expected or high")
     room_nights: int = Field(description="The scenario's final pickup, rounded per night")
-    damages: Money
+    damages: Amount
 
 
 class BreakEvenPublic(BaseModel):
@@ -119,8 +127,8 @@ class BreakEvenSummaryPublic(BaseModel):
 class OutlookPublic(BaseModel):
     """Damages over the forecast's equally likely scenarios (the whole total the contract charges)."""
 
-    expected_damages: Money = Field(description="The mean over the scenarios, rounded up to the minor unit")
-    likely_worst_damages: Money = Field(description="The 90th percentile: 9 scenarios in 10 owe no more")
+    expected_damages: Amount = Field(description="The mean over the scenarios, rounded up to the minor unit")
+    likely_worst_damages: Amount = Field(description="The 90th percentile: 9 scenarios in 10 owe no more")
     probability_of_damages_pct: Decimal
     scenarios: int
 
@@ -160,8 +168,8 @@ class ForecastPublic(BaseModel):
     )
     outlook: OutlookPublic
     probability_of_damages_pct: Decimal
-    cancel_today: Money | None = Field(description="What cancelling on as_of would cost; none: no clause")
-    expected_fnb_spend: Money | None = Field(description="The F&B spend projected for the expected pickup")
+    cancel_today: Amount | None = Field(description="What cancelling on as_of would cost; none: no clause")
+    expected_fnb_spend: Amount | None = Field(description="The F&B spend projected for the expected pickup")
     break_even_total: BreakEvenSummaryPublic | None = Field(
         description="None: no attrition clause, or even a full block owes room attrition"
     )
@@ -173,7 +181,8 @@ class ForecastPublic(BaseModel):
 
 def _scenarios(scenarios: tuple[ScenarioDamages, ...]) -> list[ScenarioPublic]:
     return [
-        ScenarioPublic(scenario=s.scenario, room_nights=s.room_nights, damages=s.damages) for s in scenarios
+        ScenarioPublic(scenario=s.scenario, room_nights=s.room_nights, damages=amount_of(s.damages))
+        for s in scenarios
     ]
 
 
@@ -228,14 +237,14 @@ def forecast_public(forecast: service.ContractForecast) -> ForecastPublic:
         projection=_projection(exposure),
         scenarios=_scenarios(exposure.scenarios),
         outlook=OutlookPublic(
-            expected_damages=exposure.outlook.expected,
-            likely_worst_damages=exposure.outlook.likely_worst,
+            expected_damages=amount_of(exposure.outlook.expected),
+            likely_worst_damages=amount_of(exposure.outlook.likely_worst),
             probability_of_damages_pct=_tenth(exposure.outlook.probability_pct),
             scenarios=exposure.outlook.scenarios,
         ),
         probability_of_damages_pct=_tenth(exposure.probability_of_damages_pct),
-        cancel_today=exposure.cancel_today,
-        expected_fnb_spend=exposure.expected_fnb_spend,
+        cancel_today=_maybe(exposure.cancel_today),
+        expected_fnb_spend=_maybe(exposure.expected_fnb_spend),
         break_even_total=None
         if exposure.break_even is None
         else BreakEvenSummaryPublic(
@@ -281,9 +290,9 @@ class RangePublic(BaseModel):
 
 
 class MoneyRangePublic(BaseModel):
-    low: Money
-    expected: Money
-    high: Money
+    low: Amount
+    expected: Amount
+    high: Amount
 
 
 class ExposureRowPublic(BaseModel):
@@ -302,8 +311,8 @@ class ExposureRowPublic(BaseModel):
     on_the_books_room_nights: int
     projected_room_nights: RangePublic
     damages: MoneyRangePublic = Field(description="The whole total at the low, expected and high pickup")
-    expected_damages: Money = Field(description="The mean over the forecast's scenarios")
-    likely_worst_damages: Money = Field(description="The 90th percentile over the scenarios")
+    expected_damages: Amount = Field(description="The mean over the forecast's scenarios")
+    likely_worst_damages: Amount = Field(description="The 90th percentile over the scenarios")
     probability_of_damages_pct: Decimal
     method: Method
     method_label: str
@@ -346,9 +355,11 @@ def _row(row: service.PortfolioRow) -> ExposureRowPublic:
         projected_room_nights=RangePublic(
             low=_tenth(projection.low), expected=_tenth(projection.expected), high=_tenth(projection.high)
         ),
-        damages=MoneyRangePublic(low=low.damages, expected=expected.damages, high=high.damages),
-        expected_damages=exposure.outlook.expected,
-        likely_worst_damages=exposure.outlook.likely_worst,
+        damages=MoneyRangePublic(
+            low=amount_of(low.damages), expected=amount_of(expected.damages), high=amount_of(high.damages)
+        ),
+        expected_damages=amount_of(exposure.outlook.expected),
+        likely_worst_damages=amount_of(exposure.outlook.likely_worst),
         probability_of_damages_pct=_tenth(exposure.probability_of_damages_pct),
         method=projection.fit.method,
         method_label=method_name(projection.fit.method),
@@ -442,6 +453,7 @@ def _history(record: BlockHistoryRecord) -> HistoryBlockPublic:
         "break-even pickup per night; and each reduction right still open, used now or not. 409 for a "
         "contract that is not tentative or definite, has arrived, was cancelled or has no rooms left."
     ),
+    responses=conflict("the contract cannot be forecast (not open, arrived, cancelled, no rooms left)"),
 )
 def read_forecast(
     contract_id: int, session: SessionDep, principal: PrincipalDep, as_of: AsOf = None
@@ -452,6 +464,7 @@ def read_forecast(
 @router.post(
     "/contracts/{contract_id}/what-if",
     response_model=ContractAssessmentPublic,
+    responses=conflict("the stored contract or its actuals no longer validate"),
     openapi_extra=body_schema(service.WhatIfRequest, "WhatIfRequest"),
     summary="Assess a stored contract with an assumed final pickup or block reduction (nothing is saved)",
     description=(
@@ -461,15 +474,19 @@ def read_forecast(
 )
 @reads_first
 def what_if(
-    contract_id: int, session: SessionDep, principal: PrincipalDep, body: JsonBody
-) -> ContractAssessmentPublic:
-    result = service.what_if(session, principal, contract_id, body)
-    return ContractAssessmentPublic(
-        contract_id=result.contract_id,
-        contract_version=result.contract_version,
-        as_of=result.as_of,
-        assessment=assessment_service.ASSESSMENT.dump_python(result.assessment, mode="json"),
-    )
+    contract_id: int, session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
+    def write() -> Outcome:
+        result = service.what_if(session, principal, contract_id, body)
+        public = ContractAssessmentPublic(
+            contract_id=result.contract_id,
+            contract_version=result.contract_version,
+            as_of=result.as_of,
+            assessment=assessment_service.ASSESSMENT.dump_python(result.assessment, mode="json"),
+        )
+        return Outcome(200, public.model_dump(mode="json"))
+
+    return once.answer(session, principal, write)
 
 
 @router.get(
@@ -570,6 +587,7 @@ async def read_text(request: Request) -> str:
     "/properties/{property_id}/history",
     status_code=201,
     response_model=HistoryImported,
+    responses=conflict("a block of the import is in the history already"),
     openapi_extra=body_schema(service.HistoryImport, "HistoryImport"),
     summary="Import past blocks into the property's history (the format of attrition backtest's files)",
     description=(
@@ -583,9 +601,13 @@ def import_history(
     session: SessionDep,
     principal: PrincipalDep,
     text: Annotated[str, Depends(read_text)],
-) -> HistoryImported:
-    records = service.import_history_text(session, principal, property_id, text)
-    session.commit()
-    return HistoryImported(
-        property_id=property_id, imported=len(records), items=[_history(record) for record in records]
-    )
+    once: OnceDep,
+) -> JSONResponse:
+    def write() -> Outcome:
+        records = service.import_history_text(session, principal, property_id, text)
+        imported = HistoryImported(
+            property_id=property_id, imported=len(records), items=[_history(record) for record in records]
+        )
+        return Outcome(201, imported.model_dump(mode="json"))
+
+    return once.answer(session, principal, write)

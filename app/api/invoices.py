@@ -11,37 +11,32 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.api.conventions import LOCATION, conflict, responses
 from app.api.deps import (
-    IdempotencyKey,
     JsonBody,
+    Limit,
+    Offset,
+    OnceDep,
     PrincipalDep,
     SessionDep,
+    UpdatedSince,
     body_schema,
     read_json,
     reads_first,
 )
+from app.api.schemas import Amount, Page, amount_of
 from app.engine.limits import IsoDate
-from app.engine.money import Money
 from app.persistence.records import InvoiceRecord, PaymentRecord
 from app.services import einvoices
 from app.services import invoices as service
 from app.services import payments as payment_service
 from app.services.errors import NotFoundError
-from app.services.idempotency import Outcome, fingerprint, run_once
+from app.services.idempotency import Outcome
 from app.services.inputs import parse_input
 
 router = APIRouter(tags=["invoices"])
 
 _PREFIX = "/api/v1"
-
-
-class Amount(BaseModel):
-    amount: str = Field(description="Exact decimal text; negative on a credit note")
-    currency: str
-
-
-def _amount(money: Money) -> Amount:
-    return Amount(amount=str(money.amount), currency=money.currency)
 
 
 class PaymentPublic(BaseModel):
@@ -66,7 +61,7 @@ def _payment(number: str, record: PaymentRecord) -> PaymentPublic:
         id=record.id,
         invoice=number,
         paid_on=record.paid_on,
-        amount=_amount(payment_service.rounded_amount(record)),
+        amount=amount_of(payment_service.rounded_amount(record)),
         reference=record.reference,
         recorded_by=record.recorded_by,
         recorded_at=record.recorded_at,
@@ -155,8 +150,8 @@ def _public(
         credited_by=related.credited_by,
         reason=record.document.get("reason") or None,
         status=None if balance is None else balance.status,
-        paid=None if balance is None else _amount(balance.paid),
-        balance_outstanding=None if balance is None else _amount(balance.outstanding),
+        paid=None if balance is None else amount_of(balance.paid),
+        balance_outstanding=None if balance is None else amount_of(balance.outstanding),
         payments=[] if balance is None else [_payment(record.number, row) for row in balance.payments],
         pdf_sha256=record.pdf_sha256,
         created_by=record.created_by,
@@ -187,10 +182,17 @@ _ISSUE_BODY = body_schema(service.InvoiceIssue, "InvoiceIssue")
 _ISSUE_BODY["requestBody"]["required"] = False
 
 
+def _located(body: dict[str, Any]) -> dict[str, str]:
+    """An issued document's headers, made from its body so that an Idempotency-Key replay has them."""
+    return {"Location": body["links"]["self"]}
+
+
 @router.post(
     "/contracts/{contract_id}/invoices",
     status_code=201,
     response_model=InvoicePublic,
+    responses=responses(201, LOCATION)
+    | conflict("an outstanding invoice of the contract (credit it first), or a number already used"),
     openapi_extra=_ISSUE_BODY,
     summary="Issue the damages invoice of a stored contract (its assessment is kept with it)",
     description=(
@@ -202,23 +204,25 @@ _ISSUE_BODY["requestBody"]["required"] = False
 @reads_first
 def issue_invoice(
     contract_id: int,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     body: Annotated[Any, Depends(read_optional_json)],
-) -> InvoicePublic:
+    once: OnceDep,
+) -> JSONResponse:
     request = parse_input(service.InvoiceIssue, body)
-    record = service.issue_invoice(
-        session,
-        principal,
-        contract_id,
-        as_of=request.as_of,
-        language=request.language,
-        issue_date=request.issue_date,
-    )
-    session.commit()
-    response.headers["Location"] = f"{_PREFIX}/invoices/{record.number}"
-    return _publics(session, [record])[0]
+
+    def write() -> Outcome:
+        record = service.issue_invoice(
+            session,
+            principal,
+            contract_id,
+            as_of=request.as_of,
+            language=request.language,
+            issue_date=request.issue_date,
+        )
+        return Outcome(201, _publics(session, [record])[0].model_dump(mode="json"))
+
+    return once.answer(session, principal, write, _located)
 
 
 class InvoicePreviewPublic(BaseModel):
@@ -262,11 +266,31 @@ def preview_invoice(
 
 @router.get(
     "/contracts/{contract_id}/invoices",
-    response_model=list[InvoicePublic],
+    response_model=Page[InvoicePublic],
     summary="The contract's invoices and credit notes, in the order issued",
+    description=(
+        "`updated_since`: those issued or paid since (a payment changes its invoice; a credit note is new)."
+    ),
 )
-def list_invoices(contract_id: int, session: SessionDep, principal: PrincipalDep) -> list[InvoicePublic]:
-    return _publics(session, service.list_invoices(session, principal, contract_id))
+def list_invoices(
+    contract_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    updated_since: UpdatedSince = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[InvoicePublic]:
+    items = _publics(session, service.list_invoices(session, principal, contract_id))
+    if updated_since is not None:
+        items = [item for item in items if _changed_at(item) >= updated_since]
+    return Page[InvoicePublic](
+        items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
+    )
+
+
+def _changed_at(invoice: InvoicePublic) -> datetime:
+    """When an invoice last changed as the API shows it: issued, or a payment recorded against it."""
+    return max([invoice.created_at, *(payment.recorded_at for payment in invoice.payments)])
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -341,20 +365,23 @@ def read_invoice(number: str, session: SessionDep, principal: PrincipalDep) -> I
     "/invoices/{number}/credit-note",
     status_code=201,
     response_model=InvoicePublic,
+    responses=responses(201, LOCATION) | conflict("the invoice is credited already, or is a credit note"),
     openapi_extra=body_schema(service.CreditNoteIssue, "CreditNoteIssue"),
     summary="Credit the whole of an invoice (once); the credit note references it",
 )
 @reads_first
 def credit_invoice(
-    number: str, response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
-) -> InvoicePublic:
+    number: str, session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
     request = parse_input(service.CreditNoteIssue, body)
-    record = service.credit_invoice(
-        session, principal, number, reason=request.reason, issue_date=request.issue_date
-    )
-    session.commit()
-    response.headers["Location"] = f"{_PREFIX}/invoices/{record.number}"
-    return _public(record, service.Related(credits=number), None)
+
+    def write() -> Outcome:
+        record = service.credit_invoice(
+            session, principal, number, reason=request.reason, issue_date=request.issue_date
+        )
+        return Outcome(201, _public(record, service.Related(credits=number), None).model_dump(mode="json"))
+
+    return once.answer(session, principal, write, _located)
 
 
 # --- payments ---------------------------------------------------------------------------------------
@@ -392,13 +419,7 @@ _OVERPAID = {
         201: {
             "description": "Recorded; `Location` names the payment. A retry with the same Idempotency-Key "
             "gets this answer again with `Idempotent-Replayed: true`, and records nothing.",
-            "headers": {
-                "Location": {"description": "The payment's URL", "schema": {"type": "string"}},
-                "Idempotent-Replayed": {
-                    "description": "`true` on a retry answered with the first answer",
-                    "schema": {"type": "string", "enum": ["true"]},
-                },
-            },
+            "headers": LOCATION,
         },
         409: {"description": "A credit note, a credited invoice, or an invoice with the most payments"},
         422: {
@@ -419,7 +440,7 @@ def record_payment(
     session: SessionDep,
     principal: PrincipalDep,
     body: JsonBody,
-    idempotency_key: IdempotencyKey = None,
+    once: OnceDep,
 ) -> JSONResponse:
     invoice = service.get_invoice(session, principal, number, with_pdf=False)
     principal.require_write(invoice.property_id, f"invoice {number}")
@@ -438,19 +459,12 @@ def record_payment(
         assert balance is not None
         recorded = PaymentRecorded(
             **_payment(number, record).model_dump(),
-            balance_outstanding=_amount(balance.outstanding),
+            balance_outstanding=amount_of(balance.outstanding),
             status=balance.status,
         )
         return Outcome(201, recorded.model_dump(mode="json"))
 
-    outcome = run_once(
-        session, principal, idempotency_key, fingerprint(f"payment:{number}", repr(body)), write
-    )
-    session.commit()
-    headers = {"Location": outcome.body["link"]}
-    if outcome.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+    return once.answer(session, principal, write, lambda body: {"Location": body["link"]})
 
 
 @router.get(

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from app.api.problems import problem_response
 
@@ -166,3 +167,39 @@ class RetryDroppedReads:
                 return replay.pop(0) if replay else await receive()
 
             await self.app(scope, replaying, send)
+
+
+class HeadWhereGet:
+    """``HEAD`` wherever ``GET`` is, under ``prefix`` (RFC 9110 §9.3.2): FastAPI routes answer only the
+    methods they name, and naming HEAD on each would add a second operation per path to the OpenAPI.
+    A HEAD no route takes itself is run as the GET and answered with its status and headers (its
+    ``Content-Length`` too) and no body."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "HEAD"
+            or not scope["path"].startswith(self.prefix)
+            or _taken(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def _taken(scope: Scope) -> bool:
+    """Whether a route answers HEAD itself (the OpenTravel catch-all does)."""
+    routes = getattr(getattr(scope.get("app"), "router", None), "routes", ())
+    return any(route.matches(scope)[0] == Match.FULL for route in routes)

@@ -108,6 +108,9 @@ def _allowed_methods(request: Request) -> str:
         scope = {**request.scope, "method": method}
         if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
             allowed.append(method)
+    if request.url.path.startswith("/api/") and "GET" in allowed and "HEAD" not in allowed:
+        # app.api.middleware.HeadWhereGet
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
     return ", ".join(allowed)
 
 

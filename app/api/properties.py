@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 
+from app.api.conventions import ETAG, LOCATION, conflict, not_found, responses
 from app.api.deps import (
     IfMatch,
     JsonBody,
     Limit,
     Offset,
+    OnceDep,
     PrincipalDep,
     SessionDep,
+    UpdatedSince,
     body_schema,
     etag,
     expected_revision,
@@ -22,6 +27,7 @@ from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services import external_codes
 from app.services import properties as service
+from app.services.idempotency import Outcome
 from app.services.inputs import parse_input
 
 router = APIRouter(tags=["properties and accounts"])
@@ -37,35 +43,47 @@ def _account(record: AccountRecord, response: Response) -> AccountPublic:
     return AccountPublic.model_validate(record)
 
 
+def _created(path: str) -> Callable[[dict[str, Any]], dict[str, str]]:
+    """The headers of a 201 made from its body, so that an Idempotency-Key replay has them too."""
+    return lambda body: {"Location": f"/api/v1/{path}/{body['id']}", "ETag": etag(body["revision"])}
+
+
 @router.post(
     "/properties",
     status_code=201,
     response_model=PropertyPublic,
+    responses=responses(201, LOCATION | ETAG) | conflict("the hotel code or invoice prefix is taken"),
     openapi_extra=body_schema(service.PropertyCreate, "PropertyCreate"),
     summary="Create a property (administrators)",
 )
 def create_property(
-    response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
-) -> PropertyPublic:
+    session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
     principal.require_admin()  # 403 before any 422
     data = parse_input(service.PropertyCreate, body)
-    record = service.create_property(session, principal, data)
-    session.commit()
-    response.headers["Location"] = f"/api/v1/properties/{record.id}"
-    return _property(record, response)
+
+    def write() -> Outcome:
+        record = service.create_property(session, principal, data)
+        return Outcome(201, PropertyPublic.model_validate(record).model_dump(mode="json"))
+
+    return once.answer(session, principal, write, _created("properties"))
 
 
 @router.get("/properties", response_model=Page[PropertyPublic], summary="List the properties you may see")
 def list_properties(
-    session: SessionDep, principal: PrincipalDep, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    principal: PrincipalDep,
+    updated_since: UpdatedSince = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[PropertyPublic]:
-    items, total = service.list_properties(session, principal, repo.Page(limit, offset))
+    items, total = service.list_properties(session, principal, repo.Page(limit, offset), updated_since)
     return Page[PropertyPublic](
         items=[PropertyPublic.model_validate(item) for item in items], total=total, limit=limit, offset=offset
     )
 
 
-@router.get("/properties/{property_id}", response_model=PropertyPublic)
+@router.get("/properties/{property_id}", response_model=PropertyPublic, responses=responses(200, ETAG))
 def read_property(
     property_id: int, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> PropertyPublic:
@@ -75,6 +93,7 @@ def read_property(
 @router.put(
     "/properties/{property_id}",
     response_model=PropertyPublic,
+    responses=responses(200, ETAG) | conflict("the hotel code or invoice prefix is taken"),
     openapi_extra=body_schema(service.PropertyCreate, "PropertyCreate"),
     summary="Replace a property's details (If-Match required)",
 )
@@ -99,16 +118,21 @@ def update_property(
     "/accounts",
     status_code=201,
     response_model=AccountPublic,
+    responses=responses(201, LOCATION | ETAG)
+    | conflict("the property has an account of that name")
+    | not_found("the property the body names"),
     openapi_extra=body_schema(service.AccountCreate, "AccountCreate"),
 )
 def create_account(
-    response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
-) -> AccountPublic:
+    session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
     data = parse_input(service.AccountCreate, body)
-    record = service.create_account(session, principal, data)
-    session.commit()
-    response.headers["Location"] = f"/api/v1/accounts/{record.id}"
-    return _account(record, response)
+
+    def write() -> Outcome:
+        record = service.create_account(session, principal, data)
+        return Outcome(201, AccountPublic.model_validate(record).model_dump(mode="json"))
+
+    return once.answer(session, principal, write, _created("accounts"))
 
 
 @router.get("/accounts", response_model=Page[AccountPublic])
@@ -116,16 +140,19 @@ def list_accounts(
     session: SessionDep,
     principal: PrincipalDep,
     property_id: Annotated[int | None, Query(ge=1)] = None,
+    updated_since: UpdatedSince = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[AccountPublic]:
-    items, total = service.list_accounts(session, principal, property_id, repo.Page(limit, offset))
+    items, total = service.list_accounts(
+        session, principal, property_id, repo.Page(limit, offset), updated_since
+    )
     return Page[AccountPublic](
         items=[AccountPublic.model_validate(item) for item in items], total=total, limit=limit, offset=offset
     )
 
 
-@router.get("/accounts/{account_id}", response_model=AccountPublic)
+@router.get("/accounts/{account_id}", response_model=AccountPublic, responses=responses(200, ETAG))
 def read_account(
     account_id: int, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> AccountPublic:
@@ -135,6 +162,7 @@ def read_account(
 @router.put(
     "/accounts/{account_id}",
     response_model=AccountPublic,
+    responses=responses(200, ETAG) | conflict("the property has an account of that name"),
     openapi_extra=body_schema(service.AccountUpdate, "AccountUpdate"),
     summary="Replace an account's details (If-Match required)",
 )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.engine.contract import Contract
 from app.engine.limits import Name
+from app.engine.money import Money
 from app.services.auth import Access
 from app.services.contracts import ContractStatus
 from app.services.external_codes import ExternalCode
@@ -17,10 +18,23 @@ Item = TypeVar("Item")
 
 
 class Page(BaseModel, Generic[Item]):
+    """Every list answers this envelope (``app.api.conventions``; README, "Integration")."""
+
     items: list[Item]
     total: int = Field(description="How many items match, over all pages")
-    limit: int
-    offset: int
+    limit: int = Field(description="The most items a page holds (the query's limit)")
+    offset: int = Field(description="Items skipped before this page")
+
+
+class Amount(BaseModel):
+    """Money in an answer: always this object (money sent in a body may also be a quoted decimal)."""
+
+    amount: str = Field(description="Exact decimal text (189.00); negative on a credit note")
+    currency: str = Field(description="ISO 4217 code", pattern=r"^[A-Z]{3}$")
+
+
+def amount_of(money: Money) -> Amount:
+    return Amount(amount=str(money.amount), currency=money.currency)
 
 
 class PropertyPublic(BaseModel):
@@ -137,11 +151,24 @@ class Saved(BaseModel):
     rows: int = Field(description="Rows recorded")
 
 
+#: Marks where a schema refers to a component that pydantic does not generate itself (the assessment's,
+#: added by app.api.openapi): a ``$ref`` there would be resolved, and fail, while generating.
+REF_MARK = "x-attrition-ref"
+
+
+def refers_to(component: str) -> dict[str, str]:
+    return {REF_MARK: component}
+
+
+#: The engine's assessment as the API writes it.
+AssessmentJson = Annotated[dict[str, Any], WithJsonSchema(refers_to("Assessment"))]
+
+
 class ContractAssessmentPublic(BaseModel):
     contract_id: int
     contract_version: int
     as_of: date
-    assessment: dict[str, Any]
+    assessment: AssessmentJson
 
 
 class StoredAssessmentPublic(ContractAssessmentPublic):
@@ -163,4 +190,6 @@ class ApiKeyCreated(BaseModel):
     name: str
     access: Access
     property_ids: list[int]
-    key: str = Field(description="Shown once; only its hash is kept")
+    key: str = Field(
+        description="Shown once; only its hash is kept (so an Idempotency-Key replay answers it empty)"
+    )

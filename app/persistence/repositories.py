@@ -91,21 +91,29 @@ def _count(session: Session, statement: Any) -> int:
 
 
 def list_properties(
-    session: Session, visible: frozenset[int] | None, page: Page
+    session: Session, visible: frozenset[int] | None, page: Page, updated_since: datetime | None = None
 ) -> tuple[Sequence[PropertyRecord], int]:
     statement = select(PropertyRecord)
     if visible is not None:
         statement = statement.where(col(PropertyRecord.id).in_(visible))
+    if updated_since is not None:
+        statement = statement.where(col(PropertyRecord.updated_at) >= updated_since)
     statement = statement.order_by(col(PropertyRecord.id))
     return session.exec(_page(statement, page)).all(), _count(session, statement)
 
 
 def list_accounts(
-    session: Session, visible: frozenset[int] | None, property_id: int | None, page: Page
+    session: Session,
+    visible: frozenset[int] | None,
+    property_id: int | None,
+    page: Page,
+    updated_since: datetime | None = None,
 ) -> tuple[Sequence[AccountRecord], int]:
     statement = select(AccountRecord)
     if visible is not None:
         statement = statement.where(col(AccountRecord.property_id).in_(visible))
+    if updated_since is not None:
+        statement = statement.where(col(AccountRecord.updated_at) >= updated_since)
     if property_id is not None:
         statement = statement.where(_equals(AccountRecord.property_id, property_id))
     statement = statement.order_by(col(AccountRecord.id))
@@ -122,6 +130,7 @@ class ContractFilter:
     status: str | None = None
     arrival_from: date | None = None
     arrival_to: date | None = None
+    updated_since: datetime | None = None
 
 
 def list_contracts(
@@ -140,6 +149,8 @@ def list_contracts(
         statement = statement.where(ContractRecord.arrival_date >= where.arrival_from)
     if where.arrival_to is not None:
         statement = statement.where(ContractRecord.arrival_date <= where.arrival_to)
+    if where.updated_since is not None:
+        statement = statement.where(col(ContractRecord.updated_at) >= where.updated_since)
     statement = statement.order_by(col(ContractRecord.arrival_date), col(ContractRecord.id))
     return session.exec(_page(statement, page)).all(), _count(session, statement)
 

@@ -30,6 +30,8 @@ class Outcome:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    #: What a replay answers instead of ``body``, when the body holds a secret that must not be kept.
+    kept: dict[str, Any] | None = None
 
 
 def fingerprint(*parts: bytes | str) -> str:
@@ -81,7 +83,7 @@ def run_once(
                 idempotency_key=key,
                 fingerprint=print_,
                 status_code=outcome.status,
-                response=outcome.body,
+                response=outcome.body if outcome.kept is None else outcome.kept,
             ),
         )
         session.commit()

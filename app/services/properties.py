@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -223,9 +224,9 @@ def get_property(session: Session, principal: Principal, property_id: int) -> Pr
 
 
 def list_properties(
-    session: Session, principal: Principal, page: repo.Page
+    session: Session, principal: Principal, page: repo.Page, updated_since: datetime | None = None
 ) -> tuple[Sequence[PropertyRecord], int]:
-    return repo.list_properties(session, principal.property_ids, page)
+    return repo.list_properties(session, principal.property_ids, page, updated_since)
 
 
 def update_property(
@@ -263,9 +264,13 @@ def get_account(session: Session, principal: Principal, account_id: int) -> Acco
 
 
 def list_accounts(
-    session: Session, principal: Principal, property_id: int | None, page: repo.Page
+    session: Session,
+    principal: Principal,
+    property_id: int | None,
+    page: repo.Page,
+    updated_since: datetime | None = None,
 ) -> tuple[Sequence[AccountRecord], int]:
-    return repo.list_accounts(session, principal.property_ids, property_id, page)
+    return repo.list_accounts(session, principal.property_ids, property_id, page, updated_since)
 
 
 def update_account(

@@ -532,6 +532,30 @@ def test_retry_with_the_same_idempotency_key_and_body_replays_the_answer_without
     assert repo.ingestion(session, "key:" + admin_key_id(session, admin_key), "pms-export-0001") is not None
 
 
+def test_an_upload_retried_with_its_idempotency_key_is_replayed_though_its_boundary_changed(
+    client: TestClient, admin_key: str, wedding: int, session: Session
+) -> None:
+    text = b"night,room_type,room_nights\n2027-10-08,king,3\n"
+    headers = {**bearer(admin_key), "Idempotency-Key": "upload-0001"}
+
+    def send(content: bytes) -> Response:
+        return client.post(
+            pickup_url(wedding),
+            params={"as_of": "2027-09-01"},
+            headers=headers,
+            files={"file": ("pickup.csv", content, "text/csv")},
+        )
+
+    first, retry, other = send(text), send(text), send(text.replace(b",3", b",4"))
+
+    assert first.status_code == 201, first.text
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert other.status_code == 422
+    assert [field for field, _ in errors(other)] == ["Idempotency-Key"]
+    assert len(stored_pickup(session, wedding)) == 1
+
+
 def admin_key_id(session: Session, key: str) -> str:
     record = repo.api_key_by_prefix(session, key.split("_")[1])
     assert record is not None

@@ -517,7 +517,7 @@ def test_amended_terms_make_version_2_and_version_1_stays_as_it_was(
     assert amended.headers["etag"] == '"r2"'
     assert amended.json()["current_version"] == 2
     assert amended.json()["contract"]["block"][1]["rate"]["amount"] == "239.00"
-    versions = api.get(f"{path}/versions").json()
+    versions = api.get(f"{path}/versions").json()["items"]
     assert [(v["version"], v["note"]) for v in versions] == [(1, ""), (2, "rate corrected")]
     assert versions[0]["terms"] == created["contract"]
     assert api.get(f"{path}/versions/1").json()["terms"] == created["contract"]
@@ -541,7 +541,7 @@ def test_status_only_change_keeps_the_version_and_bumps_the_etag(api: Api, hotel
     assert changed.status_code == 200, changed.text
     assert changed.headers["etag"] == '"r2"'
     assert (changed.json()["current_version"], changed.json()["status"]) == (1, "cancelled")
-    assert [v["version"] for v in api.get(f"{path}/versions").json()] == [1]
+    assert [v["version"] for v in api.get(f"{path}/versions").json()["items"]] == [1]
     assert api.get(path).json()["status"] == "cancelled"
 
 
@@ -769,7 +769,8 @@ def test_stored_assessments_keep_the_version_they_used(api: Api, hotel: dict[str
     assert second.json()["assessment"]["total"]["amount"] == "2085.00"
     assert first.json()["created_by"].startswith("key:")
     listed = api.get(f"{path}/assessments").json()
-    assert listed == [first.json(), second.json()]
+    assert listed["items"] == [first.json(), second.json()]
+    assert (listed["total"], listed["limit"], listed["offset"]) == (2, 50, 0)
     assert api.get(f"{path}/assessments/{first.json()['id']}").json() == first.json()
     assert_problem(api.get(f"{path}/assessments/999999"), 404)
 
@@ -782,7 +783,7 @@ def test_unstored_assessment_writes_no_assessment(api: Api, hotel: dict[str, Any
 
     assert response.status_code == 200, response.text
     assert rows(session) == before
-    assert api.get(f"/api/v1/contracts/{created['id']}/assessments").json() == []
+    assert api.get(f"/api/v1/contracts/{created['id']}/assessments").json()["items"] == []
 
 
 # --- listing contracts ---------------------------------------------------------------------------------
