@@ -3,17 +3,19 @@ ask for one (202 with its id), read its state, and download its zip once done.""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import Once, OnceDep, PrincipalDep, SessionDep
 from app.persistence.records import BatchJobRecord
 from app.services import batches as service
 from app.services.errors import ConflictError, Problem, UnavailableError
+from app.services.idempotency import Outcome
 
 router = APIRouter(tags=["batches"])
 
@@ -50,26 +52,36 @@ def _public(request: Request, record: BatchJobRecord) -> BatchPublic:
 
 def _request(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     property_id: int,
     kind: service.BatchKind,
-) -> BatchPublic:
-    record = service.request_batch(session, principal, property_id, kind)
-    session.commit()
-    assert record.id is not None
+    once: Once,
+) -> JSONResponse:
+    """Record the batch (once per Idempotency-Key), then enqueue it once it is committed; a replay
+    enqueues nothing again."""
+
+    def write() -> Outcome:
+        record = service.request_batch(session, principal, property_id, kind)
+        session.flush()
+        return Outcome(202, _public(request, record).model_dump(mode="json"))
+
+    def location(body: dict[str, Any]) -> dict[str, str]:
+        return {"Location": str(request.url_for("read_batch", property_id=property_id, batch_id=body["id"]))}
+
+    answer = once.answer(session, principal, write, location)
+    if answer.headers.get("Idempotent-Replayed") == "true":
+        return answer
+    batch_id = json.loads(bytes(answer.body))["id"]
     try:
-        request.app.state.jobs.enqueue("produce_batch", batch_id=record.id)
+        request.app.state.jobs.enqueue("produce_batch", batch_id=batch_id)
     except Exception as error:
-        service.finish_batch(session, record.id, file_name=None, detail="the job queue could not take it")
+        service.finish_batch(session, batch_id, file_name=None, detail="the job queue could not take it")
         session.commit()
         raise UnavailableError(
             "the job queue is not available: try again later", [Problem("", str(error)[:200])]
         ) from None
-    url = request.url_for("read_batch", property_id=property_id, batch_id=record.id)
-    response.headers["Location"] = str(url)
-    return _public(request, record)
+    return answer
 
 
 _DESCRIPTION = (
@@ -86,9 +98,9 @@ _DESCRIPTION = (
     description=_DESCRIPTION,
 )
 def request_invoices_due(
-    property_id: Id, request: Request, response: Response, session: SessionDep, principal: PrincipalDep
-) -> BatchPublic:
-    return _request(request, response, session, principal, property_id, service.BatchKind.INVOICES_DUE)
+    property_id: Id, request: Request, session: SessionDep, principal: PrincipalDep, once: OnceDep
+) -> JSONResponse:
+    return _request(request, session, principal, property_id, service.BatchKind.INVOICES_DUE, once)
 
 
 @router.post(
@@ -99,9 +111,9 @@ def request_invoices_due(
     description=_DESCRIPTION,
 )
 def request_exposure_reports(
-    property_id: Id, request: Request, response: Response, session: SessionDep, principal: PrincipalDep
-) -> BatchPublic:
-    return _request(request, response, session, principal, property_id, service.BatchKind.EXPOSURE_REPORTS)
+    property_id: Id, request: Request, session: SessionDep, principal: PrincipalDep, once: OnceDep
+) -> JSONResponse:
+    return _request(request, session, principal, property_id, service.BatchKind.EXPOSURE_REPORTS, once)
 
 
 @router.get(

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import JsonBody, Limit, Offset, PrincipalDep, SessionDep, body_schema
+from app.api.deps import JsonBody, Limit, Offset, Once, OnceDep, PrincipalDep, SessionDep, body_schema
 from app.api.schemas import Page
 from app.persistence import repositories as repo
 from app.services import calendar_feeds as service
 from app.services.calendar_feeds import FeedStatus
+from app.services.idempotency import Outcome
 
 router = APIRouter(tags=["calendar feeds"])
 feed = APIRouter(include_in_schema=False)
@@ -46,23 +48,33 @@ def _public(item: service.CalendarFeed) -> CalendarFeedPublic:
 
 def _created(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     owner: service.Owner,
     body: object,
-) -> CalendarFeedCreated:
-    record, token = service.create_feed(session, principal, owner, body)
-    session.commit()
+    once: Once,
+) -> JSONResponse:
+    """Make the feed; its URL is answered once: an Idempotency-Key replay answers it with an empty URL,
+    since only the token's SHA-256 is kept."""
+
+    def write() -> Outcome:
+        record, token = service.create_feed(session, principal, owner, body)
+        created = CalendarFeedCreated.model_validate(
+            {
+                **_public(service.CalendarFeed(record)).model_dump(),
+                "url": service.feed_url(str(request.base_url), token),
+            }
+        )
+        kept = created.model_copy(update={"url": ""})
+        return Outcome(201, created.model_dump(mode="json"), kept=kept.model_dump(mode="json"))
+
     base = f"/api/v1/{'properties' if owner.contract_id is None else 'contracts'}"
     of = owner.property_id if owner.contract_id is None else owner.contract_id
-    response.headers["Location"] = f"{base}/{of}/calendar-feeds/{record.id}"
-    response.headers["Cache-Control"] = "no-store"
-    return CalendarFeedCreated.model_validate(
-        {
-            **_public(service.CalendarFeed(record)).model_dump(),
-            "url": service.feed_url(str(request.base_url), token),
-        }
+    return once.answer(
+        session,
+        principal,
+        write,
+        lambda body: {"Location": f"{base}/{of}/calendar-feeds/{body['id']}", "Cache-Control": "no-store"},
     )
 
 
@@ -87,13 +99,13 @@ _CREATE = {
 def create_property_feed(
     property_id: int,
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     body: JsonBody,
-) -> CalendarFeedCreated:
+    once: OnceDep,
+) -> JSONResponse:
     owner = service.property_owner(session, principal, property_id)
-    return _created(request, response, session, principal, owner, body)
+    return _created(request, session, principal, owner, body, once)
 
 
 @router.get(
@@ -115,12 +127,15 @@ def list_property_feeds(
     summary="Revoke a property calendar feed: its URL answers 410 from now on",
 )
 def revoke_property_feed(
-    property_id: int, feed_id: int, session: SessionDep, principal: PrincipalDep
-) -> CalendarFeedPublic:
+    property_id: int, feed_id: int, session: SessionDep, principal: PrincipalDep, once: OnceDep
+) -> JSONResponse:
     owner = service.property_owner(session, principal, property_id)
-    revoked = service.revoke_feed(session, principal, owner, feed_id)
-    session.commit()
-    return _public(revoked)
+
+    def write() -> Outcome:
+        revoked = service.revoke_feed(session, principal, owner, feed_id)
+        return Outcome(200, _public(revoked).model_dump(mode="json"))
+
+    return once.answer(session, principal, write)
 
 
 @router.post(
@@ -131,13 +146,13 @@ def revoke_property_feed(
 def create_contract_feed(
     contract_id: int,
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     body: JsonBody,
-) -> CalendarFeedCreated:
+    once: OnceDep,
+) -> JSONResponse:
     owner = service.contract_owner(session, principal, contract_id)
-    return _created(request, response, session, principal, owner, body)
+    return _created(request, session, principal, owner, body, once)
 
 
 @router.get(
@@ -159,12 +174,15 @@ def list_contract_feeds(
     summary="Revoke a contract calendar feed: its URL answers 410 from now on",
 )
 def revoke_contract_feed(
-    contract_id: int, feed_id: int, session: SessionDep, principal: PrincipalDep
-) -> CalendarFeedPublic:
+    contract_id: int, feed_id: int, session: SessionDep, principal: PrincipalDep, once: OnceDep
+) -> JSONResponse:
     owner = service.contract_owner(session, principal, contract_id)
-    revoked = service.revoke_feed(session, principal, owner, feed_id)
-    session.commit()
-    return _public(revoked)
+
+    def write() -> Outcome:
+        revoked = service.revoke_feed(session, principal, owner, feed_id)
+        return Outcome(200, _public(revoked).model_dump(mode="json"))
+
+    return once.answer(session, principal, write)
 
 
 _GONE = "This calendar feed is no longer valid. Ask the hotel for a new one.\n"

@@ -387,10 +387,12 @@ def _summary_row(item: snapshots.ExposureItem) -> ExposureRowPublic:
             low=forecast.projected_low, expected=forecast.projected_expected, high=forecast.projected_high
         ),
         damages=MoneyRangePublic(
-            low=forecast.damages_low, expected=forecast.damages_expected, high=forecast.damages_high
+            low=amount_of(forecast.damages_low),
+            expected=amount_of(forecast.damages_expected),
+            high=amount_of(forecast.damages_high),
         ),
-        expected_damages=forecast.expected_damages,
-        likely_worst_damages=forecast.likely_worst_damages,
+        expected_damages=amount_of(forecast.expected_damages),
+        likely_worst_damages=amount_of(forecast.likely_worst_damages),
         probability_of_damages_pct=forecast.probability_of_damages_pct,
         method=method,
         method_label=method_name(method),

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import JsonBody, Limit, Offset, PrincipalDep, SessionDep, body_schema
+from app.api.deps import JsonBody, Limit, Offset, OnceDep, PrincipalDep, SessionDep, body_schema
 from app.api.schemas import Page
 from app.persistence import repositories as repo
 from app.persistence.records import WebhookEndpointRecord
 from app.services import properties
 from app.services import webhooks as service
 from app.services.changes import EVENT_TYPES
+from app.services.idempotency import Outcome
 from app.services.inputs import parse_input
 
 router = APIRouter(tags=["webhooks"])
@@ -82,6 +85,20 @@ def _created(record: WebhookEndpointRecord) -> WebhookEndpointCreated:
     )
 
 
+def _with_secret(status: int, created: WebhookEndpointCreated) -> Outcome:
+    """The answer with the secret; an Idempotency-Key replay answers it without (secret empty): the
+    secret is shown once and not copied into the replay store."""
+    kept = created.model_copy(update={"secret": ""})
+    return Outcome(status, created.model_dump(mode="json"), kept=kept.model_dump(mode="json"))
+
+
+def _location(property_id: int) -> Callable[[dict[str, Any]], dict[str, str]]:
+    return lambda body: {
+        "Location": f"/api/v1/properties/{property_id}/webhook-endpoints/{body['id']}",
+        "Cache-Control": "no-store",
+    }
+
+
 def _delivery(view: service.DeliveryView) -> WebhookDeliveryPublic:
     delivery, event = view.delivery, view.event
     assert delivery.id is not None
@@ -116,15 +133,17 @@ def _delivery(view: service.DeliveryView) -> WebhookDeliveryPublic:
     summary="Register a webhook endpoint (administrators); its secret is shown once",
 )
 def register_endpoint(
-    property_id: int, response: Response, session: SessionDep, principal: PrincipalDep, body: JsonBody
-) -> WebhookEndpointCreated:
+    property_id: int, session: SessionDep, principal: PrincipalDep, body: JsonBody, once: OnceDep
+) -> JSONResponse:
     properties.get_property(session, principal, property_id)
     principal.require_admin()  # 404 for an unseen property, then 403, before any 422
     data = parse_input(service.WebhookEndpointCreate, body)
-    record = service.register_endpoint(session, principal, property_id, data)
-    session.commit()
-    response.headers["Location"] = f"/api/v1/properties/{property_id}/webhook-endpoints/{record.id}"
-    return _created(record)
+
+    def write() -> Outcome:
+        created = _created(service.register_endpoint(session, principal, property_id, data))
+        return _with_secret(201, created)
+
+    return once.answer(session, principal, write, _location(property_id))
 
 
 @router.get(_BASE, response_model=Page[WebhookEndpointPublic], summary="The property's webhook endpoints")
@@ -150,11 +169,13 @@ def read_endpoint(
     summary="Revoke an endpoint: nothing more is sent to it; its delivery log stays",
 )
 def revoke_endpoint(
-    property_id: int, endpoint_id: int, session: SessionDep, principal: PrincipalDep
-) -> WebhookEndpointPublic:
-    record = service.revoke_endpoint(session, principal, property_id, endpoint_id)
-    session.commit()
-    return _public(record)
+    property_id: int, endpoint_id: int, session: SessionDep, principal: PrincipalDep, once: OnceDep
+) -> JSONResponse:
+    def write() -> Outcome:
+        record = service.revoke_endpoint(session, principal, property_id, endpoint_id)
+        return Outcome(200, _public(record).model_dump(mode="json"))
+
+    return once.answer(session, principal, write)
 
 
 @router.post(
@@ -163,11 +184,14 @@ def revoke_endpoint(
     summary="Give the endpoint a new secret, shown once; messages are signed with it from now on",
 )
 def rotate_secret(
-    property_id: int, endpoint_id: int, session: SessionDep, principal: PrincipalDep
-) -> WebhookEndpointCreated:
-    record = service.rotate_secret(session, principal, property_id, endpoint_id)
-    session.commit()
-    return _created(record)
+    property_id: int, endpoint_id: int, session: SessionDep, principal: PrincipalDep, once: OnceDep
+) -> JSONResponse:
+    def write() -> Outcome:
+        return _with_secret(
+            200, _created(service.rotate_secret(session, principal, property_id, endpoint_id))
+        )
+
+    return once.answer(session, principal, write)
 
 
 @router.get(
@@ -198,11 +222,18 @@ def list_deliveries(
     summary="Send a failed delivery again, from the start of the retry schedule",
 )
 def redeliver(
-    property_id: int, endpoint_id: int, delivery_id: int, session: SessionDep, principal: PrincipalDep
-) -> WebhookDeliveryPublic:
-    view = service.redeliver(session, principal, property_id, endpoint_id, delivery_id)
-    session.commit()
-    return _delivery(view)
+    property_id: int,
+    endpoint_id: int,
+    delivery_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    once: OnceDep,
+) -> JSONResponse:
+    def write() -> Outcome:
+        view = service.redeliver(session, principal, property_id, endpoint_id, delivery_id)
+        return Outcome(200, _delivery(view).model_dump(mode="json"))
+
+    return once.answer(session, principal, write)
 
 
 @router.get(

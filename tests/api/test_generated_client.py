@@ -46,6 +46,8 @@ content_type_overrides:
   application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
   application/pdf: application/octet-stream
   application/xml: application/octet-stream
+  application/zip: application/octet-stream
+  text/calendar: application/octet-stream
 """
 
 
