@@ -243,13 +243,9 @@ def _component_step(
     )
 
 
-def _scale_step(clause: CancellationClause, tier: CancellationTier) -> Say:
-    """One tier of the scale as the terms read it: its percentage, or each component's."""
-    if not tier.component_pct:
-        if tier.max_days is None:
-            return say("cancellation.scale.tier_open", low=tier.min_days, pct=Percent(tier.pct))
-        return say("cancellation.scale.tier", low=tier.min_days, high=tier.max_days, pct=Percent(tier.pct))
-    parts = Items(
+def component_pcts(clause: CancellationClause, tier: CancellationTier) -> Items:
+    """Each base component with the percentage ``tier`` charges for it ("F&B minimum 100 %")."""
+    return Items(
         tuple(
             say(
                 "cancellation.scale.component",
@@ -259,6 +255,15 @@ def _scale_step(clause: CancellationClause, tier: CancellationTier) -> Say:
             for component in clause.base
         )
     )
+
+
+def _scale_step(clause: CancellationClause, tier: CancellationTier) -> Say:
+    """One tier of the scale as the terms read it: its percentage, or each component's."""
+    if not tier.component_pct:
+        if tier.max_days is None:
+            return say("cancellation.scale.tier_open", low=tier.min_days, pct=Percent(tier.pct))
+        return say("cancellation.scale.tier", low=tier.min_days, high=tier.max_days, pct=Percent(tier.pct))
+    parts = component_pcts(clause, tier)
     if tier.max_days is None:
         return say("cancellation.scale.tier_by_component_open", low=tier.min_days, parts=parts)
     return say("cancellation.scale.tier_by_component", low=tier.min_days, high=tier.max_days, parts=parts)
