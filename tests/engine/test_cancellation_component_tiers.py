@@ -161,3 +161,21 @@ def test_a_bad_component_pct_is_refused_naming_its_path(
     errors = caught.value.errors()
     assert [e["loc"] for e in errors] == [loc], errors
     assert message in errors[0]["msg"]
+
+
+def test_a_component_with_its_own_pct_and_a_tier_pct_of_its_own_shows_both() -> None:
+    # 20,000 × 50 % × 60 % = 6,000 + F&B 5,000 at the tier's 80 % = 4,000: 10,000.
+    tiers = [{"min_days": 120, "pct": 80, "component_pct": {"room_revenue": 60}}, TIERS[1]]
+    result = check(
+        Case(
+            BLOCK,
+            terms(tiers, [{"kind": "room_revenue", "pct": 50}, {"kind": "fnb_minimum"}]),
+            cancelled(150),
+            "10000.00",
+        )
+    )
+    assert result.lines[0].steps[2:4] == (
+        "Room revenue of the block: 20,000.00 USD × 50 % × 60 % (this tier's percentage for this component) "
+        "= 6,000.00 USD.",
+        "F&B minimum: 5,000.00 USD × 80 % = 4,000.00 USD.",
+    )
