@@ -612,3 +612,13 @@ def test_a_tier_pct_for_a_component_not_in_the_base_is_refused_beside_its_input(
     tag = input_tag(response.text, "f-cancellation-tiers-0-component_pct-meeting_room_rental")
     assert 'aria-invalid="true"' in tag
     assert 'value="50"' in tag
+
+
+def test_the_contract_page_reads_a_tiers_percentage_per_component(
+    samples: TestClient, session: Session
+) -> None:
+    (record,) = [r for r in _contracts(session) if r.reference == "midwest-hardware-expo-2027"]
+
+    html = samples.get(f"/contracts/{record.id}").text
+
+    assert "120–∞ days: Room revenue of the block 80%, F&amp;B minimum 100%, Meeting-room rental 50%" in html
