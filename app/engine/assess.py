@@ -21,6 +21,7 @@ from app.engine.contract import (
     DamagesKind,
     PerformanceStacking,
     RebateTerms,
+    ResaleMode,
     RoundingIncrement,
     RoundingScope,
     ThresholdComparison,
@@ -68,6 +69,14 @@ templates(
         "manual.clause": N_("No attrition clause: amount entered by hand"),
         "manual.formula": N_("entered by hand, not computed"),
         "manual.step": N_("Entered by hand: {amount}. Reason: {reason}"),
+        "warning.resale_ignored.rooms": N_(
+            "The hotel reported {rooms} resold room nights; they are ignored because the contract has "
+            "no resale term."
+        ),
+        "warning.resale_ignored.cancellation": N_(
+            "The hotel reported {resold} of revenue from resold rooms; it is ignored because the "
+            "cancellation clause has no resale credit."
+        ),
         "warning.manual": N_("A manual amount entered by the hotel is included; it is not computed."),
         "warning.stacked": N_("Performance clauses are stacked: {kinds} all apply to the same event."),
         "warning.only_one": N_("Only {chosen} applies ({rule}); not charged: {dropped}."),
@@ -254,12 +263,18 @@ def assess(contract: Contract, actuals: Actuals, as_of: date) -> Assessment:
         assert contract.cancellation is not None
         if contract.cancellation.rebooking_credit is not None:
             conditions.append(contract.cancellation.rebooking_credit.condition_text("cancellation fee"))
+        resold = actuals.cancellation_resold_revenue
+        if resold is not None and not resold.is_zero() and not contract.cancellation.resale_credit:
+            warnings.append(say("warning.resale_ignored.cancellation", resold=resold))
         warnings.append(say("warning.exclusive_remedies"))
     else:
         remedy = "attrition"
         if as_of < contract.departure_date:
             warnings.append(say("warning.provisional", as_of=as_of, departure=contract.departure_date))
         rooms, performance = _performance_lines(contract, actuals, as_of, pickup, warnings, conditions)
+        resold_rooms = sum(report.resold_rooms for report in actuals.inventory)
+        if resold_rooms and (contract.attrition is None or contract.attrition.resale_mode is ResaleMode.NONE):
+            warnings.append(say("warning.resale_ignored.rooms", rooms=resold_rooms))
         terms += attrition_terms(contract)
         terms += fnb_terms(contract)
         terms.append(derived(contract, "_stacking_term", lambda: stacking_term(contract)))

@@ -6,7 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 from app.engine.actuals import Actuals
-from app.engine.contract import CancellationComponentKind, Contract, DamagesKind
+from app.engine.contract import (
+    CancellationClause,
+    CancellationComponentKind,
+    CancellationTier,
+    Contract,
+    DamagesKind,
+)
 from app.engine.errors import ClauseNotComputableError
 from app.engine.explain import N_, Items, Percent, Say, plain, say, templates
 from app.engine.money import Money, fraction, quantity_text
@@ -29,6 +35,15 @@ templates(
         "cancellation.step.component": N_("{label}: {amount}."),
         "cancellation.step.component_pct": N_("{label}: {amount} × {pct}."),
         "cancellation.step.fee": N_("Base = {base}; fee = {pct} × {base} = {fee}."),
+        "cancellation.step.component_tier": N_("{label}: {amount} × {tier_pct} = {fee}."),
+        "cancellation.step.component_tier_own": N_(
+            "{label}: {amount} × {tier_pct} (this tier's percentage for this component) = {fee}."
+        ),
+        "cancellation.step.component_pct_tier": N_("{label}: {amount} × {pct} × {tier_pct} = {fee}."),
+        "cancellation.step.component_pct_tier_own": N_(
+            "{label}: {amount} × {pct} × {tier_pct} (this tier's percentage for this component) = {fee}."
+        ),
+        "cancellation.step.fee_by_component": N_("Base = {base}; fee = sum of the components = {fee}."),
         "cancellation.label.fee": N_("Cancellation fee"),
         "cancellation.formula.fee": N_("tier % (by days before arrival) × base components"),
         "resale.label": N_("Resale credit (rooms resold by the hotel)"),
@@ -36,6 +51,9 @@ templates(
         "cancellation.step.resale": N_("The hotel resold rooms for {resold}; credited {credit}."),
         "cancellation.scale.tier": N_("{low}–{high} days: {pct}"),
         "cancellation.scale.tier_open": N_("{low}–∞ days: {pct}"),
+        "cancellation.scale.tier_by_component": N_("{low}–{high} days: {parts}"),
+        "cancellation.scale.tier_by_component_open": N_("{low}–∞ days: {parts}"),
+        "cancellation.scale.component": N_("{label} {pct}"),
         "cancellation.term.tiers": N_("Cancellation scale by days before arrival: {scale}."),
         "cancellation.term.day_count": N_(
             "Days are counted in calendar days from the date written notice is received."
@@ -58,10 +76,12 @@ def days_before_arrival(contract: Contract, notice_received: date) -> int:
     return (contract.arrival_date - notice_received).days
 
 
-def cancellation_base(contract: Contract, notice_received: date) -> list[tuple[Say, Decimal, Decimal]]:
-    """The base components: (label, amount, component %) (docs/rules.md §5)."""
+def cancellation_base(
+    contract: Contract, notice_received: date
+) -> list[tuple[Say, Decimal, Decimal, CancellationComponentKind]]:
+    """The base components: (label, amount, component %, kind) (docs/rules.md §5)."""
     assert contract.cancellation is not None
-    parts: list[tuple[Say, Decimal, Decimal]] = []
+    parts: list[tuple[Say, Decimal, Decimal, CancellationComponentKind]] = []
     for component in contract.cancellation.base:
         kind = component.kind
         if kind is CancellationComponentKind.ROOM_REVENUE:
@@ -78,9 +98,12 @@ def cancellation_base(contract: Contract, notice_received: date) -> list[tuple[S
         else:
             assert component.amount is not None
             amount = component.amount.amount
-        label = say("as_typed", text=component.label) if component.label else say(_BASE_LABELS[kind])
-        parts.append((label, amount, component.pct))
+        parts.append((_label(component.label, kind), amount, component.pct, kind))
     return parts
+
+
+def _label(typed: str, kind: CancellationComponentKind) -> Say:
+    return say("as_typed", text=typed) if typed else say(_BASE_LABELS[kind])
 
 
 def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> list[LineItem]:
@@ -101,22 +124,45 @@ def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> l
     cur = contract.currency
     tier = clause.tier_for(days)
     parts = cancellation_base(contract, notice)
-    base = sum((amount * fraction(pct) for _, amount, pct in parts), ZERO)
-    exact = fraction(tier.pct) * base
-    amount = Money(exact, cur).rounded(contract.money_rounding)
-    steps = [
-        say("cancellation.step.notice", notice=notice, days=days, arrival=contract.arrival_date),
+    base = sum((amount * fraction(pct) for _, amount, pct, _ in parts), ZERO)
+    tier_step = (
         say("cancellation.step.tier", low=tier.min_days, high=tier.max_days, pct=Percent(tier.pct))
         if tier.max_days is not None
-        else say("cancellation.step.tier_open", low=tier.min_days, pct=Percent(tier.pct)),
-        *(
-            say("cancellation.step.component_pct", label=label, amount=Money(value, cur), pct=Percent(pct))
-            if pct != 100
-            else say("cancellation.step.component", label=label, amount=Money(value, cur))
-            for label, value, pct in parts
-        ),
-        say("cancellation.step.fee", base=Money(base, cur), pct=Percent(tier.pct), fee=amount),
-    ]
+        else say("cancellation.step.tier_open", low=tier.min_days, pct=Percent(tier.pct))
+    )
+    notice_step = say("cancellation.step.notice", notice=notice, days=days, arrival=contract.arrival_date)
+    if not tier.component_pct:
+        exact = fraction(tier.pct) * base
+        amount = Money(exact, cur).rounded(contract.money_rounding)
+        steps = [
+            notice_step,
+            tier_step,
+            *(
+                say(
+                    "cancellation.step.component_pct", label=label, amount=Money(value, cur), pct=Percent(pct)
+                )
+                if pct != 100
+                else say("cancellation.step.component", label=label, amount=Money(value, cur))
+                for label, value, pct, _ in parts
+            ),
+            say("cancellation.step.fee", base=Money(base, cur), pct=Percent(tier.pct), fee=amount),
+        ]
+    else:
+        # Each component at the tier's percentage for it (its own in this tier, else the tier's).
+        fees = [value * fraction(pct) * fraction(tier.pct_for(kind)) for _, value, pct, kind in parts]
+        exact = sum(fees, ZERO)
+        amount = Money(exact, cur).rounded(contract.money_rounding)
+        steps = [
+            notice_step,
+            tier_step,
+            *(
+                _component_step(
+                    label, Money(value, cur), pct, tier.pct_for(kind), kind in tier.component_pct, fee
+                )
+                for (label, value, pct, kind), fee in zip(parts, fees, strict=True)
+            ),
+            say("cancellation.step.fee_by_component", base=Money(base, cur), fee=amount),
+        ]
     lines = [
         LineItem(
             kind=LineKind.CANCELLATION,
@@ -157,18 +203,76 @@ def assess_cancellation(contract: Contract, actuals: Actuals, notice: date) -> l
     return lines
 
 
+def _component_step(
+    label: Say, amount: Money, pct: Decimal, tier_pct: Decimal, own: bool, fee: Decimal
+) -> Say:
+    """One component's working under a tier that gives components percentages of their own."""
+    shown = Money(fee, amount.currency).rounded()  # shown to the cent; the total is the exact sum
+    if pct == 100:
+        if own:
+            return say(
+                "cancellation.step.component_tier_own",
+                label=label,
+                amount=amount,
+                tier_pct=Percent(tier_pct),
+                fee=shown,
+            )
+        return say(
+            "cancellation.step.component_tier",
+            label=label,
+            amount=amount,
+            tier_pct=Percent(tier_pct),
+            fee=shown,
+        )
+    if own:
+        return say(
+            "cancellation.step.component_pct_tier_own",
+            label=label,
+            amount=amount,
+            pct=Percent(pct),
+            tier_pct=Percent(tier_pct),
+            fee=shown,
+        )
+    return say(
+        "cancellation.step.component_pct_tier",
+        label=label,
+        amount=amount,
+        pct=Percent(pct),
+        tier_pct=Percent(tier_pct),
+        fee=shown,
+    )
+
+
+def component_pcts(clause: CancellationClause, tier: CancellationTier) -> Items:
+    """Each base component with the percentage ``tier`` charges for it ("F&B minimum 100 %")."""
+    return Items(
+        tuple(
+            say(
+                "cancellation.scale.component",
+                label=_label(component.label, component.kind),
+                pct=Percent(tier.pct_for(component.kind)),
+            )
+            for component in clause.base
+        )
+    )
+
+
+def _scale_step(clause: CancellationClause, tier: CancellationTier) -> Say:
+    """One tier of the scale as the terms read it: its percentage, or each component's."""
+    if not tier.component_pct:
+        if tier.max_days is None:
+            return say("cancellation.scale.tier_open", low=tier.min_days, pct=Percent(tier.pct))
+        return say("cancellation.scale.tier", low=tier.min_days, high=tier.max_days, pct=Percent(tier.pct))
+    parts = component_pcts(clause, tier)
+    if tier.max_days is None:
+        return say("cancellation.scale.tier_by_component_open", low=tier.min_days, parts=parts)
+    return say("cancellation.scale.tier_by_component", low=tier.min_days, high=tier.max_days, parts=parts)
+
+
 def cancellation_terms(contract: Contract) -> list[Term]:
     clause = contract.cancellation
     assert clause is not None, "a cancellation is assessed only under a cancellation clause"
-    scale = Items(
-        tuple(
-            say("cancellation.scale.tier", low=t.min_days, high=t.max_days, pct=Percent(t.pct))
-            if t.max_days is not None
-            else say("cancellation.scale.tier_open", low=t.min_days, pct=Percent(t.pct))
-            for t in sorted(clause.tiers, key=lambda t: t.min_days)
-        ),
-        "; ",
-    )
+    scale = Items(tuple(_scale_step(clause, t) for t in sorted(clause.tiers, key=lambda t: t.min_days)), "; ")
     return [
         Term(
             "cancellation.tiers",

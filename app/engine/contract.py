@@ -739,10 +739,25 @@ class CancellationComponent(EngineModel):
     label: OneLine = Field(default="", max_length=120)
 
 
+class CancellationTier(DayTier):
+    """A cancellation tier; ``component_pct`` gives some base components a percentage of their own in
+    this tier ("120+ days: 80 % of rooms and 100 % of F&B"), which replaces the tier's ``pct`` for that
+    component. A component's own ``pct`` (its share of the base) still applies on top
+    (docs/rules.md §5)."""
+
+    component_pct: Annotated[
+        dict[CancellationComponentKind, Pct], Field(max_length=len(CancellationComponentKind))
+    ] = Field(default_factory=dict)
+
+    def pct_for(self, kind: CancellationComponentKind) -> Decimal:
+        """The tier's percentage for components of ``kind``."""
+        return self.component_pct.get(kind, self.pct)
+
+
 class CancellationClause(EngineModel):
     """Cancellation scale by days before arrival (docs/rules.md §5)."""
 
-    tiers: Annotated[tuple[DayTier, ...], AtMost(MAX_TABLE_STEPS, "tiers"), AT_LEAST_ONE]
+    tiers: Annotated[tuple[CancellationTier, ...], AtMost(MAX_TABLE_STEPS, "tiers"), AT_LEAST_ONE]
     base: Annotated[tuple[CancellationComponent, ...], AtMost(MAX_CLAUSE_ITEMS, "components")] = (
         CancellationComponent(kind=CancellationComponentKind.ROOM_REVENUE),
     )
@@ -753,6 +768,15 @@ class CancellationClause(EngineModel):
     def _consistent(self) -> Self:
         errors = RuleErrors("CancellationClause")
         check_day_tiers(errors, ("tiers",), self.tiers)
+        kinds = {component.kind for component in self.base}
+        for index, tier in enumerate(self.tiers):
+            for kind in tier.component_pct:
+                if kind not in kinds:
+                    errors.add(
+                        ("tiers", index, "component_pct", kind.value),
+                        f"'{kind}' is not a component of the cancellation base: "
+                        "add it to base or remove it here",
+                    )
         for index, component in enumerate(self.base):
             if component.kind is CancellationComponentKind.OTHER and component.amount is None:
                 errors.add(("base", index, "amount"), "an 'other' component needs an amount")
@@ -771,7 +795,7 @@ class CancellationClause(EngineModel):
         errors.raise_any()
         return self
 
-    def tier_for(self, days: int) -> DayTier:
+    def tier_for(self, days: int) -> CancellationTier:
         """The tier that ``days`` falls in; validated tiers cover every day from 0 on."""
         return day_tier(self.tiers, days)
 
@@ -814,7 +838,10 @@ def check_steps(
         errors.add((*loc,), f"the last {noun} must be open-ended (no upper limit)")
 
 
-def day_tier(tiers: Sequence[DayTier], days: int) -> DayTier:
+_Tier = TypeVar("_Tier", bound=DayTier)
+
+
+def day_tier(tiers: Sequence[_Tier], days: int) -> _Tier:
     """The inclusive whole-day tier that ``days`` falls in (the tiers are validated to cover 0..∞)."""
     return next(t for t in tiers if t.min_days <= days and (t.max_days is None or days <= t.max_days))
 

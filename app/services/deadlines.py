@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlmodel import Session
 
+from app.engine.cancellation import component_pcts
 from app.engine.contract import Contract, DayTier
 from app.engine.explain import N_, Percent, Value, plain
 from app.engine.money import Money
@@ -29,6 +31,8 @@ from app.persistence import invoice_repository
 from app.persistence.records import InvoiceRecord
 from app.services.contracts import StoredContract
 from app.wording import wording
+
+_Tier = TypeVar("_Tier", bound=DayTier)
 
 __all__ = [
     "Deadline",
@@ -72,6 +76,12 @@ _TEMPLATES: dict[str, str] = {
     "deadline.cancellation.description": N_(
         "From {on} ({days} days before arrival), a cancellation costs {pct} of the cancellation "
         "base instead of {previous_pct}."
+    ),
+    "deadline.cancellation.components.rises.title": N_("Cancellation charge rises"),
+    "deadline.cancellation.components.falls.title": N_("Cancellation charge falls"),
+    "deadline.cancellation.components.changes.title": N_("Cancellation charge changes by component"),
+    "deadline.cancellation.components.description": N_(
+        "From {on} ({days} days before arrival), a cancellation costs {pct} instead of {previous_pct}."
     ),
     "deadline.fnb.rises.title": N_("F&B damages rise to {pct}"),
     "deadline.fnb.falls.title": N_("F&B damages fall to {pct}"),
@@ -196,8 +206,33 @@ def deadlines_of(
             basis=right.basis,
             **named,
         )
-    if terms.cancellation is not None:
-        for on, days, pct, previous in _steps(terms.cancellation.tiers, arrival):
+    clause = terms.cancellation
+    if clause is not None and any(tier.component_pct for tier in clause.tiers):
+        # A tier with percentages per component moves when any component's percentage moves.
+        kinds = [component.kind for component in clause.base]
+        for on, days, nearer, farther in _tier_moves(clause.tiers, arrival):
+            now = [nearer.pct_for(kind) for kind in kinds]
+            before = [farther.pct_for(kind) for kind in kinds]
+            if now == before:
+                continue
+            rises = all(a >= b for a, b in zip(now, before, strict=True))
+            falls = all(a <= b for a, b in zip(now, before, strict=True))
+            add(
+                DeadlineKind.CANCELLATION_TIER,
+                on,
+                f"cancellation-tier:{days}",
+                "deadline.cancellation.components.rises.title"
+                if rises
+                else "deadline.cancellation.components.falls.title"
+                if falls
+                else "deadline.cancellation.components.changes.title",
+                "deadline.cancellation.components.description",
+                days=days,
+                pct=component_pcts(clause, nearer),
+                previous_pct=component_pcts(clause, farther),
+            )
+    elif clause is not None:
+        for on, days, pct, previous in _steps(clause.tiers, arrival):
             add(
                 DeadlineKind.CANCELLATION_TIER,
                 on,
@@ -250,6 +285,22 @@ def deadlines_of(
     order = list(DeadlineKind)
     found.sort(key=lambda deadline: (deadline.on, order.index(deadline.kind), deadline.key))
     return found
+
+
+def _tier_moves(tiers: Sequence[_Tier], arrival: date) -> list[tuple[date, int, _Tier, _Tier]]:
+    """(date, days before arrival, nearer tier, farther tier) for each day a whole-day notice scale
+    moves to the nearer tier, read from the farthest tier to arrival (see :func:`_steps`)."""
+    order = sorted(tiers, key=lambda tier: tier.min_days, reverse=True)
+    moves: list[tuple[date, int, _Tier, _Tier]] = []
+    for farther, nearer in itertools.pairwise(order):
+        if nearer.max_days is None:
+            continue
+        try:
+            on = arrival - timedelta(days=nearer.max_days)
+        except OverflowError:
+            continue
+        moves.append((on, nearer.max_days, nearer, farther))
+    return moves
 
 
 def _steps(tiers: Sequence[DayTier], arrival: date) -> list[tuple[date, int, Decimal, Decimal]]:

@@ -389,8 +389,19 @@ CANCELLATION = SectionSpec(
                 FieldSpec("min_days", "From days", "number", required=True),
                 FieldSpec("max_days", "To days (blank: and beyond)", "number"),
                 FieldSpec("pct", "Charge %", "pct", required=True),
+                *(
+                    FieldSpec(f"component_pct.{kind.value}", f"{label} % in this tier", "pct")
+                    for kind, label in (
+                        (CancellationComponentKind.ROOM_REVENUE, "Rooms"),
+                        (CancellationComponentKind.FNB_MINIMUM, "F&B minimum"),
+                        (CancellationComponentKind.MEETING_ROOM_RENTAL, "Meeting-room rental"),
+                        (CancellationComponentKind.OTHER, "Other"),
+                    )
+                ),
             ),
             "none: no cancellation clause",
+            hint="A component's % in a tier replaces the charge % for that component (blank: the charge %); "
+            "the component's own % below still applies.",
         ),
         GroupSpec(
             "cancellation.base",
@@ -728,9 +739,9 @@ class ContractForm(BaseModel):
         rows = {
             name: [
                 {
-                    f.name: ",".join(str(v) for v in item.get(f.name) or ())
+                    f.name: ",".join(str(v) for v in _lookup(item, f.name) or ())
                     if f.kind == "checkboxes"
-                    else shown(f, item.get(f.name))
+                    else shown(f, _lookup(item, f.name))
                     for f in group.fields
                 }
                 for item in _lookup(terms, name) or []
@@ -919,11 +930,11 @@ class ContractForm(BaseModel):
             items: list[dict[str, Any]] = []
             kept: list[int] = []
             for index, row in enumerate(self.rows.get(name, [])):
-                item = {
-                    f.name: numbers.read(f, row.get(f.name, "").strip(), f"{name}.{index}.{f.name}")
-                    for f in group.fields
-                    if row.get(f.name, "").strip()
-                }
+                item: dict[str, Any] = {}
+                for f in group.fields:
+                    if row.get(f.name, "").strip():
+                        read = numbers.read(f, row.get(f.name, "").strip(), f"{name}.{index}.{f.name}")
+                        _put(item, f.name, read)  # a dotted row field is nested (component_pct.fnb_minimum)
                 if item:
                     items.append(item)
                     kept.append(index)
@@ -1072,8 +1083,10 @@ def field_for(path: str, index: BlockIndex | None) -> str:
                 kept = index.rows.get(name, ())
                 position = int(rest[0])
                 row = kept[position] if position < len(kept) else position
-                if len(rest) > 1 and any(f.name == rest[1] for f in GROUPS[name].fields):
-                    return f"{name}.{row}.{rest[1]}"
+                for end in range(len(rest), 1, -1):
+                    inner = ".".join(rest[1:end])
+                    if any(f.name == inner for f in GROUPS[name].fields):
+                        return f"{name}.{row}.{inner}"
                 return f"{name}.{row}"
             return name
     # A clause-level error ("attrition": ...) belongs to its section's first field.

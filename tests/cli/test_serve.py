@@ -115,7 +115,7 @@ def test_first_start_on_the_embedded_default_migrates_loads_the_samples_and_prin
     assert saved.stat().st_mode & 0o777 == 0o600
     assert (served[0]["app"], served[0]["factory"], served[0]["port"]) == ("app.main:create_app", True, 8123)
     assert os.environ["ATTRITION_DATABASE_URL"] == f"sqlite:///{database}"
-    assert served_app_lists(shown["api key"]) == len(SAMPLES) == 16
+    assert served_app_lists(shown["api key"]) == len(SAMPLES) == 17
 
 
 def test_second_start_loads_nothing_more_and_prints_the_same_credentials(
@@ -358,7 +358,7 @@ def test_serve_runs_two_workers_on_the_embedded_default_with_the_printed_demo_ke
         )
 
         assert listed.status_code == 200
-        assert listed.json()["total"] == len(SAMPLES) == 16
+        assert listed.json()["total"] == len(SAMPLES) == 17
         assert credentials((environment / "demo-credentials.txt").read_text())["api key"] == key
         wait_for(lambda: log.read_text().count("Application startup complete") == 2, server, log)  # 2 workers
 

@@ -295,3 +295,30 @@ def test_w11_historical_wash_leaves_about_25_of_40_rooms() -> None:
     forecast = pickup_after_wash(40, [Decimal(25), Decimal(10), Decimal(2)])
     assert forecast == Decimal("25.2")
     assert forecast.to_integral_value(rounding=ROUND_HALF_UP) == 25
+
+
+@pytest.mark.parametrize(
+    ("days", "rooms_pct", "expected"),
+    [
+        # 80 % × 20,000 + 100 % × 5,000 = 21,000 (a single 80 % would give 20,000).
+        pytest.param(150, 100, "21000.00", id="W12-150-days-80-pct-rooms-100-pct-fnb"),
+        # 100 % of both.
+        pytest.param(119, 100, "25000.00", id="W12-119-days-100-pct-of-both"),
+        # 50 % × 80 % × 20,000 + 5,000 = 13,000.
+        pytest.param(150, 50, "13000.00", id="W12-rooms-at-50-pct-of-the-base"),
+    ],
+)
+def test_w12_a_tier_gives_each_component_its_own_pct(days: int, rooms_pct: int, expected: str) -> None:
+    c = contract(
+        cells(50, 50, rate="200.00"),
+        fnb={"minimum": "5000.00"},
+        cancellation={
+            "tiers": [
+                {"min_days": 120, "pct": 80, "component_pct": {"fnb_minimum": 100}},
+                {"min_days": 0, "max_days": 119, "pct": 100},
+            ],
+            "base": [{"kind": "room_revenue", "pct": rooms_pct}, {"kind": "fnb_minimum"}],
+        },
+    )
+    result = assess(c, actuals(cancellation_notice_date=night(-days)), departure(c))
+    assert result.total == usd(expected)

@@ -531,3 +531,57 @@ def test_problem_at_in_a_file_that_no_longer_reads_has_no_line(tmp_path: Path) -
 
 def test_problem_without_a_field_prints_file_and_message(tmp_path: Path) -> None:
     assert str(problem_at(tmp_path / "gone.yaml", "", "boom")) == f"{tmp_path / 'gone.yaml'}: boom"
+
+
+_COMPONENT_TIERS = """\
+  cancellation:
+    tiers:
+      - {min_days: 120, pct: 80, component_pct: {fnb_minimum: PCT}}
+      - {min_days: 0, max_days: 119, pct: 100}
+    base:
+      - {kind: room_revenue}
+BASE_MORE
+"""
+
+
+@pytest.mark.parametrize(
+    ("pct", "base_more", "field", "message"),
+    [
+        pytest.param(
+            "100",
+            "",
+            "contract.cancellation.tiers[0].component_pct.fnb_minimum",
+            "'fnb_minimum' is not a component of the cancellation base: add it to base or remove it here",
+            id="component-not-in-the-base",
+        ),
+        pytest.param(
+            "120",
+            "      - {kind: fnb_minimum}",
+            "contract.cancellation.tiers[0].component_pct.fnb_minimum",
+            "Input should be less than or equal to 100",
+            id="pct-above-100",
+        ),
+    ],
+)
+def test_a_bad_per_component_tier_pct_names_its_line_and_path(
+    tmp_path: Path, pct: str, base_more: str, field: str, message: str
+) -> None:
+    clause = _COMPONENT_TIERS.replace("PCT", pct).replace(
+        "BASE_MORE\n", base_more + "\n" if base_more else ""
+    )
+    text = W2_YAML.replace("actuals:\n", f'  fnb: {{minimum: "5000.00"}}\n{clause}actuals:\n')
+
+    problem = only_problem(write(tmp_path, "tiers.yaml", text))
+
+    assert (problem.line, problem.field, problem.message) == (15, field, message)  # the tier's own line
+
+
+def test_a_per_component_tier_loads_from_yaml(tmp_path: Path) -> None:
+    clause = _COMPONENT_TIERS.replace("PCT", "100").replace("BASE_MORE", "      - {kind: fnb_minimum}")
+    text = W2_YAML.replace("actuals:\n", f'  fnb: {{minimum: "5000.00"}}\n{clause}actuals:\n')
+
+    contract = load_document(write(tmp_path, "tiers.yaml", text)).contract
+
+    assert contract.cancellation is not None
+    assert contract.cancellation.tiers[0].pct_for(contract.cancellation.base[1].kind) == Decimal(100)
+    assert contract.cancellation.tiers[0].pct_for(contract.cancellation.base[0].kind) == Decimal(80)

@@ -157,3 +157,45 @@ def test_a_scale_step_before_the_first_writable_date_is_left_out() -> None:
     keys = [d.key for d in deadlines_of(terms) if d.kind is DeadlineKind.CANCELLATION_TIER]
 
     assert keys == ["cancellation-tier:10"]
+
+
+def test_a_scale_with_percentages_per_component_dates_each_component_change() -> None:
+    terms = _terms("trade-show-cancellation-by-component.yaml")
+
+    tiers = [d for d in deadlines_of(terms) if d.kind is DeadlineKind.CANCELLATION_TIER]
+
+    # [120, ∞] rooms 80 %, F&B 100 %, rental 50 %; [60, 119] rooms 90 %, the rest 100 %; [0, 59] 100 %.
+    assert [(d.on, d.key) for d in tiers] == [
+        (terms.arrival_date - timedelta(days=119), "cancellation-tier:119"),
+        (terms.arrival_date - timedelta(days=59), "cancellation-tier:59"),
+    ]
+    assert [str(d.title) for d in tiers] == ["Cancellation charge rises", "Cancellation charge rises"]
+    assert str(tiers[0].description) == (
+        "From 2027-05-24 (119 days before arrival), a cancellation costs Room revenue of the block 90 %, "
+        "F&B minimum 100 %, Meeting-room rental 100 % instead of Room revenue of the block 80 %, "
+        "F&B minimum 100 %, Meeting-room rental 50 %."
+    )
+    french = deadline_text(tiers[1], "fr")
+    assert french.title == "Les frais d’annulation augmentent"
+    assert "Minimum de restauration 100" in french.description
+
+
+def test_a_tier_move_that_lowers_one_component_and_raises_another_says_it_changes() -> None:
+    data = load_document(CONTRACTS / "trade-show-cancellation-by-component.yaml").contract.model_dump(
+        mode="json"
+    )
+    data["cancellation"]["tiers"] = [
+        {"min_days": 120, "pct": 50, "component_pct": {"room_revenue": 80}},
+        {"min_days": 60, "max_days": 119, "pct": 60, "component_pct": {"room_revenue": 70}},
+        {"min_days": 30, "max_days": 59, "pct": 60, "component_pct": {"room_revenue": 70}},
+        {"min_days": 0, "max_days": 29, "pct": 100},
+    ]
+    terms = Contract.model_validate(data, strict=False)
+
+    tiers = [d for d in deadlines_of(terms) if d.kind is DeadlineKind.CANCELLATION_TIER]
+
+    # 119 days: rooms 80 → 70, the rest 50 → 60; 59 days: nothing moves; 29 days: all rise to 100 %.
+    assert [(d.key, str(d.title)) for d in tiers] == [
+        ("cancellation-tier:119", "Cancellation charge changes by component"),
+        ("cancellation-tier:29", "Cancellation charge rises"),
+    ]

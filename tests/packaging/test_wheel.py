@@ -152,7 +152,7 @@ def serve_and_list(venv: Path, cwd: Path, env: dict[str, str], log: Path) -> str
             f"{base}/api/v1/contracts", headers={"Authorization": f"Bearer {key}"}, timeout=10
         )
         assert listed.status_code == 200
-        assert listed.json()["total"] == 16  # the samples bundled in the wheel
+        assert listed.json()["total"] == 17  # the samples bundled in the wheel
         return key
     finally:
         if server.poll() is None:

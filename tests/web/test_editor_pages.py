@@ -561,3 +561,64 @@ def test_the_editor_asks_for_a_sign_in(client: TestClient) -> None:
 
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=/contracts/new")
+
+
+def test_a_cancellation_tier_saves_a_pct_per_component_and_shows_it_again(
+    staffed: Staffed, session: Session
+) -> None:
+    fields = new_contract_fields(staffed.client, staffed.property_id)
+    fields.update(
+        {
+            "fnb.minimum": "5000.00",
+            "cancellation.tiers.0.min_days": "120",
+            "cancellation.tiers.0.pct": "80",
+            "cancellation.tiers.0.component_pct.fnb_minimum": "100",
+            "cancellation.tiers.1.min_days": "0",
+            "cancellation.tiers.1.max_days": "119",
+            "cancellation.tiers.1.pct": "100",
+            "cancellation.base.0.kind": "room_revenue",
+            "cancellation.base.1.kind": "fnb_minimum",
+        }
+    )
+
+    response = post_form(staffed.client, "/contracts/new", {**fields, "action": "save"})
+
+    assert response.status_code == 303, response.text[-2000:]
+    contract_id = saved_contract(response)
+    tiers = load_contract(session, ADMIN, contract_id).version.terms["cancellation"]["tiers"]
+    assert tiers == [
+        {"min_days": 120, "pct": "80", "component_pct": {"fnb_minimum": "100"}},
+        {"min_days": 0, "max_days": 119, "pct": "100"},
+    ]
+    shown = form_fields(staffed.client.get(f"/contracts/{contract_id}/edit").text)
+    assert shown["cancellation.tiers.0.component_pct.fnb_minimum"] == "100"
+    assert shown["cancellation.tiers.0.component_pct.room_revenue"] == ""
+
+
+def test_a_tier_pct_for_a_component_not_in_the_base_is_refused_beside_its_input(staffed: Staffed) -> None:
+    fields = new_contract_fields(staffed.client, staffed.property_id)
+    fields.update(
+        {
+            "cancellation.tiers.0.min_days": "0",
+            "cancellation.tiers.0.pct": "100",
+            "cancellation.tiers.0.component_pct.meeting_room_rental": "50",
+        }
+    )
+
+    response = post_form(staffed.client, "/contracts/new", {**fields, "action": "save"})
+
+    assert response.status_code == 422
+    assert "is not a component of the cancellation base" in response.text
+    tag = input_tag(response.text, "f-cancellation-tiers-0-component_pct-meeting_room_rental")
+    assert 'aria-invalid="true"' in tag
+    assert 'value="50"' in tag
+
+
+def test_the_contract_page_reads_a_tiers_percentage_per_component(
+    samples: TestClient, session: Session
+) -> None:
+    (record,) = [r for r in _contracts(session) if r.reference == "midwest-hardware-expo-2027"]
+
+    html = samples.get(f"/contracts/{record.id}").text
+
+    assert "120–∞ days: Room revenue of the block 80%, F&amp;B minimum 100%, Meeting-room rental 50%" in html
