@@ -28,6 +28,7 @@ Times are UTC. How they run depends on the database:
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
@@ -217,9 +218,22 @@ def run_worker(
     the schedule's deferrals. ``wait=False`` returns once the queue is empty (tests, one-off runs).
     Finished jobs are deleted; failed ones are kept for inspection (``procrastinate_jobs``)."""
     configure(engine, data_dir)
-    queue_app(engine).run_worker(
-        wait=wait, install_signal_handlers=wait, delete_jobs="successful", queues=queues
-    )
+
+    def run() -> None:
+        queue_app(engine).run_worker(
+            wait=wait, install_signal_handlers=wait, delete_jobs="successful", queues=queues
+        )
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        run()
+        return
+    # Called where an event loop already runs in this thread (an async caller; a test process that
+    # Playwright's synchronous API shares): procrastinate's run_worker starts a loop of its own, which
+    # needs a thread without one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
 
 
 # --- enqueueing -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from app.api.conventions import conflict
 from app.api.deps import Once, OnceDep, PrincipalDep, SessionDep
 from app.persistence.records import BatchJobRecord
 from app.services import batches as service
@@ -84,6 +85,9 @@ def _request(
     return answer
 
 
+_ZIP: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+}
 _DESCRIPTION = (
     "Answers 202 at once; the batch is made in the background. Poll the Location until its state is "
     "done (then download file_url) or failed. At most 3 batches in progress per property (409)."
@@ -95,6 +99,7 @@ _DESCRIPTION = (
     status_code=202,
     response_model=BatchPublic,
     summary="Zip the PDF of every invoice of the hotel still to be paid (at most 1,000), in the background",
+    responses=conflict("the property already has 3 batches in progress"),
     description=_DESCRIPTION,
 )
 def request_invoices_due(
@@ -108,6 +113,7 @@ def request_invoices_due(
     status_code=202,
     response_model=BatchPublic,
     summary="Zip the exposure reports of the hotel's 50 open contracts most exposed, in the background",
+    responses=conflict("the property already has 3 batches in progress"),
     description=_DESCRIPTION,
 )
 def request_exposure_reports(
@@ -130,7 +136,7 @@ def read_batch(
 @router.get(
     "/properties/{property_id}/batches/{batch_id:int}/file",
     response_class=FileResponse,
-    responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses=_ZIP | conflict("the batch is not done yet"),
     summary="Download a finished batch (a zip of PDFs); 409 while it is not done",
 )
 def download_batch(

@@ -74,8 +74,16 @@ def money_of(value: dict[str, str]) -> Money:
     return Money(Decimal(value["amount"]), value["currency"])
 
 
+#: The largest sort key a BIGINT column holds (SQLite's INTEGER and PostgreSQL's bigint alike).
+_LARGEST_SORT_KEY = 2**63 - 1
+
+
 def _minor(value: Money) -> int:
-    return int(value.amount.scaleb(minor_units(value.currency)).to_integral_value())
+    """The amount in minor units, as a sort key: a total beyond what BIGINT holds (valid contracts can
+    reach it, with the largest rates over the longest stays) sorts as the largest; the summary keeps
+    the exact amount."""
+    minor = int(value.amount.scaleb(minor_units(value.currency)).to_integral_value())
+    return max(-_LARGEST_SORT_KEY, min(minor, _LARGEST_SORT_KEY))
 
 
 def _forecast_summary(row: forecasts.PortfolioRow) -> dict[str, Any]:
