@@ -77,10 +77,10 @@ def assess_contract(
     session: Session, principal: Principal, contract_id: int, as_of: date | None, version: int | None = None
 ) -> ContractAssessment:
     stored = load_contract(session, principal, contract_id, version)
-    return _assess_stored(session, stored, as_of)
+    return assess_stored(session, stored, as_of)
 
 
-def _assess_stored(session: Session, stored: StoredContract, as_of: date | None) -> ContractAssessment:
+def assess_stored(session: Session, stored: StoredContract, as_of: date | None) -> ContractAssessment:
     day = as_of or hotel_today(stored.terms.property.timezone)
     actuals = actuals_as_of(session, stored, day)
     assert stored.record.id is not None
@@ -95,7 +95,7 @@ def save_assessment(
     """Assess and keep the result with the contract version it used."""
     stored = load_contract(session, principal, contract_id)
     principal.require_write(stored.record.property_id, f"contract {contract_id}")
-    result = _assess_stored(session, stored, as_of)
+    result = assess_stored(session, stored, as_of)
     return keep_assessment(session, principal, result), result
 
 

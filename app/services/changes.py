@@ -29,6 +29,7 @@ from app.persistence import repositories as repo
 from app.persistence import webhook_repository as hooks_repo
 from app.persistence.records import (
     ContractRecord,
+    ExposureSnapshotRecord,
     InvoiceRecord,
     PropertyRecord,
     WebhookDeliveryRecord,
@@ -85,7 +86,7 @@ def contract_changed(
     commits). ``by`` is who changed it (a principal's label); ``pickup`` is the report just recorded,
     ``invoice`` the invoice or credit note just stored."""
     record = stored.record
-    _refresh_snapshot(session, stored)
+    snapshot = _refresh_snapshot(session, stored)
     subscribed = _subscribed_types(session, record.property_id)
     if not subscribed:
         return
@@ -102,20 +103,21 @@ def contract_changed(
             },
         )
     if change in _ASSESSED and EventType.ASSESSMENT_CHANGED in subscribed:
-        _assessment_changed(session, stored)
+        _assessment_changed(session, record, snapshot)
     if invoice is not None:
         kind = _INVOICE_EVENTS.get(change)
         if kind is not None and kind in subscribed:
             emit_event(session, record, kind, f"{kind.value}:{invoice.number}", _invoice_data(invoice))
 
 
-def _refresh_snapshot(session: Session, stored: StoredContract) -> None:
-    """The portfolio pages read the contract's snapshot: a change refreshes it in the same transaction."""
+def _refresh_snapshot(session: Session, stored: StoredContract) -> ExposureSnapshotRecord | None:
+    """The portfolio pages read the contract's snapshot: a change refreshes it in the same transaction.
+    It holds the total as of the hotel's today, which ``assessment.changed`` reports."""
     # Imported here: the snapshots service reads actuals and forecasts, whose write paths import this.
     from app.services.snapshots import refresh_contract_snapshot
 
     assert stored.record.id is not None
-    refresh_contract_snapshot(session, stored.record.id)
+    return refresh_contract_snapshot(session, stored.record.id)
 
 
 def _subscribed_types(session: Session, property_id: int) -> set[str]:
@@ -124,21 +126,17 @@ def _subscribed_types(session: Session, property_id: int) -> set[str]:
     }
 
 
-def _assessment_changed(session: Session, stored: StoredContract) -> None:
-    # Imported here: the assessments service reads actuals, whose write path imports this module.
-    from app.services.assessments import _assess_stored
-    from app.services.errors import ServiceError
-
-    record = stored.record
+def _assessment_changed(
+    session: Session, record: ContractRecord, snapshot: ExposureSnapshotRecord | None
+) -> None:
+    """From the snapshot just refreshed, whose assessment is the contract's as of the hotel's today."""
     assert record.id is not None
-    try:
-        result = _assess_stored(session, stored, None)
-    except ServiceError:
+    current = None if snapshot is None else snapshot.summary.get("current")
+    if snapshot is None or current is None:
         return  # terms the engine cannot assess yet: no total to report
-    total = result.assessment.total
+    now = {"amount": current["amount"], "currency": current["currency"]}
     last = hooks_repo.last_event(session, record.id, EventType.ASSESSMENT_CHANGED)
     previous = None if last is None else last.payload.get("data", {}).get("total")
-    now = money_json(total)
     if previous == now:
         return
     emit_event(
@@ -147,9 +145,9 @@ def _assessment_changed(session: Session, stored: StoredContract) -> None:
         EventType.ASSESSMENT_CHANGED,
         f"assessment.changed:{uuid.uuid4().hex}",
         {
-            "as_of": result.as_of.isoformat(),
-            "contract_version": result.contract_version,
-            "is_final": result.assessment.is_final,
+            "as_of": snapshot.as_of.isoformat(),
+            "contract_version": snapshot.contract_version,
+            "is_final": current["is_final"],
             "total": now,
             "previous_total": previous,
         },

@@ -47,6 +47,7 @@ from app.services import forecasts
 from app.services.actuals import actuals_as_of
 from app.services.assessments import _assess, hotel_today
 from app.services.auth import Principal
+from app.services.changes import money_json
 from app.services.contracts import StoredContract, read_terms
 from app.services.errors import ServiceError, StoredDataError
 from app.services.properties import get_property
@@ -64,10 +65,6 @@ _TENTH = Decimal("0.1")
 
 
 # --- computing ---------------------------------------------------------------------------------------
-
-
-def _money(value: Money) -> dict[str, str]:
-    return {"amount": str(value.amount), "currency": value.currency}
 
 
 def money_of(value: dict[str, str]) -> Money:
@@ -102,12 +99,12 @@ def _forecast_summary(row: forecasts.PortfolioRow) -> dict[str, Any]:
             "high": str(projection.high.quantize(_TENTH)),
         },
         "damages": {
-            "low": _money(low.damages),
-            "expected": _money(expected.damages),
-            "high": _money(high.damages),
+            "low": money_json(low.damages),
+            "expected": money_json(expected.damages),
+            "high": money_json(high.damages),
         },
-        "expected_damages": _money(exposure.outlook.expected),
-        "likely_worst_damages": _money(exposure.outlook.likely_worst),
+        "expected_damages": money_json(exposure.outlook.expected),
+        "likely_worst_damages": money_json(exposure.outlook.likely_worst),
         "probability_of_damages_pct": str(exposure.probability_of_damages_pct.quantize(_TENTH)),
         "outlook_probability_pct": str(exposure.outlook.probability_pct),
         "method": projection.fit.method.value,
@@ -192,7 +189,7 @@ def compute_snapshot(
     )
     snapshot.pickup_permille = None if share is None else int(share * 10)
     if assessment is not None:
-        summary["current"] = {**_money(assessment.total), "is_final": assessment.is_final}
+        summary["current"] = {**money_json(assessment.total), "is_final": assessment.is_final}
         snapshot.current_minor = _minor(assessment.total)
     if in_portfolio:
         pickup = history_repo.pickup_up_to(session, [record.id], day)
@@ -217,14 +214,17 @@ def compute_snapshot(
     return snapshot
 
 
-def refresh_contract_snapshot(session: Session, contract_id: int, today: date | None = None) -> bool:
-    """Compute and store the contract's snapshot as of ``today`` (default: today at its hotel); False
-    when there is no such contract. The caller commits."""
+def refresh_contract_snapshot(
+    session: Session, contract_id: int, today: date | None = None
+) -> ExposureSnapshotRecord | None:
+    """Compute and store the contract's snapshot as of ``today`` (default: today at its hotel), and
+    return it; None when there is no such contract. The caller commits."""
     candidate = snapshot_repo.portfolio_contract(session, contract_id)
     if candidate is None:
-        return False
-    snapshot_repo.store(session, compute_snapshot(session, candidate, today))
-    return True
+        return None
+    snapshot = compute_snapshot(session, candidate, today)
+    snapshot_repo.store(session, snapshot)
+    return snapshot
 
 
 def refresh_contracts(session: Session, contract_ids: Sequence[int], now: datetime | None = None) -> int:

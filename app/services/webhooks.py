@@ -564,7 +564,7 @@ def threshold_events(
     """The hotel's alert levels the contract crosses as of ``today``, as (event key, data): pickup below
     the block's minimum with the cut-off (else arrival) this many days away or fewer, and a forecast
     probability of damages at or above the level. Each is sent once per contract and level."""
-    from app.services.assessments import _assess_stored
+    from app.services.assessments import assess_stored
     from app.services.changes import money_json
     from app.services.errors import ServiceError
     from app.services.forecasts import forecast_contract
@@ -580,7 +580,7 @@ def threshold_events(
         key = f"threshold.crossed:{record.id}:pickup:{cutoff.isoformat()}:{levels.days_before_cutoff}"
         if 0 <= days <= levels.days_before_cutoff and not hooks_repo.event_exists(session, key):
             try:
-                rooms = _assess_stored(session, stored, today).assessment.rooms
+                rooms = assess_stored(session, stored, today).assessment.rooms
             except ServiceError:
                 rooms = None
             if rooms is not None and rooms.credited_room_nights < rooms.minimum_room_nights:
