@@ -3,8 +3,8 @@
 Browser tests drive Debian's ``/usr/bin/chromium`` through Playwright (never ``playwright install``,
 which downloads a browser: the tests use no network) against a real uvicorn server on 127.0.0.1, started
 once per session on a fresh SQLite file loaded exactly as ``attrition serve`` loads it on first start
-(the samples, a demo administrator). Each page a test visits is saved as a screenshot under ``artifacts/screenshots/`` (git
-ignores it) so a reviewer can look at the pages.
+(the samples, a demo administrator). Each page a test visits is saved as a screenshot under
+``artifacts/screenshots/`` (git ignores it) so a reviewer can look at the pages.
 """
 
 from __future__ import annotations
