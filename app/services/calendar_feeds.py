@@ -230,10 +230,16 @@ def _feed_contracts(session: Session, contracts: Sequence[ContractRecord]) -> li
         except ServiceError:
             continue  # terms that no longer validate have no dates to show; the contract page says why
         deadlines = deadlines_of(terms, open_invoices(invoices[record.id]), contract_id=record.id)
-        if record.status in CLOSED:
-            deadlines = [d for d in deadlines if d.kind is DeadlineKind.INVOICE_DUE]
-        found.append(FeedContract(record, deadlines))
+        found.append(FeedContract(record, deadlines_in_feed(record, deadlines)))
     return found
+
+
+def deadlines_in_feed(record: ContractRecord, deadlines: Sequence[Deadline]) -> list[Deadline]:
+    """What a feed holds of a contract's deadlines: all of them, but only its invoices' due dates once
+    it is cancelled or completed (nothing else is still to be done)."""
+    if record.status in CLOSED:
+        return [deadline for deadline in deadlines if deadline.kind is DeadlineKind.INVOICE_DUE]
+    return list(deadlines)
 
 
 def _calendar(name: str, contracts: Iterable[FeedContract], locale: str, stamp: datetime) -> bytes:

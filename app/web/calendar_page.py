@@ -105,7 +105,7 @@ def _contract_page(
     fmt = Formats.of(locale)
     today = hotel_today(stored.terms.property.timezone)
     deadlines = []
-    for deadline in contract_deadlines(session, stored):
+    for deadline in feeds.deadlines_in_feed(record, contract_deadlines(session, stored)):
         text = deadline_text(deadline, PAGE_LANGUAGE, str(fmt.locale))
         deadlines.append(DeadlineRow(deadline.on, text.title, text.description, deadline.on < today))
     name = record.name or record.reference

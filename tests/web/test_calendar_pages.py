@@ -127,3 +127,20 @@ def test_staff_of_another_property_do_not_see_the_pages(
 
     assert other.get(f"/contracts/{contract.id}/calendar").status_code == 404
     assert other.get(f"/properties/{contract.property_id}/calendar").status_code == 404
+
+
+def test_a_cancelled_contracts_page_lists_only_what_its_feed_holds(
+    client: TestClient, session: Session, contract: ContractRecord
+) -> None:
+    contract.status = "cancelled"
+    session.add(contract)
+    session.commit()
+
+    page = client.get(f"/contracts/{contract.id}/calendar")
+    _, url = _create(client, f"/contracts/{contract.id}/calendar", "after cancelling")
+    feed = Calendar.from_ical(client.get(url.replace("http://testserver", "")).content)
+
+    assert page.status_code == 200
+    assert "Cut-off: release of unsold rooms" not in page.text
+    assert "Cancellation charge rises" not in page.text
+    assert not [event for event in feed.walk("VEVENT")]  # no invoice yet: nothing to show, page or feed
