@@ -125,10 +125,8 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _too_many_rows(row: int) -> InvalidInputError:
-    return InvalidInputError(
-        "too many rows", [Problem("", f"at most {MAX_PICKUP_ROWS:,} rows per report", row)]
-    )
+def _too_many_rows(row: int, max_rows: int, per: str) -> InvalidInputError:
+    return InvalidInputError("too many rows", [Problem("", f"at most {max_rows:,} rows per {per}", row)])
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -140,9 +138,9 @@ def _unreadable(message: str) -> InvalidInputError:
     return InvalidInputError(message, [Problem("file", message)])
 
 
-def read_csv(text: str) -> Table:
+def read_csv(text: str, max_rows: int = MAX_PICKUP_ROWS, per: str = "report") -> Table:
     """The delimiter (comma, semicolon, tab or bar) is detected by :class:`csv.Sniffer`; with any but a
-    comma, a rate may use a decimal comma."""
+    comma, a rate may use a decimal comma. A file of more than ``max_rows`` rows is refused unread."""
     if not text.strip():
         raise _unreadable("the CSV file is empty")
     try:
@@ -160,9 +158,9 @@ def read_csv(text: str) -> Table:
     rows: list[tuple[int, list[str]]] = []
     try:
         for row in reader:
-            if len(rows) == MAX_PICKUP_ROWS:
+            if len(rows) == max_rows:
                 # Refused as soon as the count is passed, without reading the rest of the file.
-                raise _too_many_rows(reader.line_num)
+                raise _too_many_rows(reader.line_num, max_rows, per)
             rows.append((len(rows) + 2, row))
     except csv.Error as error:
         raise InvalidInputError(
@@ -185,7 +183,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def read_xlsx(data: bytes) -> Table:
+def read_xlsx(data: bytes, max_rows: int = MAX_PICKUP_ROWS, per: str = "report") -> Table:
     """The first sheet of a workbook. The zip directory's declared sizes are checked before anything is
     unpacked (Python's zipfile never inflates a member past its declared size), and rows are read lazily
     up to the row limit, so a small file cannot make the server unpack gigabytes."""
@@ -219,8 +217,8 @@ def read_xlsx(data: bytes) -> Table:
                 if header is None:
                     header = cells
                     continue
-                if len(rows) == MAX_PICKUP_ROWS:
-                    raise _too_many_rows(number)
+                if len(rows) == max_rows:
+                    raise _too_many_rows(number, max_rows, per)
                 rows.append((number, cells))
         except InvalidInputError:
             raise
