@@ -602,3 +602,73 @@ class BatchJobRecord(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=500, nullable=True)
     created_at: datetime = _at()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class AuditRunRecord(SQLModel, table=True):
+    """An outside-block audit of a contract (0009): who uploaded which two files when, and what the
+    matcher made of them. Its proposed pairs are :class:`AuditMatchRecord` rows."""
+
+    __tablename__ = "audit_runs"
+    __table_args__ = (sa.Index("ix_audit_runs_contract_created", "contract_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contracts.id")
+    created_by: str = Field(max_length=120)
+    created_at: datetime = _at()
+    registrations_file: str = Field(max_length=200)
+    reservations_file: str = Field(max_length=200)
+    #: The block code whose reservations were taken as already in the block (none: every row counted).
+    block_code: str | None = Field(default=None, max_length=64, nullable=True)
+    registrant_count: int
+    reservation_count: int
+    #: Reservations not in the block that share a night with the stay: the ones the matcher weighed.
+    candidate_count: int
+    match_count: int
+    #: Confidences are kept in thousandths (0-1000), so both databases store the same integers.
+    threshold_permille: int
+
+
+class AuditMatchRecord(SQLModel, table=True):
+    """A registrant and a reservation the matcher paired, both sides as the files gave them, and what
+    staff decided. A confirmed match credits ``credited_nights`` nights of ``credited_room_type`` from
+    ``credited_from`` as outside-block pickup, written as of ``credited_as_of`` (the pickup snapshots
+    keep every change, so a later rejection is a new entry, not a deletion)."""
+
+    __tablename__ = "audit_matches"
+    __table_args__ = (
+        sa.Index("ix_audit_matches_audit", "audit_id", "id"),
+        sa.Index("ix_audit_matches_contract_status", "contract_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit_runs.id")
+    contract_id: int = Field(foreign_key="contracts.id")
+    registrant_line: int
+    registrant_name: str = Field(max_length=200)
+    registrant_arrival: date
+    registrant_departure: date
+    registrant_email: str = Field(default="", max_length=200)
+    registrant_company: str = Field(default="", max_length=200)
+    reservation_line: int
+    confirmation: str = Field(default="", max_length=64)
+    reservation_name: str = Field(max_length=200)
+    reservation_arrival: date
+    reservation_departure: date
+    reservation_email: str = Field(default="", max_length=200)
+    reservation_company: str = Field(default="", max_length=200)
+    reservation_room_type: str = Field(default="", max_length=64)
+    reservation_block_code: str = Field(default="", max_length=64)
+    credited_room_type: str = Field(max_length=40)
+    credited_from: date
+    credited_nights: int
+    confidence_permille: int
+    name_permille: int
+    dates_permille: int
+    email_agrees: bool | None = Field(default=None, nullable=True)
+    company_agrees: bool | None = Field(default=None, nullable=True)
+    #: pending, confirmed or rejected.
+    status: str = Field(default="pending", max_length=12)
+    decided_by: str | None = Field(default=None, max_length=120, nullable=True)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    #: The as-of date of the pickup entry the last decision wrote (none while nothing was credited).
+    credited_as_of: date | None = Field(default=None, nullable=True)
