@@ -1,4 +1,4 @@
-"""Outside-block audits and their matches (all their SQL). Nothing commits; the caller owns the transaction."""
+"""Outside-block audits and their matches (all their SQL). Nothing commits: the caller does."""
 
 from __future__ import annotations
 
