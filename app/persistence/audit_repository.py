@@ -67,12 +67,12 @@ def confirmed_elsewhere(session: Session, match: AuditMatchRecord) -> AuditMatch
     """Another confirmed match of the same contract for the same reservation (its confirmation number,
     or, without one, the same guest name and dates): confirming both would credit the room twice."""
     same = (
-        AuditMatchRecord.confirmation == match.confirmation
+        col(AuditMatchRecord.confirmation) == match.confirmation
         if match.confirmation
         else sa.and_(
-            AuditMatchRecord.reservation_name == match.reservation_name,
-            AuditMatchRecord.reservation_arrival == match.reservation_arrival,
-            AuditMatchRecord.reservation_departure == match.reservation_departure,
+            col(AuditMatchRecord.reservation_name) == match.reservation_name,
+            col(AuditMatchRecord.reservation_arrival) == match.reservation_arrival,
+            col(AuditMatchRecord.reservation_departure) == match.reservation_departure,
         )
     )
     return session.exec(
