@@ -189,7 +189,8 @@ def test_worked_example_by_the_service_rejecting_a_confirmed_match_takes_its_cre
         AuditFile("reservations", "x.csv", RESERVATIONS.encode()),
     )
     smith = next(m for m in detail.matches if m.confirmation == "C-102")
-    assert smith.id is not None and detail.run.id is not None
+    assert smith.id is not None
+    assert detail.run.id is not None
     today = hotel_today("America/Los_Angeles").isoformat()
 
     confirmed = service.decide_match(
@@ -253,7 +254,8 @@ def test_audits_are_listed_newest_first_and_read_with_their_matches(
     assert [item["id"] for item in listed.json()["items"]] == [second["id"], first["id"]]
     assert listed.json()["total"] == 2
     # With another block code, Zoë Brown's GRP26 reservation is a candidate, and found.
-    assert second["block_code"] == "NONE" and second["match_count"] == 4
+    assert second["block_code"] == "NONE"
+    assert second["match_count"] == 4
     assert read.json()["matches"] == first["matches"]
     assert missing.status_code == 404
 
