@@ -28,6 +28,8 @@ from app.persistence.records import (
     AccountRecord,
     ApiKeyRecord,
     AssessmentRecord,
+    AuditMatchRecord,
+    AuditRunRecord,
     BatchJobRecord,
     BlockHistoryRecord,
     CalendarFeedRecord,
@@ -51,6 +53,7 @@ from app.persistence.records import (
 from app.services import (
     actuals,
     assessments,
+    audit,
     auth,
     batches,
     calendar_feeds,
@@ -94,9 +97,13 @@ class Hotel:
     endpoint_id: int  # a webhook endpoint of the property, receiving pickup.recorded
     delivery_id: int  # a failed delivery to it (of the second contract's pickup)
     batch_id: int  # a batch of PDFs asked for, still queued
+    audit_id: int  # an outside-block audit of contract_id
+    match_id: int  # its one match, pending
 
     def ids(self) -> dict[str, int | str]:
         return {
+            "audit_id": self.audit_id,
+            "match_id": self.match_id,
             "batch_id": self.batch_id,
             "hotel_code": self.hotel_code,
             "block_code": "GRP1",
@@ -166,6 +173,16 @@ def _hotel(session: Session, name: str) -> Hotel:
     assert property_feed.id is not None
     batch = batches.request_batch(session, SETUP, prop.id, batches.BatchKind.INVOICES_DUE)
     assert batch.id is not None
+    registrations, reservations = _audit_files()
+    run = audit.run_audit(
+        session,
+        SETUP,
+        contract_id,
+        audit.AuditFile("registrations", "registrations.csv", registrations),
+        audit.AuditFile("reservations", "reservations.csv", reservations),
+    )
+    assert run.run.id is not None
+    assert run.matches[0].id is not None
     return Hotel(
         prop.id,
         account.id,
@@ -180,6 +197,16 @@ def _hotel(session: Session, name: str) -> Hotel:
         endpoint.id,
         delivery.id,
         batch.id,
+        run.run.id,
+        run.matches[0].id,
+    )
+
+
+def _audit_files() -> tuple[bytes, bytes]:
+    """An outside-block audit's two files: one registrant, found in the export outside the block."""
+    return (
+        b"Name,Arrival,Departure\nAnn Lee,2027-10-08,2027-10-10\n",
+        b'Confirmation,Guest,Arrival,Departure,Rate code\nX1,"Lee, Ann",2027-10-08,2027-10-10,BAR\n',
     )
 
 
@@ -291,6 +318,8 @@ class Call:
     stores: bool | None = None
     #: The calendar feed to use instead of ``hotel.feed_id`` (a property's feed, not a contract's).
     feed: Callable[[Hotel], int] | None = None
+    #: Files sent as a multipart upload instead of a JSON body.
+    files: Callable[[], dict[str, tuple[str, bytes]]] | None = None
 
     @property
     def id(self) -> str:
@@ -366,6 +395,8 @@ SCOPED_READS = [
     Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/webhook-endpoints/{endpoint_id}/deliveries", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/alert-levels", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/audits", "read", 200),
+    Call("GET", "/api/v1/contracts/{contract_id}/audits/{audit_id}", "read", 200),
 ]
 SCOPED_WRITES = [
     Call(
@@ -393,6 +424,19 @@ SCOPED_WRITES = [
         if_match=True,
     ),
     Call("POST", "/api/v1/contracts/{contract_id}/pickup", "write", 201, body=_pickup),
+    Call(
+        "POST",
+        "/api/v1/contracts/{contract_id}/audits",
+        "write",
+        201,
+        files=lambda: dict(
+            zip(("registrations", "reservations"), (("r.csv", data) for data in _audit_files()), strict=True)
+        ),
+    ),
+    Call(
+        "POST", "/api/v1/contracts/{contract_id}/audits/{audit_id}/matches/{match_id}/confirm", "write", 200
+    ),
+    Call("POST", "/api/v1/contracts/{contract_id}/audits/{audit_id}/matches/{match_id}/reject", "write", 200),
     Call("POST", "/api/v1/contracts/{contract_id}/actuals", "write", 201, body=_actuals),
     Call("POST", "/api/v1/contracts/{contract_id}/assessments", "write", 201, params={"as_of": AS_OF}),
     Call(
@@ -624,6 +668,10 @@ def send(client: TestClient, call: Call, hotel: Hotel, world: World, headers: di
     if call.if_match:
         headers["If-Match"] = '"r1"'
     body = None if call.body is None else call.body(hotel, world)
+    if call.files is not None:
+        return client.request(
+            call.method, call.url(hotel, world), headers=headers, files=call.files(), params=call.params
+        )
     return client.request(call.method, call.url(hotel, world), headers=headers, json=body, params=call.params)
 
 
@@ -649,6 +697,8 @@ WATCHED: list[type[SQLModel]] = [
     WebhookEventRecord,
     WebhookDeliveryRecord,
     BatchJobRecord,
+    AuditRunRecord,
+    AuditMatchRecord,
 ]
 
 
@@ -674,6 +724,7 @@ def snapshot(session: Session) -> dict[str, Any]:
         (row.property_id, row.days_before_cutoff, row.damages_probability_pct)
         for row in session.exec(select(PropertyAlertLevelsRecord))
     )
+    state["audit decisions"] = sorted((row.id, row.status) for row in session.exec(select(AuditMatchRecord)))
     state["revoked calendar feeds"] = session.execute(
         sa.select(sa.func.count())
         .select_from(CalendarFeedRecord)
