@@ -9,6 +9,10 @@ from sqlmodel import Session, col, select
 
 from app.persistence.records import AuditMatchRecord, AuditRunRecord
 
+# Ids are INTEGER columns (32-bit on PostgreSQL): a number outside that range names no row, and binding
+# it would be a database error instead of "not found".
+_INTEGER_RANGE = range(-(2**31), 2**31)
+
 
 def add_audit(session: Session, run: AuditRunRecord, matches: Iterable[AuditMatchRecord]) -> AuditRunRecord:
     """Store an audit and its matches (the matches get the audit's id)."""
@@ -40,6 +44,8 @@ def audits(
 
 
 def audit(session: Session, contract_id: int, audit_id: int) -> AuditRunRecord | None:
+    if audit_id not in _INTEGER_RANGE:
+        return None
     return session.exec(
         select(AuditRunRecord).where(AuditRunRecord.id == audit_id, AuditRunRecord.contract_id == contract_id)
     ).first()
@@ -56,6 +62,8 @@ def matches(session: Session, audit_id: int) -> Sequence[AuditMatchRecord]:
 
 def match_for_update(session: Session, audit_id: int, match_id: int) -> AuditMatchRecord | None:
     """A match, locked on PostgreSQL until the transaction ends, so that two decisions on it queue."""
+    if match_id not in _INTEGER_RANGE:
+        return None
     return session.exec(
         select(AuditMatchRecord)
         .where(AuditMatchRecord.id == match_id, AuditMatchRecord.audit_id == audit_id)
