@@ -36,6 +36,7 @@ from app.persistence.db import make_engine
 from app.settings import Settings
 from app.web import (
     actuals_page,
+    audit_page,
     block_changes_page,
     calendar_page,
     contract_page,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         invoicing,
         pickup_page,
         actuals_page,
+        audit_page,
         block_changes_page,
         share,
         parties_page,
