@@ -188,9 +188,13 @@ class _Name:
     surname: str
     whole: str
     #: Of a name of three words or more: the first and last words ("john smith" of "john paul smith"),
-    #: and the first two ("maria garcia" of "maria garcia lopez"); else the whole name.
+    #: and the first and the last but one, the first of two surnames ("maria garcia" of "maria garcia
+    #: lopez" and of "maria jose garcia lopez"); else the whole name.
     short: str
     leading: str
+    #: The first two letters of the surname, and of the last word but one in a name of three or more
+    #: (the first of two surnames): a registrant's blocking keys.
+    keys: tuple[str, ...]
 
     @classmethod
     def of(cls, text: str) -> _Name:
@@ -199,11 +203,18 @@ class _Name:
             return _NO_NAME
         whole = " ".join(words)
         if len(words) < 3:
-            return cls(" ".join(words[:-1]), words[-1], whole, whole, whole)
-        return cls(" ".join(words[:-1]), words[-1], whole, f"{words[0]} {words[-1]}", " ".join(words[:2]))
+            return cls(" ".join(words[:-1]), words[-1], whole, whole, whole, (words[-1][:2],))
+        return cls(
+            " ".join(words[:-1]),
+            words[-1],
+            whole,
+            f"{words[0]} {words[-1]}",
+            f"{words[0]} {words[-2]}",
+            (words[-1][:2], words[-2][:2]),
+        )
 
 
-_NO_NAME = _Name("", "", "", "", "")
+_NO_NAME = _Name("", "", "", "", "", ())
 
 
 def _given_similarity(a: str, b: str) -> float:
@@ -406,10 +417,11 @@ def match(
             by_key[key].append(i)
     regs_by_key: dict[str, list[int]] = defaultdict(list)
     for r, name in enumerate(reg_names):
-        # A registrant is looked up by its surname alone: the group's own list puts it last (or first,
-        # before a comma), and the reservation is indexed by every word, so either order is found.
-        if name.surname:
-            regs_by_key[name.surname[:2]].append(r)
+        # A registrant is looked up by its surname alone (and the first of two): the group's own list
+        # puts it last (or first, before a comma), and the reservation is indexed by every word, so
+        # either order is found.
+        for key in set(name.keys):
+            regs_by_key[key].append(r)
     # The screen, in bulk: the name and dates parts of the confidence for every pair of a key at once
     # (the same rapidfuzz measures as :func:`score_pair`, with numpy), so that only the pairs that could
     # reach the threshold once the company is counted are scored one by one.

@@ -92,10 +92,10 @@ def _stay(fmt: Formats, arrival: Any, departure: Any) -> str:
     return f"{fmt.day(arrival)} to {fmt.day(departure)}"
 
 
-def _evidence(record: AuditMatchRecord) -> str:
+def _evidence(record: AuditMatchRecord, fmt: Formats) -> str:
     parts = [
-        f"name {round(record.name_permille / 10)} % alike",
-        f"stays {round(record.dates_permille / 10)} % shared",
+        f"name {fmt.pct(Decimal(record.name_permille) / 10)} alike",
+        f"stays {fmt.pct(Decimal(record.dates_permille) / 10)} shared",
     ]
     if record.email_agrees is not None:
         parts.append("same email" if record.email_agrees else "different emails")
@@ -126,7 +126,7 @@ def _row(
         reservation_ref=f"{reference}, line {record.reservation_line}",
         confidence=f"{confidence_words(record.confidence_permille)}, "
         f"{fmt.pct(Decimal(record.confidence_permille) / 10)}",
-        evidence=_evidence(record),
+        evidence=_evidence(record, fmt),
         credit=f"{fmt.number(nights)} room night{'s' if nights != 1 else ''}, {record.credited_room_type}, "
         f"from {fmt.day(record.credited_from)}",
         status=service.STATUS_LABELS[status],

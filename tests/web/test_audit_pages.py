@@ -88,7 +88,7 @@ def test_an_upload_lists_its_matches_and_a_confirmation_is_credited_and_signed(
     page = client.get(f"{path}?audit={run.id}").text
     assert "2 proposed: 0 confirmed, 0 rejected, 2 waiting for review" in page
     assert "Very likely, 100%" in page  # Okafor: the same name and the same stay
-    assert "name 100 % alike, stays 100 % shared" in page
+    assert "name 100% alike, stays 100% shared" in page
     assert "4 room nights, garden_king, from Feb 17, 2027" in page  # OCK is no block type: the cheapest
     assert "2 room nights, suite, from Feb 18, 2027" in page
     okafor = session.exec(select(AuditMatchRecord).where(AuditMatchRecord.confirmation == "A1")).one()
