@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.persistence.records import AuditMatchRecord, AuditRunRecord
+from app.persistence.records import AuditMatchRecord, AuditRunRecord, ContractRecord
 
 # Ids are INTEGER columns (32-bit on PostgreSQL): a number outside that range names no row, and binding
 # it would be a database error instead of "not found".
@@ -58,6 +58,18 @@ def matches(session: Session, audit_id: int) -> Sequence[AuditMatchRecord]:
         .where(AuditMatchRecord.audit_id == audit_id)
         .order_by(col(AuditMatchRecord.confidence_permille).desc(), col(AuditMatchRecord.id))
     ).all()
+
+
+def lock_contract(session: Session, contract_id: int) -> None:
+    """Hold the contract's row until the transaction ends, so that decisions on its matches run one after
+    the other: each reads the outside-block figure of a night and writes it plus or minus one, and two
+    at once would lose one. ``SELECT ... FOR UPDATE`` on PostgreSQL (the second waits, then reads what
+    the first committed); on SQLite the write transaction already serialises writers."""
+    session.execute(
+        sa.select(ContractRecord.__table__.c.id)  # type: ignore[attr-defined]
+        .where(ContractRecord.__table__.c.id == contract_id)  # type: ignore[attr-defined]
+        .with_for_update()
+    ).scalar_one()
 
 
 def match_for_update(session: Session, audit_id: int, match_id: int) -> AuditMatchRecord | None:

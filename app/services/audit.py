@@ -225,6 +225,7 @@ def decide_match(
     pickup entry; confirming a rejected one credits it. Refused (409): the decision it already has, and
     confirming a reservation another confirmed match of the contract already credits."""
     stored = _writable(session, principal, contract_id)
+    audit_repo.lock_contract(session, contract_id)
     if audit_repo.audit(session, contract_id, audit_id) is None:
         raise NotFoundError(f"audit {audit_id} of contract {contract_id} not found")
     record = audit_repo.match_for_update(session, audit_id, match_id)
