@@ -46,7 +46,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 #: Confidence at or above which a pair is proposed to staff (bench/audit.py measures this choice).
-DEFAULT_THRESHOLD = 0.86
+DEFAULT_THRESHOLD = 0.87
 #: Weights of the name and the dates in the confidence.
 NAME_WEIGHT = 0.75
 DATES_WEIGHT = 0.25

@@ -235,7 +235,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    thresholds = sorted({0.75, 0.8, 0.83, DEFAULT_THRESHOLD, 0.9, 0.95})
+    thresholds = sorted({0.75, 0.8, 0.83, 0.86, DEFAULT_THRESHOLD, 0.88, 0.9, 0.95})
     quality(range(1) if args.quick else range(5), thresholds)
     timing(1 if args.quick else 5)
 

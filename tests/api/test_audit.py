@@ -340,3 +340,26 @@ def test_an_upload_without_the_reservations_file_or_with_other_fields_is_422(
     assert (lacking.status_code, lacking.json()["errors"][0]["field"]) == (422, "reservations")
     assert (extra.status_code, extra.json()["errors"][0]["field"]) == (422, "threshold")
     assert json.status_code == 415
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_stores_one_audit(
+    client: TestClient, admin_key: str, contract: int, session: Session
+) -> None:
+    def send() -> Response:
+        # A new multipart boundary each time: the key's fingerprint is the files, not the body bytes.
+        return client.post(
+            f"/api/v1/contracts/{contract}/audits",
+            headers={**bearer(admin_key), "Idempotency-Key": "audit-upload-1"},
+            files={
+                "registrations": ("r.csv", REGISTRATIONS.encode()),
+                "reservations": ("x.csv", RESERVATIONS.encode()),
+            },
+        )
+
+    first, retry = send(), send()
+
+    assert first.status_code == 201, first.text
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.headers["Location"] == first.headers["Location"]
+    assert len(session.exec(select(AuditRunRecord)).all()) == 1
