@@ -24,9 +24,10 @@ from app.services.pickup_files import Table, _column_letter, _header_key, read_c
 MAX_REGISTRANTS = 10_000
 #: Rows of a reservation export: a large hotel's reservations over a few weeks around the stay.
 MAX_RESERVATIONS = 60_000
-#: Bytes of a registration list and of a reservation export, as uploaded (both fit one 10 MB upload).
+#: Bytes of a registration list and of a reservation export, as uploaded: both, with the multipart
+#: framing, fit one 10 MB upload (app/api/middleware.py).
 MAX_REGISTRATION_BYTES = 2_000_000
-MAX_RESERVATION_BYTES = 8_000_000
+MAX_RESERVATION_BYTES = 7_500_000
 #: Characters of a name, an email or a company cell.
 MAX_TEXT_CHARS = 200
 #: Characters of a confirmation number, a room-type code and a rate, channel or block code.

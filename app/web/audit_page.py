@@ -238,9 +238,9 @@ def _render(
         limits=(
             "CSV or Excel (.xlsx), a header row first. The registration list: at most "
             f"{fmt.number(MAX_REGISTRANTS)} rows and "
-            f"{fmt.number(MAX_REGISTRATION_BYTES // 1_000_000)} MB; the "
+            f"{fmt.number(Decimal(MAX_REGISTRATION_BYTES) / 1_000_000)} MB; the "
             f"reservation export: at most {fmt.number(MAX_RESERVATIONS)} rows and "
-            f"{fmt.number(MAX_RESERVATION_BYTES // 1_000_000)} MB."
+            f"{fmt.number(Decimal(MAX_RESERVATION_BYTES) / 1_000_000)} MB."
         ),
     )
     return templates.TemplateResponse(request, "audit.html", context, status_code=status)

@@ -15,7 +15,7 @@ from app.persistence import repositories as repo
 from app.persistence.records import AuditMatchRecord, AuditRunRecord
 from app.services import audit as service
 from app.services.assessments import hotel_today
-from app.services.audit_files import AuditFile
+from app.services.audit_files import MAX_REGISTRANTS, MAX_RESERVATION_BYTES, AuditFile
 from app.services.auth import Principal
 from tests.api.conftest import bearer, property_body
 from tests.workbooks import workbook, zip_bomb
@@ -363,3 +363,19 @@ def test_a_retried_upload_with_the_same_idempotency_key_stores_one_audit(
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.headers["Location"] == first.headers["Location"]
     assert len(session.exec(select(AuditRunRecord)).all()) == 1
+
+
+def test_files_over_their_bounds_are_refused_before_they_are_read(
+    client: TestClient, admin_key: str, contract: int, session: Session
+) -> None:
+    too_long = "Name,Arrival,Departure\n" + "Ann Lee,2026-06-01,2026-06-02\n" * (MAX_REGISTRANTS + 1)
+    too_big = b"Guest,Arrival,Departure\n" + b"x" * MAX_RESERVATION_BYTES
+
+    response = upload(client, admin_key, contract, too_long, too_big)
+
+    assert response.status_code == 422, response.text
+    assert [(e["field"], e.get("line"), e["message"]) for e in response.json()["errors"]] == [
+        ("registrations", MAX_REGISTRANTS + 2, f"at most {MAX_REGISTRANTS:,} rows per file"),
+        ("reservations", None, f"the file is larger than {MAX_RESERVATION_BYTES:,} bytes"),
+    ]
+    assert session.exec(select(AuditRunRecord)).all() == []
