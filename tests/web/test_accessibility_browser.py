@@ -84,6 +84,7 @@ PAGES = {
     "property-calendar-feeds": (True, lambda s: f"/properties/{s.property}/calendar"),
     "webhooks": (True, lambda s: f"/properties/{s.property}/webhooks"),
     "actuals": (True, lambda s: f"/contracts/{s.contract}/actuals"),
+    "outside-block-audit": (True, lambda s: f"/contracts/{s.contract}/audit"),
     "block-changes": (True, lambda s: f"/contracts/{s.contract}/block-changes"),
     "invoice-preview": (True, lambda s: f"/contracts/{s.contract}/invoices/preview"),
     "invoices": (True, lambda s: "/invoices"),
