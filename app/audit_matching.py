@@ -16,9 +16,11 @@ then raised when both sides give the same email (and lowered when both give diff
 nudged by the company the same way, less strongly. ``name`` is the best of: given names and surname
 compared separately, each weighing a half (so ``Jane Smith`` is not ``John Smith``), in both orders (a
 list that writes ``Smith John`` without a comma); an initial (``J. Smith``) agreeing with the given
-name, at 0.9 of the surname's similarity (an initial says less than a name); and 0.9 x the token-set
-similarity (``María García López`` against ``Maria Garcia``). ``dates`` is the nights the two stays
-share over the nights either covers (1 for the same stay, 0 for none).
+name, scoring 90 of 100 for the given-name half (an initial says less than a name); and 0.9 x the
+similarity of a shortened name (first and last word, or first and last but one) with the other whole
+name, for a middle name or a second surname on one side only (``María García López`` against ``Maria
+Garcia``). ``dates`` is the nights the two stays share over the nights either covers (1 for the same
+stay, 0 for none).
 
 **One to one.** A reservation credits at most one registrant and a registrant at most one
 reservation: the pairs at or above the threshold are taken greedily, highest confidence first (ties:
@@ -27,10 +29,12 @@ sides. Greedy is not the optimal assignment, but a pair it drops was scored belo
 the same side, and staff review every match.
 
 **Blocking**, so that 5,000 registrants against 50,000 reservations stays quick: a reservation is
-indexed by the first two letters of each word of its name (an initial by its letter), and compared,
-in bulk with ``rapidfuzz.process.cdist``, only with registrants sharing a key; the pairs whose whole
-names are not similar enough to reach the threshold are dropped there, and the rest are scored one
-by one. A pair whose names differ in the first two letters of every word is not found.
+indexed by the first two letters of each word of its name (an initial by its letter), and a
+registrant looked up by those of its surname (and of the first of two surnames). For each key, the
+name and dates parts of the confidence of every pair are computed in bulk (``rapidfuzz.process.cdist``
+and numpy); only the pairs that could reach the threshold with a company's help are scored one by
+one, with the pairs of the same email wherever their names are. A reservation none of whose words
+starts with the same two letters as the registrant's surname is not found.
 """
 
 from __future__ import annotations
