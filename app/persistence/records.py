@@ -230,6 +230,28 @@ class InventoryReportRecord(SQLModel, table=True):
     recorded_by: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
 
 
+class HotelInventoryRecord(SQLModel, table=True):
+    """The hotel's rooms on one night, as reported on ``as_of``: one fact of the hotel's night, read by
+    every contract's last-room-sold and resale terms on that night (docs/rules.md §3.6). Appended, never
+    overwritten: the latest report as of a date wins. ``unsold_rooms`` is stored as given, or derived as
+    ``capacity - out_of_order - rooms_sold`` (never below 0)."""
+
+    __tablename__ = "hotel_inventory"
+    __table_args__ = (sa.Index("ix_hotel_inventory_property_night", "property_id", "night", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    as_of: date
+    night: date
+    capacity: int | None = None
+    out_of_order: int | None = None
+    rooms_sold: int | None = None
+    unsold_rooms: int
+    recorded_at: datetime = _at()
+    # Who entered the row (a principal's label such as ``user:3``).
+    recorded_by: str = Field(default="", max_length=120)
+
+
 class NoticeRecord(SQLModel, table=True):
     """A dated notice from the group: cancellation, or a lowered F&B minimum (kind)."""
 

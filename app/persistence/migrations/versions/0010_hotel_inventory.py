@@ -1,0 +1,46 @@
+"""The hotel's inventory per night (issue 17): capacity, rooms out of order, rooms sold and unsold, per
+property and night, appended with the date it was reported as of (the latest as of a date wins).
+
+Revision ID: 0010
+Revises: 0008
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+# Chained after 0008 on its branch; re-chained after 0009 when merged.
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "hotel_inventory",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("property_id", sa.Integer(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("night", sa.Date(), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=True),
+        sa.Column("out_of_order", sa.Integer(), nullable=True),
+        sa.Column("rooms_sold", sa.Integer(), nullable=True),
+        sa.Column("unsold_rooms", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by", sa.String(length=120), nullable=False),
+        sa.ForeignKeyConstraint(["property_id"], ["properties.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("hotel_inventory", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_hotel_inventory_property_night", ["property_id", "night", "as_of"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("hotel_inventory", schema=None) as batch_op:
+        batch_op.drop_index("ix_hotel_inventory_property_night")
+    op.drop_table("hotel_inventory")
