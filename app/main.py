@@ -20,6 +20,7 @@ from app.api import (
     contracts,
     conventions,
     forecasts,
+    inventory,
     invoices,
     ota,
     problems,
@@ -78,7 +79,18 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
     app.add_exception_handler(LoginRequiredError, login_redirect)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(admin.health)
-    for api in (properties, contracts, invoices, forecasts, reports, webhooks, batches, admin, calendar):
+    for api in (
+        properties,
+        contracts,
+        invoices,
+        forecasts,
+        reports,
+        webhooks,
+        batches,
+        admin,
+        calendar,
+        inventory,
+    ):
         conventions.apply_all(api.router)
         app.include_router(
             api.router,
