@@ -15,6 +15,7 @@ from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
 from app.engine.contract import PickupSource
 from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, MAX_SHOULDER_NIGHTS, AtMost, IsoDate
 from app.engine.money import NonNegativeMoney, currency_scope
+from app.persistence import inventory_repository as inventory_repo
 from app.persistence import repositories as repo
 from app.persistence.records import (
     FnbActualRecord,
@@ -255,6 +256,36 @@ def record_actuals(session: Session, principal: Principal, contract_id: int, dat
     return Saved(contract_id, report.as_of, len(rows))
 
 
+def _inventory(session: Session, stored: StoredContract, as_of: date) -> list[dict[str, Any]]:
+    """The contract's inventory reports as of ``as_of``, with the hotel's own inventory per night
+    (``app.services.hotel_inventory``) supplying the unsold rooms of every block night it covers: it
+    replaces the contract's ``unsold_rooms`` there, and the contract's resold rooms, rate and rooms
+    charged to other groups stay as entered (README, "Hotel inventory"; docs/rules.md §3.6)."""
+    contract_id = stored.record.id
+    assert contract_id is not None
+    reports: dict[date, dict[str, Any]] = {
+        row.night: {
+            "night": row.night,
+            "unsold_rooms": row.unsold_rooms,
+            "resold_rooms": row.resold_rooms,
+            "resold_rate": row.resold_rate,
+            "other_groups_charged_rooms": row.other_groups_charged_rooms,
+        }
+        for row in repo.inventory_as_of(session, contract_id, as_of)
+    }
+    nights = stored.terms.nights
+    if nights:
+        hotel = inventory_repo.nights_as_of(
+            session, stored.record.property_id, min(nights), max(nights), as_of
+        )
+        for row in hotel:
+            if row.night in reports:
+                reports[row.night]["unsold_rooms"] = row.unsold_rooms
+            else:
+                reports[row.night] = {"night": row.night, "unsold_rooms": row.unsold_rooms}
+    return [reports[night] for night in sorted(reports)]
+
+
 def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actuals:
     """The contract's actuals as they stood on ``as_of`` (the latest figure for each cell, category and
     night). Pickup on the cut-off date comes from the snapshots as of that date."""
@@ -289,16 +320,7 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
         "currency": stored.terms.currency,
         "pickup": pickup,
         "cutoff_pickup": cutoff_pickup,
-        "inventory": [
-            {
-                "night": row.night,
-                "unsold_rooms": row.unsold_rooms,
-                "resold_rooms": row.resold_rooms,
-                "resold_rate": row.resold_rate,
-                "other_groups_charged_rooms": row.other_groups_charged_rooms,
-            }
-            for row in repo.inventory_as_of(session, contract_id, as_of)
-        ],
+        "inventory": _inventory(session, stored, as_of),
         "fnb_spend": [
             {"category": row.category, "amount": row.amount}
             for row in repo.fnb_as_of(session, contract_id, as_of)
