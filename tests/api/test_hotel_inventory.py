@@ -21,7 +21,9 @@ LAST_ROOM_SOLD = "convention-last-room-sold"  # nights 2027-03-07 to 2027-03-10,
 
 @pytest.fixture
 def convention(client: TestClient, admin_key: str) -> tuple[int, int]:
-    """The sample stored with its pickup and its own inventory entries as of 2027-03-12: (contract, property)."""
+    """The sample stored with its pickup and its own inventory entries as of 2027-03-12.
+
+    Returns (contract id, property id)."""
     contract_id = create_contract(client, admin_key, LAST_ROOM_SOLD)
     document = load_document(CONTRACTS / f"{LAST_ROOM_SOLD}.yaml")
     assert document.actuals is not None
