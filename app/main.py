@@ -41,6 +41,7 @@ from app.web import (
     contract_page,
     dashboard,
     editor,
+    inventory_page,
     invoicing,
     login,
     parties_page,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         parties_page,
         webhooks_page,
         calendar_page,
+        inventory_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried

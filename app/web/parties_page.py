@@ -160,6 +160,7 @@ def _render(
         default_format=DEFAULT_NUMBER_FORMAT,
         saved=request.query_params.get("saved") == "1",
         webhooks_url=action.removesuffix("/details") + "/webhooks" if kind == "hotel" else "",
+        inventory_url=action.removesuffix("/details") + "/inventory" if kind == "hotel" else "",
     )
     return templates.TemplateResponse(request, "party_details.html", context, status_code=status)
 

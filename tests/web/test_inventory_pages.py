@@ -1,0 +1,160 @@
+"""The hotel inventory page over HTTP on SQLite and PostgreSQL: linked from the hotel details page, a grid
+of nights saved as one report (who entered what listed), an upload, refused input kept with its message
+beside the night and status 422, and another hotel's staff see nothing."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.persistence.records import HotelInventoryRecord
+from app.services.contracts import load_contract
+from tests.web.test_staff_pages import ADMIN, CONGRESS, ELSEWHERE, _import, sign_in_as
+
+
+def _hotels(session: Session) -> tuple[int, int]:
+    mine = load_contract(session, ADMIN, _import(session, CONGRESS)).record.property_id
+    other = load_contract(session, ADMIN, _import(session, ELSEWHERE)).record.property_id
+    session.commit()
+    return mine, other
+
+
+def _stored(session: Session, property_id: int) -> list[tuple[str, str, int, int | None]]:
+    session.expire_all()
+    rows = session.exec(
+        select(HotelInventoryRecord)
+        .where(HotelInventoryRecord.property_id == property_id)
+        .order_by(HotelInventoryRecord.id)  # type: ignore[arg-type]
+    ).all()
+    return [(row.as_of.isoformat(), row.night.isoformat(), row.unsold_rooms, row.capacity) for row in rows]
+
+
+def test_staff_save_two_nights_from_the_grid_and_see_them_with_who_entered_them(
+    client: TestClient, session: Session
+) -> None:
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    details = client.get(f"/properties/{property_id}/details")
+    assert f'href="/properties/{property_id}/inventory"' in details.text
+    path = f"/properties/{property_id}/inventory"
+
+    saved = client.post(
+        path,
+        data={
+            "csrf_token": csrf,
+            "night_from": "2027-03-07",
+            "night_to": "2027-03-10",
+            "as_of": "2027-03-01",
+            "capacity-2027-03-07": "600",
+            "out_of_order-2027-03-07": "10",
+            "rooms_sold-2027-03-07": "580",
+            "unsold_rooms-2027-03-09": "7",
+        },
+        follow_redirects=False,
+    )
+
+    assert saved.status_code == 303, saved.text
+    assert _stored(session, property_id) == [
+        ("2027-03-01", "2027-03-07", 10, 600),
+        ("2027-03-01", "2027-03-09", 7, None),
+    ]
+    page = client.get(saved.headers["location"])
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "Saved 2 nights." in text
+    assert "10 unsold (600 rooms, 10 out of order, 580 sold)" in text
+    assert "Who entered what" in text
+    assert "as of Mar 1, 2027, by staff1@harbor.example" in text
+
+
+def test_a_night_that_does_not_add_up_comes_back_422_with_its_message_and_nothing_saved(
+    client: TestClient, session: Session
+) -> None:
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+
+    refused = client.post(
+        f"/properties/{property_id}/inventory",
+        data={
+            "csrf_token": csrf,
+            "night_from": "2027-03-07",
+            "night_to": "2027-03-10",
+            "as_of": "2027-03-01",
+            "capacity-2027-03-08": "20",
+            "out_of_order-2027-03-08": "30",
+            "rooms_sold-2027-03-08": "0",
+        },
+    )
+
+    assert refused.status_code == 422
+    text = html.unescape(refused.text)
+    assert "out of order (30) is more than capacity (20)" in text
+    assert 'value="30"' in text
+    assert "out_of_order" not in text.replace('name="out_of_order', "").replace(
+        'id="out_of_order', ""
+    ).replace('for="out_of_order', "")
+    assert _stored(session, property_id) == []
+
+
+def test_an_uploaded_csv_is_saved_whole_or_its_problems_listed_by_row(
+    client: TestClient, session: Session
+) -> None:
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    path = f"/properties/{property_id}/inventory/upload"
+    bad = "night,unsold_rooms\n2027-03-07,4\n2027-03-08,lots\n"
+    good = "night;capacity;rooms_sold\n2027-03-07;100;90\n"
+
+    refused = client.post(
+        path,
+        data={"csrf_token": csrf, "as_of": "2027-03-01"},
+        files={"file": ("inv.csv", bad.encode(), "text/csv")},
+    )
+    saved = client.post(
+        path,
+        data={
+            "csrf_token": csrf,
+            "as_of": "2027-03-01",
+            "night_from": "2027-03-07",
+            "night_to": "2027-03-08",
+        },
+        files={"file": ("inv.csv", good.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+
+    assert refused.status_code == 422
+    assert "Unsold rooms" in refused.text and "<td>3</td>" in refused.text
+    assert saved.status_code == 303, saved.text
+    assert _stored(session, property_id) == [("2027-03-01", "2027-03-07", 10, 100)]
+
+
+def test_another_hotels_staff_get_404_and_a_post_without_csrf_is_403(
+    client: TestClient, session: Session
+) -> None:
+    property_id, other = _hotels(session)
+    sign_in_as(client, session, frozenset({other}))
+
+    seen = client.get(f"/properties/{property_id}/inventory")
+    forged = client.post(
+        f"/properties/{other}/inventory", data={"unsold_rooms-2027-03-07": "3", "as_of": "2027-03-01"}
+    )
+
+    assert seen.status_code == 404
+    assert forged.status_code == 403
+    assert _stored(session, other) == []
+
+
+def test_a_range_over_two_months_is_refused_with_the_default_nights_shown(
+    client: TestClient, session: Session
+) -> None:
+    property_id, _ = _hotels(session)
+    sign_in_as(client, session, frozenset({property_id}))
+
+    page = client.get(
+        f"/properties/{property_id}/inventory", params={"night_from": "2027-01-01", "night_to": "2027-06-01"}
+    )
+
+    assert page.status_code == 422
+    assert "Show at most 62 nights at once." in page.text
