@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from app.persistence.records import HotelInventoryRecord
+from app.persistence.records import ContractRecord, HotelInventoryRecord, InvoiceRecord
 
 
 def add_nights(session: Session, rows: Iterable[HotelInventoryRecord]) -> None:
@@ -50,3 +50,39 @@ def history(session: Session, property_id: int, first: date, last: date) -> Sequ
             col(HotelInventoryRecord.id),
         )
     ).all()
+
+
+def contracts_on_nights(
+    session: Session, property_id: int, first: date, last: date, limit: int
+) -> Sequence[ContractRecord]:
+    """The property's contracts (any status but cancelled) staying on some night from ``first`` to
+    ``last``, by arrival, at most ``limit``."""
+    return session.exec(
+        select(ContractRecord)
+        .where(
+            ContractRecord.property_id == property_id,
+            col(ContractRecord.arrival_date) <= last,
+            col(ContractRecord.departure_date) > first,
+            ContractRecord.status != "cancelled",
+        )
+        .order_by(col(ContractRecord.arrival_date), col(ContractRecord.id))
+        .limit(limit)
+    ).all()
+
+
+def invoice_order(session: Session, contract_ids: Sequence[int]) -> dict[int, int]:
+    """For each of ``contract_ids`` with an issued invoice no credit note credits, the position of its
+    first such invoice in issue order (issue date, then the order written) among them."""
+    if not contract_ids:
+        return {}
+    rows = session.exec(
+        select(InvoiceRecord)
+        .where(col(InvoiceRecord.contract_id).in_(list(contract_ids)))
+        .order_by(col(InvoiceRecord.issue_date), col(InvoiceRecord.id))
+    ).all()
+    credited = {row.credits_invoice_id for row in rows if row.credits_invoice_id is not None}
+    order: dict[int, int] = {}
+    for row in rows:
+        if row.kind == "invoice" and row.id not in credited and row.contract_id not in order:
+            order[row.contract_id] = len(order)
+    return order

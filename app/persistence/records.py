@@ -99,6 +99,11 @@ class PropertyRecord(SQLModel, table=True):
     updated_at: datetime = _at()
     # The property's code in booking systems (OpenTravel HotelCode), unique where set (0006).
     hotel_code: str | None = Field(default=None, max_length=32)
+    #: How a night's unsold rooms are shared among the groups short that night (0010;
+    #: app.engine.sharing.SharingRule): "invoice_order" or "pro_rata".
+    last_room_sold_sharing: str = Field(
+        default="invoice_order", max_length=20, sa_column_kwargs={"server_default": "invoice_order"}
+    )
 
 
 class RoomTypeCodeRecord(SQLModel, table=True):

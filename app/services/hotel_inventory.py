@@ -22,12 +22,12 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.engine.contract import ResaleMode
 from app.engine.limits import MAX_ROOMS, AtMost, IsoDate, parse_iso_date
 from app.persistence import inventory_repository as inventory_repo
-from app.persistence.records import ContractRecord, HotelInventoryRecord
+from app.persistence.records import HotelInventoryRecord
 from app.services.auth import Principal
 from app.services.changes import Change, contract_changed
 from app.services.contracts import load_contract
@@ -163,16 +163,7 @@ def save_report(
 def _contracts_changed(
     session: Session, principal: Principal, property_id: int, first: date, last: date
 ) -> None:
-    records = session.exec(
-        select(ContractRecord)
-        .where(
-            ContractRecord.property_id == property_id,
-            col(ContractRecord.arrival_date) <= last,
-            col(ContractRecord.departure_date) > first,
-        )
-        .order_by(col(ContractRecord.arrival_date), col(ContractRecord.id))
-        .limit(MAX_CHANGED_CONTRACTS)
-    ).all()
+    records = inventory_repo.contracts_on_nights(session, property_id, first, last, MAX_CHANGED_CONTRACTS)
     for record in records:
         assert record.id is not None
         try:

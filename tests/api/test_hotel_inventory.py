@@ -13,7 +13,7 @@ from app.contract_files import load_document
 from app.persistence.records import HotelInventoryRecord
 from app.services.pickup_files import XLSX_MEDIA_TYPE
 from tests.api.conftest import CONTRACTS, bearer
-from tests.api.test_pickup import create_contract
+from tests.api.test_pickup import create_contract, sample_terms
 from tests.workbooks import workbook
 
 LAST_ROOM_SOLD = "convention-last-room-sold"  # nights 2027-03-07 to 2027-03-10, per night, last room sold
@@ -268,3 +268,111 @@ def test_xlsx_body_with_date_cells_records_the_nights(
 
     assert response.status_code == 201, response.text
     assert _stored(session, property_id) == [("2027-03-20", "2027-03-07", 9), ("2027-03-20", "2027-03-10", 2)]
+
+
+# --- last room sold across groups (issue 17, point 2) ---------------------------------------------------
+
+NIGHT = "2026-11-10"
+
+
+def _group_terms(reference: str, rooms: int, picked: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One night of king rooms at 200.00, minimum 80 %, damages 100 %, per night, last room sold."""
+    _, terms = sample_terms(LAST_ROOM_SOLD)
+    terms |= {
+        "id": reference,
+        "arrival_date": NIGHT,
+        "departure_date": "2026-11-11",
+        "signed_date": "2026-01-05",
+        "cutoff_date": "2026-10-20",
+        "block": [{"night": NIGHT, "room_type": "king", "rooms": rooms, "rate": "200.00"}],
+    }
+    terms["attrition"] = terms["attrition"] | {"performance_pct": "80", "damages_pct": "100"}
+    return terms, [{"night": NIGHT, "room_type": "king", "room_nights": picked}]
+
+
+@pytest.fixture
+def two_groups(client: TestClient, admin_key: str) -> tuple[int, int, int]:
+    """Two groups on one hotel, short 10 (block 50, minimum 40, pickup 30) and 20 (block 100, minimum 80,
+    pickup 60) on the same night; the hotel reports 20 unsold. (property, first, second)"""
+    prop, _ = sample_terms(LAST_ROOM_SOLD)
+    headers = bearer(admin_key)
+    property_id = client.post("/api/v1/properties", headers=headers, json=prop).json()["id"]
+    ids = []
+    for reference, rooms, picked in (("first-group", 50, 30), ("second-group", 100, 60)):
+        terms, pickup = _group_terms(reference, rooms, picked)
+        created = client.post(
+            "/api/v1/contracts", headers=headers, json={"property_id": property_id, "contract": terms}
+        )
+        assert created.status_code == 201, created.text
+        contract_id = created.json()["id"]
+        recorded = client.post(
+            f"/api/v1/contracts/{contract_id}/pickup",
+            headers=headers,
+            json={"as_of": "2026-11-12", "entries": pickup},
+        )
+        assert recorded.status_code == 201, recorded.text
+        ids.append(contract_id)
+    report = {"as_of": "2026-11-12", "nights": [{"night": NIGHT, "capacity": 300, "rooms_sold": 280}]}
+    assert client.post(_inventory_url(property_id), headers=headers, json=report).status_code == 201
+    return property_id, ids[0], ids[1]
+
+
+def _steps(client: TestClient, key: str, contract_id: int) -> list[str]:
+    response = client.get(
+        f"/api/v1/contracts/{contract_id}/assessment", headers=bearer(key), params={"as_of": "2026-11-20"}
+    )
+    assert response.status_code == 200, response.text
+    return [step for line in response.json()["assessment"]["lines"] for step in line["steps"]]
+
+
+def test_two_groups_short_10_and_20_on_20_unsold_are_charged_20_in_all_in_invoice_order(
+    client: TestClient, admin_key: str, two_groups: tuple[int, int, int]
+) -> None:
+    """Neither is invoiced, so by contract id: the first takes min(10, 20) = 10, the second min(20, 20 − 10)
+    = 10. Each reads what the other takes: 10 × 200.00 = 2,000.00 each, 4,000.00 in all (not 6,000.00)."""
+    _, first, second = two_groups
+
+    totals = [_total(client, admin_key, contract_id, "2026-11-20") for contract_id in (first, second)]
+
+    assert totals == ["2000.00", "2000.00"]
+    assert any(
+        "the hotel had 20 unsold rooms, 10 of them charged to other groups short that night" in step
+        for step in _steps(client, admin_key, second)
+    )
+
+
+def test_pro_rata_shares_the_20_unsold_rooms_7_and_13(
+    client: TestClient, admin_key: str, two_groups: tuple[int, int, int]
+) -> None:
+    """20 × 10 / 30 = 6.67 → 7 and 20 × 20 / 30 = 13.33 → 13 (largest remainder): 1,400.00 and 2,600.00."""
+    property_id, first, second = two_groups
+    headers = bearer(admin_key)
+    current = client.get(f"/api/v1/properties/{property_id}", headers=headers)
+    body = {key: current.json()[key] for key in ("name", "address", "currency", "locale", "timezone")}
+    changed = client.put(
+        f"/api/v1/properties/{property_id}",
+        headers=headers | {"If-Match": current.headers["ETag"]},
+        json=body | {"last_room_sold_sharing": "pro_rata"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["last_room_sold_sharing"] == "pro_rata"
+
+    totals = [_total(client, admin_key, contract_id, "2026-11-20") for contract_id in (first, second)]
+
+    assert totals == ["1400.00", "2600.00"]
+
+
+def test_the_group_invoiced_first_takes_its_claim_before_the_others(
+    client: TestClient, admin_key: str, two_groups: tuple[int, int, int]
+) -> None:
+    """The second group is invoiced first: it takes min(20, 20) = 20 (4,000.00), leaving the first none."""
+    _, first, second = two_groups
+    issued = client.post(
+        f"/api/v1/contracts/{second}/invoices", headers=bearer(admin_key), json={"as_of": "2026-11-20"}
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["total"]["amount"] == "2000.00"  # issued before the order changed the shares
+
+    totals = [_total(client, admin_key, contract_id, "2026-11-20") for contract_id in (first, second)]
+
+    assert totals == ["0.00", "4000.00"]

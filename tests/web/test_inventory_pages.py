@@ -125,7 +125,8 @@ def test_an_uploaded_csv_is_saved_whole_or_its_problems_listed_by_row(
     )
 
     assert refused.status_code == 422
-    assert "Unsold rooms" in refused.text and "<td>3</td>" in refused.text
+    assert "Unsold rooms" in refused.text
+    assert "<td>3</td>" in refused.text
     assert saved.status_code == 303, saved.text
     assert _stored(session, property_id) == [("2027-03-01", "2027-03-07", 10, 100)]
 

@@ -1,5 +1,7 @@
 """The hotel's inventory per night (issue 17): capacity, rooms out of order, rooms sold and unsold, per
-property and night, appended with the date it was reported as of (the latest as of a date wins).
+property and night, appended with the date it was reported as of (the latest as of a date wins); and the
+hotel's setting of how a night's unsold rooms are shared among the groups short that night
+(``properties.last_room_sold_sharing``).
 
 Revision ID: 0010
 Revises: 0008
@@ -19,6 +21,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("properties", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "last_room_sold_sharing", sa.String(length=20), nullable=False, server_default="invoice_order"
+            )
+        )
     op.create_table(
         "hotel_inventory",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,3 +52,5 @@ def downgrade() -> None:
     with op.batch_alter_table("hotel_inventory", schema=None) as batch_op:
         batch_op.drop_index("ix_hotel_inventory_property_night")
     op.drop_table("hotel_inventory")
+    with op.batch_alter_table("properties", schema=None) as batch_op:
+        batch_op.drop_column("last_room_sold_sharing")
