@@ -40,6 +40,7 @@ from app.web.deps import Staff, StaffDep
 from app.web.editor_forms import GROUPS, SCALARS
 from app.web.missing import MissingInput, missing_input
 from app.web.payments import InvoicePayments, invoice_payments
+from app.web.room_shares import share_rows
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
 from app.web.views import (
@@ -515,6 +516,7 @@ def contract_context(
         long_stay=len(terms.nights) > NIGHTS_SHOWN_SINGLY,
         night_count=len(terms.nights),
         grid=_grid(stored, actuals, assessment, day, fmt),
+        room_shares=share_rows(session, stored, day, fmt, anonymous=False),
         assessment=None if assessment is None else _assessment_view(assessment, fmt),
         assessment_error=assessment_error,
         forecast=forecast,

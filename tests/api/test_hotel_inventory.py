@@ -280,6 +280,7 @@ def _group_terms(reference: str, rooms: int, picked: int) -> tuple[dict[str, Any
     _, terms = sample_terms(LAST_ROOM_SOLD)
     terms |= {
         "id": reference,
+        "name": f"{reference.replace('-', ' ').title()} Convention",
         "arrival_date": NIGHT,
         "departure_date": "2026-11-11",
         "signed_date": "2026-01-05",
@@ -292,6 +293,10 @@ def _group_terms(reference: str, rooms: int, picked: int) -> tuple[dict[str, Any
 
 @pytest.fixture
 def two_groups(client: TestClient, admin_key: str) -> tuple[int, int, int]:
+    return make_two_groups(client, admin_key)
+
+
+def make_two_groups(client: TestClient, admin_key: str) -> tuple[int, int, int]:
     """Two groups on one hotel, short 10 (block 50, minimum 40, pickup 30) and 20 (block 100, minimum 80,
     pickup 60) on the same night; the hotel reports 20 unsold. (property, first, second)"""
     prop, _ = sample_terms(LAST_ROOM_SOLD)

@@ -159,3 +159,29 @@ def test_a_range_over_two_months_is_refused_with_the_default_nights_shown(
 
     assert page.status_code == 422
     assert "Show at most 62 nights at once." in page.text
+
+
+def test_the_contract_page_names_the_other_groups_share_and_the_planner_page_anonymises_it(
+    client: TestClient, session: Session, admin_key: str
+) -> None:
+    """The issue's two groups, short 10 and 20 on a night with 20 unsold, in invoice order: 10 and 10."""
+    from app.services import sharing
+    from tests.api.test_hotel_inventory import make_two_groups
+
+    property_id, _, second = make_two_groups(client, admin_key)
+    sign_in_as(client, session, frozenset({property_id}))
+
+    staff_page = client.get(f"/contracts/{second}", params={"as_of": "2026-11-20"})
+    _, token = sharing.create_share_link(session, ADMIN, second, {"label": "planner"})
+    session.commit()
+    client.cookies.clear()
+    planner = client.get(f"/share/{token}")
+
+    assert staff_page.status_code == 200
+    text = html.unescape(staff_page.text)
+    assert "Unsold rooms shared with other groups" in text
+    assert "First Group Convention: short 10, gets 10" in text
+    assert planner.status_code == 200
+    shared = html.unescape(planner.text)
+    assert "another group: short 10, gets 10" in shared
+    assert "First Group" not in shared

@@ -52,5 +52,6 @@ def downgrade() -> None:
     with op.batch_alter_table("hotel_inventory", schema=None) as batch_op:
         batch_op.drop_index("ix_hotel_inventory_property_night")
     op.drop_table("hotel_inventory")
-    with op.batch_alter_table("properties", schema=None) as batch_op:
-        batch_op.drop_column("last_room_sold_sharing")
+    # In place: batch mode would rebuild properties, and dropping the old copy fails the foreign keys of
+    # every row that references it (SQLite 3.35+ drops a column without a rebuild).
+    op.execute("ALTER TABLE properties DROP COLUMN last_room_sold_sharing")
