@@ -395,6 +395,9 @@ class InvoiceRecord(SQLModel, table=True):
     issue_date: date
     due_date: date
     as_of: date
+    #: The contract's shares of the hotel's unsold rooms the invoice billed, by night (0010): the night's
+    #: ISO date to the room nights as decimal text; None when no night was shared.
+    room_shares: dict[str, str] | None = _json(nullable=True)
     total_amount: str = Field(max_length=40)
     currency: str = Field(max_length=3)
     document: dict[str, Any] = _json()

@@ -290,22 +290,28 @@ def _inventory(
     return reports, hotel
 
 
-def night_shares(session: Session, stored: StoredContract, as_of: date) -> dict[date, NightShare]:
+def night_shares(
+    session: Session, stored: StoredContract, as_of: date, *, as_invoiced: bool = False
+) -> dict[date, NightShare]:
     """The contract's shares of the hotel's unsold rooms on the nights other groups are short too."""
     if not has_last_room_sold(stored.terms):
         return {}
     _, hotel = _inventory(session, stored, as_of)
     if not hotel:
         return {}
-    return share_nights(session, stored, as_of, hotel, actuals_as_of(session, stored, as_of, share=False))
+    own = actuals_as_of(session, stored, as_of, share=False)
+    return share_nights(session, stored, as_of, hotel, own, as_invoiced=as_invoiced)
 
 
-def actuals_as_of(session: Session, stored: StoredContract, as_of: date, *, share: bool = True) -> Actuals:
+def actuals_as_of(
+    session: Session, stored: StoredContract, as_of: date, *, share: bool = True, as_invoiced: bool = False
+) -> Actuals:
     """The contract's actuals as they stood on ``as_of`` (the latest figure for each cell, category and
     night). Pickup on the cut-off date comes from the snapshots as of that date. On the nights the
     hotel's inventory covers, its unsold rooms apply; with ``share``, a last-room-sold contract short on
     a night other stored groups are short on too reads the rooms their shares take as its
-    ``other_groups_charged_rooms`` (``app.services.last_room_sold``), over the figure typed for it."""
+    ``other_groups_charged_rooms`` (``app.services.last_room_sold``), over the figure typed for it;
+    ``as_invoiced``: as it will be once the invoice being prepared is issued."""
     contract_id = stored.record.id
     assert contract_id is not None
     cutoff = stored.terms.cutoff_date
@@ -352,7 +358,7 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date, *, shar
             actuals = Actuals.model_validate(data, strict=False)
             if not (share and hotel and has_last_room_sold(stored.terms)):
                 return actuals
-            shares = share_nights(session, stored, as_of, hotel, actuals)
+            shares = share_nights(session, stored, as_of, hotel, actuals, as_invoiced=as_invoiced)
             if not shares:
                 return actuals
             for night, shared in shares.items():

@@ -57,11 +57,18 @@ def has_last_room_sold(terms: Contract) -> bool:
 
 
 def share_nights(
-    session: Session, stored: StoredContract, as_of: date, unsold: dict[date, int], own_actuals: Actuals
+    session: Session,
+    stored: StoredContract,
+    as_of: date,
+    unsold: dict[date, int],
+    own_actuals: Actuals,
+    *,
+    as_invoiced: bool = False,
 ) -> dict[date, NightShare]:
     """The shares of ``stored`` on each night of ``unsold`` (the hotel's inventory) it is short, when other
     contracts of the property are short that night too. ``own_actuals`` are the contract's actuals read
-    without sharing."""
+    without sharing. ``as_invoiced``: the contract counts as invoiced after those already invoiced, as it
+    will be once the invoice being prepared is issued (so that issuing it does not change its share)."""
     from app.services.actuals import actuals_as_of  # which calls this module
 
     contract_id = stored.record.id
@@ -98,6 +105,8 @@ def share_nights(
     if len(claims_by_contract) == 1:
         return {}
     order = inventory_repo.invoice_order(session, list(claims_by_contract))
+    if as_invoiced and contract_id not in order:
+        order[contract_id] = len(order)
     shares: dict[date, NightShare] = {}
     for night in nights:
         on_night = [

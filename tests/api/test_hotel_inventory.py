@@ -370,13 +370,14 @@ def test_pro_rata_shares_the_20_unsold_rooms_7_and_13(
 def test_the_group_invoiced_first_takes_its_claim_before_the_others(
     client: TestClient, admin_key: str, two_groups: tuple[int, int, int]
 ) -> None:
-    """The second group is invoiced first: it takes min(20, 20) = 20 (4,000.00), leaving the first none."""
+    """The second group is invoiced first: it counts as invoiced when its invoice is prepared, so it takes
+    min(20, 20) = 20 (4,000.00) and the first is left none; the invoice keeps the share it billed."""
     _, first, second = two_groups
     issued = client.post(
         f"/api/v1/contracts/{second}/invoices", headers=bearer(admin_key), json={"as_of": "2026-11-20"}
     )
     assert issued.status_code == 201, issued.text
-    assert issued.json()["total"]["amount"] == "2000.00"  # issued before the order changed the shares
+    assert issued.json()["total"]["amount"] == "4000.00"
 
     totals = [_total(client, admin_key, contract_id, "2026-11-20") for contract_id in (first, second)]
 

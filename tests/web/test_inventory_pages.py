@@ -185,3 +185,35 @@ def test_the_contract_page_names_the_other_groups_share_and_the_planner_page_ano
     shared = html.unescape(planner.text)
     assert "another group: short 10, gets 10" in shared
     assert "First Group" not in shared
+
+
+def test_an_invoice_whose_share_of_unsold_rooms_changed_is_flagged_with_the_credit_note_path(
+    client: TestClient, session: Session, admin_key: str
+) -> None:
+    """The first group is invoiced for its share, 10 of the 20 unsold (2,000.00). The hotel then reports
+    only 5 unsold that night: its share is now min(10, 5) = 5, so the invoice is flagged."""
+    from tests.api.conftest import bearer
+    from tests.api.test_hotel_inventory import NIGHT, make_two_groups
+
+    property_id, first, _ = make_two_groups(client, admin_key)
+    headers = bearer(admin_key) | {"Accept": "application/json"}
+    issued = client.post(f"/api/v1/contracts/{first}/invoices", headers=headers, json={"as_of": "2026-11-20"})
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["total"]["amount"] == "2000.00"
+    sign_in_as(client, session, frozenset({property_id}))
+    before = client.get(f"/contracts/{first}")
+    report = {"as_of": "2026-11-16", "nights": [{"night": NIGHT, "unsold_rooms": 5}]}
+    assert (
+        client.post(f"/api/v1/properties/{property_id}/inventory", headers=headers, json=report).status_code
+        == 201
+    )
+
+    after = client.get(f"/contracts/{first}")
+
+    assert before.status_code == after.status_code == 200
+    assert "have changed" not in before.text
+    text = html.unescape(after.text)
+    assert "The shares of the hotel's unsold rooms this invoice billed have changed" in text
+    assert "Nov 10, 2026: 10 billed, 5 now" in text
+    assert 'href="#credit-1"' in text
+    assert '<details id="credit-1" open>' in text

@@ -1,7 +1,7 @@
 """The hotel's inventory per night (issue 17): capacity, rooms out of order, rooms sold and unsold, per
 property and night, appended with the date it was reported as of (the latest as of a date wins); and the
 hotel's setting of how a night's unsold rooms are shared among the groups short that night
-(``properties.last_room_sold_sharing``).
+(``properties.last_room_sold_sharing``), and the shares an issued invoice billed (``invoices.room_shares``).
 
 Revision ID: 0010
 Revises: 0008
@@ -21,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("room_shares", sa.JSON(), nullable=True))
     with op.batch_alter_table("properties", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -55,3 +57,4 @@ def downgrade() -> None:
     # In place: batch mode would rebuild properties, and dropping the old copy fails the foreign keys of
     # every row that references it (SQLite 3.35+ drops a column without a rebuild).
     op.execute("ALTER TABLE properties DROP COLUMN last_room_sold_sharing")
+    op.execute("ALTER TABLE invoices DROP COLUMN room_shares")
