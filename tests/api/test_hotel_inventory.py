@@ -3,6 +3,7 @@ CSV or .xlsx, read back as of a date, and read by a stored contract's last-room-
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -275,20 +276,22 @@ def test_xlsx_body_with_date_cells_records_the_nights(
 NIGHT = "2026-11-10"
 
 
-def _group_terms(reference: str, rooms: int, picked: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _group_terms(
+    reference: str, rooms: int, picked: int, night: str = NIGHT
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One night of king rooms at 200.00, minimum 80 %, damages 100 %, per night, last room sold."""
     _, terms = sample_terms(LAST_ROOM_SOLD)
     terms |= {
         "id": reference,
         "name": f"{reference.replace('-', ' ').title()} Convention",
-        "arrival_date": NIGHT,
-        "departure_date": "2026-11-11",
+        "arrival_date": night,
+        "departure_date": (date.fromisoformat(night) + timedelta(days=1)).isoformat(),
         "signed_date": "2026-01-05",
         "cutoff_date": "2026-10-20",
-        "block": [{"night": NIGHT, "room_type": "king", "rooms": rooms, "rate": "200.00"}],
+        "block": [{"night": night, "room_type": "king", "rooms": rooms, "rate": "200.00"}],
     }
     terms["attrition"] = terms["attrition"] | {"performance_pct": "80", "damages_pct": "100"}
-    return terms, [{"night": NIGHT, "room_type": "king", "room_nights": picked}]
+    return terms, [{"night": night, "room_type": "king", "room_nights": picked}]
 
 
 @pytest.fixture

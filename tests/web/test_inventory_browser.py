@@ -79,3 +79,52 @@ def test_staff_enter_the_hotels_nights_from_the_grid(staff_page: Page, live_serv
     assert "7 unsold (20 rooms, 2 out of order, 11 sold)" in page.content()
     assert page.get_by_role("heading", name="Who entered what").is_visible()
     _check(page, "saved", width)
+
+
+@pytest.mark.parametrize("staff_page", WIDTHS, indirect=True)
+def test_the_contract_page_shows_shared_unsold_rooms_and_flags_the_invoice_whose_share_changed(
+    staff_page: Page, live_server: LiveServer
+) -> None:
+    """Two groups short 10 and 20 on 20 unsold; the first is invoiced for 10, then the hotel reports 5."""
+    from tests.api.test_hotel_inventory import _group_terms
+
+    page = staff_page
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    night = "2026-11-10" if width > 1000 else "2026-11-09"  # each width's groups on a night of their own
+    api = {"Authorization": f"Bearer {live_server.api_key}"}
+    # A hotel of the demo: its other contracts have no last-room-sold term, so they take no share.
+    property_id = _property(page, live_server)
+    ids = []
+    for reference, rooms, picked in ((f"first-{width}", 50, 30), (f"second-{width}", 100, 60)):
+        terms, pickup = _group_terms(reference, rooms, picked, night)
+        contract = page.request.post(
+            f"{live_server.url}/api/v1/contracts",
+            headers=api,
+            data={"property_id": property_id, "contract": terms},
+        )
+        assert contract.ok, contract.text()
+        ids.append(contract.json()["id"])
+        page.request.post(
+            f"{live_server.url}/api/v1/contracts/{ids[-1]}/pickup",
+            headers=api,
+            data={"as_of": "2026-11-12", "entries": pickup},
+        )
+    inventory = f"{live_server.url}/api/v1/properties/{property_id}/inventory"
+    page.request.post(
+        inventory, headers=api, data={"as_of": "2026-11-12", "nights": [{"night": night, "unsold_rooms": 20}]}
+    )
+    invoice = page.request.post(
+        f"{live_server.url}/api/v1/contracts/{ids[0]}/invoices", headers=api, data={"as_of": "2026-11-20"}
+    )
+    assert invoice.ok, invoice.text()
+    page.request.post(
+        inventory, headers=api, data={"as_of": "2026-11-16", "nights": [{"night": night, "unsold_rooms": 5}]}
+    )
+
+    page.goto(f"{live_server.url}/contracts/{ids[0]}?as_of=2026-11-20")
+
+    assert page.get_by_role("heading", name="Unsold rooms shared with other groups").is_visible()
+    assert f"Second {width} Convention: short 20" in page.content()
+    assert "10 billed, 5 now" in page.content()
+    assert "Nov 10, 2026" in page.content() or "Nov 9, 2026" in page.content()
+    _check(page, "contract-shares", width)
