@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
 from app.engine.contract import PickupSource
+from app.engine.errors import EngineError
 from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, MAX_SHOULDER_NIGHTS, AtMost, IsoDate
 from app.engine.money import NonNegativeMoney, currency_scope
 from app.persistence import inventory_repository as inventory_repo
@@ -358,7 +359,10 @@ def actuals_as_of(
             actuals = Actuals.model_validate(data, strict=False)
             if not (share and hotel and has_last_room_sold(stored.terms)):
                 return actuals
-            shares = share_nights(session, stored, as_of, hotel, actuals, as_invoiced=as_invoiced)
+            try:
+                shares = share_nights(session, stored, as_of, hotel, actuals, as_invoiced=as_invoiced)
+            except EngineError:
+                return actuals  # the assessment says what is wrong with the contract's own figures
             if not shares:
                 return actuals
             for night, shared in shares.items():

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app.engine.actuals import Actuals
 from app.engine.contract import Contract, ResaleMode
+from app.engine.errors import EngineError
 from app.engine.sharing import Claim, SharingRule, night_claims, others_take, share_unsold
 from app.persistence import inventory_repository as inventory_repo
 from app.persistence import repositories as repo
@@ -97,7 +98,7 @@ def share_nights(
                 continue
             other = StoredContract(record, version, terms)
             claims = night_claims(terms, actuals_as_of(session, other, as_of, share=False), as_of)
-        except (ServiceError, ValueError):
+        except (ServiceError, EngineError, ValueError):
             continue  # a contract whose stored rows cannot be read says so on its own pages
         if any(claims.get(night) for night in nights):
             claims_by_contract[record.id] = claims
