@@ -10,8 +10,10 @@ never below 0 (an overbooked night has none). When both are given they must agre
 
 Precedence, when a stored contract is assessed (:func:`app.services.actuals.actuals_as_of`): on a night
 the hotel inventory covers, its unsold rooms replace the contract's own ``unsold_rooms`` entry; the
-contract's resold rooms and rate, and its ``other_groups_charged_rooms``, stay as entered. The per-contract
-entry remains for nights the hotel inventory does not cover, for contract files and for the CLI.
+contract's resold rooms and rate stay as entered, and so does its ``other_groups_charged_rooms`` unless
+other stored groups are short that night too, when the rooms their shares take replace it
+(``app.services.last_room_sold``). The per-contract entry remains for nights the hotel inventory does not
+cover, for contract files and for the CLI.
 """
 
 from __future__ import annotations
@@ -118,8 +120,7 @@ class InventorySaved:
 
 
 def parse_report(data: Any) -> HotelInventoryReport:
-    report = parse_input(HotelInventoryReport, data)
-    return report
+    return parse_input(HotelInventoryReport, data)
 
 
 def record_inventory(session: Session, principal: Principal, property_id: int, data: Any) -> InventorySaved:
