@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.persistence.records import ContractRecord, HotelInventoryRecord, InvoiceRecord
 
@@ -33,6 +33,16 @@ def nights_as_of(
     ).all()
     latest = {row.night: row for row in rows}
     return [latest[night] for night in sorted(latest)]
+
+
+def night_span(session: Session, property_id: int) -> tuple[date, date] | None:
+    """The first and last night any report of the property covers, or None without reports."""
+    first, last = session.exec(
+        select(func.min(HotelInventoryRecord.night), func.max(HotelInventoryRecord.night)).where(
+            HotelInventoryRecord.property_id == property_id
+        )
+    ).one()
+    return None if first is None or last is None else (first, last)
 
 
 def history(session: Session, property_id: int, first: date, last: date) -> Sequence[HotelInventoryRecord]:

@@ -161,6 +161,14 @@ def save_report(
     return InventorySaved(property_id, report.as_of, len(report.nights))
 
 
+def sharing_changed(session: Session, principal: Principal, property_id: int) -> None:
+    """The hotel's ``last_room_sold_sharing`` changed: every contract with a last-room-sold term on a
+    night the hotel's inventory covers is refreshed (snapshot and webhooks), as after a new report."""
+    span = inventory_repo.night_span(session, property_id)
+    if span is not None:
+        _contracts_changed(session, principal, property_id, *span)
+
+
 def _contracts_changed(
     session: Session, principal: Principal, property_id: int, first: date, last: date
 ) -> None:

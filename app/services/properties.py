@@ -240,7 +240,7 @@ def list_properties(
 def update_property(
     session: Session, principal: Principal, property_id: int, revision: int, data: PropertyCreate
 ) -> PropertyRecord:
-    get_property(session, principal, property_id)
+    sharing = get_property(session, principal, property_id).last_room_sold_sharing
     principal.require_write(property_id, f"property {property_id}")
     try:
         with session.begin_nested():
@@ -251,7 +251,13 @@ def update_property(
         raise _taken(error, data) from None
     if not changed:
         raise PreconditionFailedError("the property has changed since you read it: fetch it again")
-    return get_property(session, principal, property_id)
+    record = get_property(session, principal, property_id)
+    if record.last_room_sold_sharing != sharing:
+        # Imported here: the hotel inventory service reads properties through this module.
+        from app.services.hotel_inventory import sharing_changed
+
+        sharing_changed(session, principal, property_id)
+    return record
 
 
 def create_account(session: Session, principal: Principal, data: AccountCreate) -> AccountRecord:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.contract_files import load_document
-from app.persistence.records import HotelInventoryRecord
+from app.persistence.records import ExposureSnapshotRecord, HotelInventoryRecord
 from app.services.pickup_files import XLSX_MEDIA_TYPE
 from tests.api.conftest import CONTRACTS, bearer
 from tests.api.test_pickup import create_contract, sample_terms
@@ -325,6 +325,17 @@ def make_two_groups(client: TestClient, admin_key: str) -> tuple[int, int, int]:
     return property_id, ids[0], ids[1]
 
 
+def snapshot_totals(session: Session, *contract_ids: int) -> list[str]:
+    """Each contract's stored snapshot total as of the hotel's today (after the shared night)."""
+    session.expire_all()
+    totals = []
+    for contract_id in contract_ids:
+        record = session.get(ExposureSnapshotRecord, contract_id)
+        assert record is not None
+        totals.append(record.summary["current"]["amount"])
+    return totals
+
+
 def _steps(client: TestClient, key: str, contract_id: int) -> list[str]:
     response = client.get(
         f"/api/v1/contracts/{contract_id}/assessment", headers=bearer(key), params={"as_of": "2026-11-20"}
@@ -350,10 +361,12 @@ def test_two_groups_short_10_and_20_on_20_unsold_are_charged_20_in_all_in_invoic
 
 
 def test_pro_rata_shares_the_20_unsold_rooms_7_and_13(
-    client: TestClient, admin_key: str, two_groups: tuple[int, int, int]
+    client: TestClient, session: Session, admin_key: str, two_groups: tuple[int, int, int]
 ) -> None:
-    """20 × 10 / 30 = 6.67 → 7 and 20 × 20 / 30 = 13.33 → 13 (largest remainder): 1,400.00 and 2,600.00."""
+    """20 × 10 / 30 = 6.67 → 7 and 20 × 20 / 30 = 13.33 → 13 (largest remainder): 1,400.00 and 2,600.00.
+    The PUT refreshes both contracts' stored snapshots, which the dashboard reads."""
     property_id, first, second = two_groups
+    assert snapshot_totals(session, first, second) == ["2000.00", "2000.00"]
     headers = bearer(admin_key)
     current = client.get(f"/api/v1/properties/{property_id}", headers=headers)
     body = {key: current.json()[key] for key in ("name", "address", "currency", "locale", "timezone")}
@@ -368,6 +381,7 @@ def test_pro_rata_shares_the_20_unsold_rooms_7_and_13(
     totals = [_total(client, admin_key, contract_id, "2026-11-20") for contract_id in (first, second)]
 
     assert totals == ["1400.00", "2600.00"]
+    assert snapshot_totals(session, first, second) == ["1400.00", "2600.00"]
 
 
 def test_the_group_invoiced_first_takes_its_claim_before_the_others(

@@ -5,11 +5,12 @@ beside the night and status 422, and another hotel's staff see nothing."""
 from __future__ import annotations
 
 import html
+import re
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.persistence.records import HotelInventoryRecord
+from app.persistence.records import HotelInventoryRecord, PropertyRecord
 from app.services.contracts import load_contract
 from tests.web.test_staff_pages import ADMIN, CONGRESS, ELSEWHERE, _import, sign_in_as
 
@@ -217,3 +218,67 @@ def test_an_invoice_whose_share_of_unsold_rooms_changed_is_flagged_with_the_cred
     assert "Nov 10, 2026: 10 billed, 5 now" in text
     assert 'href="#credit-1"' in text
     assert '<details id="credit-1" open>' in text
+
+
+def test_the_hotel_details_page_sets_the_sharing_rule_in_words_and_refreshes_the_contracts(
+    client: TestClient, session: Session, admin_key: str
+) -> None:
+    """The issue's two groups (short 10 and 20 on 20 unsold) take 10 and 10 in invoice order; saved as
+    pro rata on the hotel details page, their stored snapshots read 7 and 13 rooms (1,400.00, 2,600.00)."""
+    from tests.api.test_hotel_inventory import make_two_groups, snapshot_totals
+    from tests.web.test_party_pages import SELLER_FORM
+
+    property_id, first, second = make_two_groups(client, admin_key)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    path = f"/properties/{property_id}/details"
+    page = client.get(path)
+    shown = html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+    revision = page.text.split('name="revision" value="', 1)[1].split('"', 1)[0]
+
+    saved = client.post(
+        path,
+        data={"csrf_token": csrf, "revision": revision, **SELLER_FORM, "last_room_sold_sharing": "pro_rata"},
+        follow_redirects=False,
+    )
+
+    assert page.status_code == 200
+    assert "Unsold rooms shared among groups" in shown
+    assert "In the order the groups were invoiced" in shown
+    assert "Groups already invoiced take their shortfall first" in shown
+    assert "In proportion to each group's shortfall" in shown
+    assert "invoice_order" not in shown  # words, not values
+    assert "pro_rata" not in shown
+    assert 'value="invoice_order" aria-describedby="sharing-1-hint" checked' in page.text
+    assert saved.status_code == 303, saved.text
+    session.expire_all()
+    record = session.get(PropertyRecord, property_id)
+    assert record is not None
+    assert record.last_room_sold_sharing == "pro_rata"
+    assert snapshot_totals(session, first, second) == ["1400.00", "2600.00"]
+    again = client.get(saved.headers["location"])
+    assert 'value="pro_rata" aria-describedby="sharing-2-hint" checked' in again.text
+
+
+def test_a_sharing_rule_the_hotel_does_not_have_is_refused_beside_it(
+    client: TestClient, session: Session
+) -> None:
+    from tests.web.test_party_pages import SELLER_FORM
+
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    path = f"/properties/{property_id}/details"
+    revision = client.get(path).text.split('name="revision" value="', 1)[1].split('"', 1)[0]
+
+    refused = client.post(
+        path,
+        data={"csrf_token": csrf, "revision": revision, **SELLER_FORM, "last_room_sold_sharing": "lottery"},
+        follow_redirects=False,
+    )
+
+    assert refused.status_code == 422
+    assert 'id="last_room_sold_sharing-error">choose one of the ways of sharing below' in refused.text
+    assert "pro_rata" not in re.sub(r"<[^>]+>", " ", refused.text)
+    session.expire_all()
+    record = session.get(PropertyRecord, property_id)
+    assert record is not None
+    assert record.last_room_sold_sharing == "invoice_order"
