@@ -486,7 +486,7 @@ def contract_context(
     except ServiceError as error:
         forecast_note = fmt.problem(error.problems[0].message if error.problems else error.detail)
     invoice_records = invoices.list_invoices(session, principal, contract_id)
-    invoice_list = invoice_views(session, invoice_records, fmt, prop.timezone, stored)
+    invoice_list = invoice_views(session, invoice_records, fmt, prop.timezone, {contract_id: stored})
     issued = request.query_params.get("issued", "")
     saved = request.query_params.get("saved", "")
     version_records = list_versions(session, principal, contract_id)
@@ -588,12 +588,13 @@ def invoice_views(
     records: Sequence[Any],
     fmt: Formats,
     timezone: str,
-    stored: StoredContract | None = None,
+    contracts: Mapping[int, StoredContract] | None = None,
 ) -> tuple[InvoiceView, ...]:
     """Invoices and credit notes with their status in words: issued, partly paid, paid, credited by
-    which credit note, or which invoice a credit note credits; and each invoice's payments. With the
-    contract (``stored``), an uncredited invoice whose shares of the hotel's unsold rooms changed says so
+    which credit note, or which invoice a credit note credits; and each invoice's payments. An uncredited
+    invoice of one of ``contracts`` (by id) whose shares of the hotel's unsold rooms changed says so
     (docs/rules.md §3.6)."""
+    contracts = contracts or {}
     links = invoices.related(session, records)
     paying = invoice_payments(session, records, fmt, timezone)
     views = []
@@ -620,8 +621,8 @@ def invoice_views(
                 paid=paying[invoice.id].paid if invoice.id in paying else "—",
                 outstanding=paying[invoice.id].outstanding if invoice.id in paying else "—",
                 payments=paying.get(invoice.id),
-                shares_changed=shares_changed(session, stored, invoice, fmt)
-                if stored is not None and not is_credit_note and link.credited_by is None
+                shares_changed=shares_changed(session, contracts[invoice.contract_id], invoice, fmt)
+                if invoice.contract_id in contracts and not is_credit_note and link.credited_by is None
                 else "",
             )
         )

@@ -216,8 +216,9 @@ def test_an_invoice_whose_share_of_unsold_rooms_changed_is_flagged_with_the_cred
     text = html.unescape(after.text)
     assert "The shares of the hotel's unsold rooms this invoice billed have changed" in text
     assert "Nov 10, 2026: 10 billed, 5 now" in text
-    assert 'href="#credit-1"' in text
-    assert '<details id="credit-1" open>' in text
+    number = issued.json()["number"]
+    assert f'href="#credit-{number}"' in text
+    assert f'<details id="credit-{number}" open>' in text
 
 
 def test_the_hotel_details_page_sets_the_sharing_rule_in_words_and_refreshes_the_contracts(
@@ -282,3 +283,40 @@ def test_a_sharing_rule_the_hotel_does_not_have_is_refused_beside_it(
     record = session.get(PropertyRecord, property_id)
     assert record is not None
     assert record.last_room_sold_sharing == "invoice_order"
+
+
+def test_the_invoices_list_flags_an_uncredited_invoice_whose_shares_changed_with_its_credit_note_form(
+    client: TestClient, session: Session, admin_key: str
+) -> None:
+    """As above: the first group's invoice billed 10 of the 20 unsold rooms; the hotel then reports 5, so
+    the hotels' invoices list flags it and links to its credit-note form; once credited, no flag."""
+    from tests.api.conftest import bearer
+    from tests.api.test_hotel_inventory import NIGHT, make_two_groups
+
+    property_id, first, _ = make_two_groups(client, admin_key)
+    headers = bearer(admin_key) | {"Accept": "application/json"}
+    issued = client.post(f"/api/v1/contracts/{first}/invoices", headers=headers, json={"as_of": "2026-11-20"})
+    assert issued.status_code == 201, issued.text
+    number = issued.json()["number"]
+    sign_in_as(client, session, frozenset({property_id}))
+    before = client.get("/invoices")
+    report = {"as_of": "2026-11-16", "nights": [{"night": NIGHT, "unsold_rooms": 5}]}
+    inventory = f"/api/v1/properties/{property_id}/inventory"
+    assert client.post(inventory, headers=headers, json=report).status_code == 201
+
+    after = client.get("/invoices")
+    contract_page = client.get(f"/contracts/{first}")
+    credited = client.post(
+        f"/api/v1/invoices/{number}/credit-note", headers=headers, json={"reason": "share changed"}
+    )
+    once_credited = client.get("/invoices")
+
+    assert before.status_code == after.status_code == 200
+    assert "have changed" not in before.text
+    text = html.unescape(after.text)
+    assert f"The shares of the hotel's unsold rooms invoice {number} billed have changed" in text
+    assert "Nov 10, 2026: 10 billed, 5 now" in text
+    assert f'href="/contracts/{first}#credit-{number}"' in text
+    assert f'<details id="credit-{number}" open>' in contract_page.text
+    assert credited.status_code == 201, credited.text
+    assert "have changed" not in once_credited.text
