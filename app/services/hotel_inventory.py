@@ -35,7 +35,16 @@ from app.services.changes import Change, contract_changed
 from app.services.contracts import load_contract
 from app.services.errors import InvalidInputError, Problem, StoredDataError
 from app.services.inputs import parse_input
-from app.services.pickup_files import PickupFileError, Table, _column_letter, _header_key, read_csv, read_xlsx
+from app.services.pickup_files import (
+    DateOrder,
+    PickupFileError,
+    Table,
+    _column_letter,
+    _header_key,
+    read_csv,
+    read_dates,
+    read_xlsx,
+)
 from app.services.properties import get_property
 
 MAX_REPORT_NIGHTS = 366
@@ -238,10 +247,18 @@ _COLUMNS = {
 }
 
 
-def parse_inventory_table(table: Table, as_of: date | None) -> HotelInventoryReport:
+def parse_inventory_table(
+    table: Table,
+    as_of: date | None,
+    *,
+    local_dates: bool = False,
+    date_order: DateOrder | None = None,
+) -> HotelInventoryReport:
     """The report a file holds: a header row (names matched case-insensitively against ``_COLUMNS``),
     then one row per night. Every problem names its line and column; a file with any bad row saves
-    nothing. Dates are ``YYYY-MM-DD`` (or date cells)."""
+    nothing. Dates are ``YYYY-MM-DD`` (or date cells); with ``local_dates`` (the staff page), also
+    day/month/year or month/day/year, read by the pickup files' reader (``pickup_files.read_dates``:
+    the file decides the order when it can, else ``date_order``, else the file is refused as ambiguous)."""
     keys = [_header_key(cell) for cell in table.header]
     columns: dict[str, int] = {}
     for name, aliases in _COLUMNS.items():
@@ -269,19 +286,30 @@ def parse_inventory_table(table: Table, as_of: date | None) -> HotelInventoryRep
             [Problem("as_of", "give the report date, or an as_of column in the file", 1)],
             labels,
         )
-    problems: list[Problem] = []
-    nights: list[tuple[int, dict[str, Any]]] = []
-    dates: set[date] = set()
+    records: list[tuple[int, dict[str, str]]] = []
     for line, row in table.rows:
         if not any(cell.strip() for cell in row):
             continue
-        if len(nights) == MAX_REPORT_NIGHTS:
+        if len(records) == MAX_REPORT_NIGHTS:
             raise PickupFileError(
                 "too many rows", [Problem("", f"at most {MAX_REPORT_NIGHTS} nights per report", line)], labels
             )
         values = {name: row[index].strip() if index < len(row) else "" for name, index in columns.items()}
+        if not values.get("as_of") and as_of is not None:
+            values["as_of"] = as_of.isoformat()
+        records.append((line, values))
+    date_problems = read_dates(
+        records, ("night", "as_of"), labels, local_dates=local_dates, date_order=date_order
+    )
+    problems: list[Problem] = []
+    nights: list[tuple[int, dict[str, Any]]] = []
+    dates: set[date] = set()
+    for line, values in records:
+        if line in date_problems:
+            problems.extend(date_problems[line])
+            continue
         try:
-            dates.add(parse_iso_date(values.get("as_of") or (as_of.isoformat() if as_of else "")))
+            dates.add(parse_iso_date(values.get("as_of", "")))
         except ValueError:
             problems.append(Problem("as_of", f"{values.get('as_of')!r} is not a date (YYYY-MM-DD)", line))
             continue
@@ -311,9 +339,18 @@ def parse_inventory_table(table: Table, as_of: date | None) -> HotelInventoryRep
 
 
 def record_inventory_file(
-    session: Session, principal: Principal, property_id: int, kind: str, data: Any, as_of: date | None
+    session: Session,
+    principal: Principal,
+    property_id: int,
+    kind: str,
+    data: Any,
+    as_of: date | None,
+    *,
+    local_dates: bool = False,
+    date_order: DateOrder | None = None,
 ) -> InventorySaved:
     """A CSV text (``kind`` "csv") or workbook bytes ("xlsx"), read as the pickup files are."""
     _writable(session, principal, property_id)
     table = read_csv(data) if kind == "csv" else read_xlsx(data)
-    return save_report(session, principal, property_id, parse_inventory_table(table, as_of))
+    report = parse_inventory_table(table, as_of, local_dates=local_dates, date_order=date_order)
+    return save_report(session, principal, property_id, report)

@@ -81,6 +81,11 @@ class InventoryPage:
     file_problems: tuple[Problem, ...]
     saved: str
     max_nights: int
+    #: The last file's dates read both day first and month first: the upload form asks which, with the
+    #: order the hotel locale's short date uses chosen (``date_order`` when the user chose one).
+    ambiguous_dates: bool = False
+    date_order: str = ""
+    date_orders: tuple[tuple[str, str], ...] = ()
 
 
 def _who(label: str, names: dict[int, str]) -> str:
@@ -128,6 +133,8 @@ def build_page(
     errors: dict[str, str] | None = None,
     file_problems: tuple[Problem, ...] = (),
     saved: str = "",
+    ambiguous_dates: bool = False,
+    date_order: str = "",
 ) -> tuple[InventoryPage, str]:
     prop = get_property(session, staff.principal, property_id)
     fmt = Formats.of(prop.locale)
@@ -191,6 +198,9 @@ def build_page(
         file_problems=file_problems,
         saved=saved,
         max_nights=MAX_PAGE_NIGHTS,
+        ambiguous_dates=ambiguous_dates,
+        date_order=date_order or pickup_files.locale_date_order(fmt.locale).value,
+        date_orders=tuple((order.value, label) for order, label in pickup_files.DATE_ORDER_LABELS.items()),
     )
     return page, prop.locale
 
@@ -290,6 +300,13 @@ async def upload_inventory(
     form = await request.form()
     first, last = _text(form, "night_from"), _text(form, "night_to")
     as_of_text = _text(form, "as_of")
+    raw_order = _text(form, "date_order")
+    order = (
+        pickup_files.DateOrder(raw_order)
+        if raw_order in pickup_files.DateOrder.__members__.values()
+        else None
+    )
+    ambiguous = False
     upload = form.get("file")
     problems: list[Problem] = []
     raw = await upload.read() if isinstance(upload, UploadFile) else b""
@@ -308,14 +325,26 @@ async def upload_inventory(
         is_workbook = raw.startswith(b"PK\x03\x04")
         kind, data = ("xlsx", raw) if is_workbook else ("csv", _csv_text(raw))
         try:
-            saved = service.record_inventory_file(session, staff.principal, property_id, kind, data, as_of)
+            saved = service.record_inventory_file(
+                session, staff.principal, property_id, kind, data, as_of, local_dates=True, date_order=order
+            )
         except InvalidInputError as error:
             session.rollback()
+            ambiguous = isinstance(error, pickup_files.PickupFileError) and error.ambiguous_dates
             problems = [Problem(p.field, _words(p.message), p.line) for p in error.problems]
         else:
             session.commit()
             return RedirectResponse(_saved_url(property_id, first, last, saved.nights), status_code=303)
-    page, locale = build_page(session, staff, property_id, first, last, file_problems=tuple(problems[:50]))
+    page, locale = build_page(
+        session,
+        staff,
+        property_id,
+        first,
+        last,
+        file_problems=tuple(problems[:50]),
+        ambiguous_dates=ambiguous,
+        date_order=order.value if order else "",
+    )
     return _render(request, staff, page, locale, 422)
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -130,6 +132,70 @@ def test_an_uploaded_csv_is_saved_whole_or_its_problems_listed_by_row(
     assert "<td>3</td>" in refused.text
     assert saved.status_code == 303, saved.text
     assert _stored(session, property_id) == [("2027-03-01", "2027-03-07", 10, 100)]
+
+
+def test_an_upload_reads_local_dates_as_the_pickup_upload_does_and_asks_the_order_when_ambiguous(
+    client: TestClient, session: Session
+) -> None:
+    """The pickup upload's date reader: 23/03/2027 can only be day first, so 24.03.27 is too; 07/03/2027
+    and 08/03/2027 read both ways, so the page asks (the Chicago hotel's month first suggested), and
+    with day first chosen they are March 7 and 8."""
+    property_id, _ = _hotels(session)
+    csrf = sign_in_as(client, session, frozenset({property_id}))
+    path = f"/properties/{property_id}/inventory/upload"
+    form = {"csrf_token": csrf, "as_of": "2027-03-01"}
+    clear = "night,unsold_rooms,as_of\n23/03/2027,4,20/03/2027\n24.03.27,5,\n"
+    ambiguous = "night,unsold_rooms\n07/03/2027,4\n08/03/2027,5\n"
+
+    read = client.post(path, data=form, files={"file": ("a.csv", clear.encode(), "text/csv")})
+    asked = client.post(path, data=form, files={"file": ("b.csv", ambiguous.encode(), "text/csv")})
+    chosen = client.post(
+        path,
+        data=form | {"date_order": "day_first"},
+        files={"file": ("b.csv", ambiguous.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+
+    # The first file's as_of column says 20/03/2027 on one row and nothing (the form's date) on the other.
+    assert read.status_code == 422
+    assert "split the file by report date" in read.text
+    assert asked.status_code == 422
+    text = html.unescape(asked.text)
+    assert "07/03/2027 could be day first or month first" in text
+    assert "which comes first?" in text
+    assert '<input type="radio" name="date_order" value="month_first" checked>' in asked.text
+    assert chosen.status_code == 303, chosen.text
+    assert _stored(session, property_id) == [
+        ("2027-03-01", "2027-03-07", 4, None),
+        ("2027-03-01", "2027-03-08", 5, None),
+    ]
+    one_date = "night,unsold_rooms,as_of\n23/03/2027,4,20/03/2027\n24.03.27,5,20/03/2027\n"
+    saved = client.post(
+        path, data=form, files={"file": ("c.csv", one_date.encode(), "text/csv")}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    assert _stored(session, property_id)[2:] == [
+        ("2027-03-20", "2027-03-23", 4, None),
+        ("2027-03-20", "2027-03-24", 5, None),
+    ]
+
+
+def test_without_local_dates_a_file_reads_iso_dates_only_naming_the_line() -> None:
+    """The API's uploads (no ``local_dates``) keep to YYYY-MM-DD, as the pickup API does."""
+    from app.services.hotel_inventory import parse_inventory_table
+    from app.services.pickup_files import PickupFileError, read_csv
+
+    table = read_csv("night,unsold_rooms\n2027-03-07,4\n23/03/2027,5\n")
+
+    with pytest.raises(PickupFileError) as refused:
+        parse_inventory_table(table, date(2027, 3, 1))
+
+    assert [(p.field, p.line, p.message) for p in refused.value.problems] == [
+        ("night", 3, "'23/03/2027' is not a date (YYYY-MM-DD)")
+    ]
+    assert parse_inventory_table(table, date(2027, 3, 1), local_dates=True).nights[1].night == date(
+        2027, 3, 23
+    )
 
 
 def test_another_hotels_staff_get_404_and_a_post_without_csrf_is_403(
