@@ -399,3 +399,39 @@ def test_the_group_invoiced_first_takes_its_claim_before_the_others(
     totals = [_total(client, admin_key, contract_id, "2026-11-20") for contract_id in (first, second)]
 
     assert totals == ["0.00", "4000.00"]
+
+
+def test_the_demo_records_the_hotels_inventory_on_the_last_room_sold_samples_nights(
+    session: Session,
+) -> None:
+    """The demo places the last-room-sold sample ahead of today (``LIVE_ARRIVALS``): its file's unsold
+    rooms (5, 0, 40, 25 on its four nights) become the hotel's inventory on the placed nights, as of
+    today. The insurance conference, placed ahead too but with resold rooms (no last room sold), records
+    none."""
+    from app.persistence.records import ContractRecord
+    from app.services.actuals import actuals_as_of
+    from app.services.contracts import load_contract
+    from app.services.imports import IMPORTER, LIVE_ARRIVALS, load_demo
+
+    today = date(2026, 12, 3)
+    paths = [CONTRACTS / f"{LAST_ROOM_SOLD}.yaml", CONTRACTS / "insurance-conference-resold-rooms.yaml"]
+
+    load_demo(session, [(path, load_document(path)) for path in paths], today=today)
+    session.commit()
+
+    contract = session.exec(
+        select(ContractRecord).where(ContractRecord.reference == "agla-convention-2027")
+    ).one()
+    arrival = today + timedelta(days=LIVE_ARRIVALS[LAST_ROOM_SOLD])
+    assert contract.arrival_date == arrival
+    rows = session.exec(select(HotelInventoryRecord).order_by(HotelInventoryRecord.night)).all()  # type: ignore[arg-type]
+    assert [(row.property_id, row.as_of, row.night, row.unsold_rooms) for row in rows] == [
+        (contract.property_id, today, arrival + timedelta(days=index), unsold)
+        for index, unsold in enumerate((5, 0, 40, 25))
+    ]
+    assert contract.id is not None
+    stored = load_contract(session, IMPORTER, contract.id)
+    read = actuals_as_of(session, stored, today)
+    assert [(item.night, item.unsold_rooms) for item in read.inventory] == [
+        (arrival + timedelta(days=index), unsold) for index, unsold in enumerate((5, 0, 40, 25))
+    ]
