@@ -21,6 +21,7 @@ from app.api import (
     contracts,
     conventions,
     forecasts,
+    inventory,
     invoices,
     ota,
     problems,
@@ -42,6 +43,7 @@ from app.web import (
     contract_page,
     dashboard,
     editor,
+    inventory_page,
     invoicing,
     login,
     parties_page,
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         batches,
         admin,
         calendar,
+        inventory,
     ):
         conventions.apply_all(api.router)
         app.include_router(
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None, engine: sa.Engine | None = None
         parties_page,
         webhooks_page,
         calendar_page,
+        inventory_page,
     ):
         app.include_router(page.router)
     # The last added runs first: a body is limited before anything reads it; a dropped read is retried

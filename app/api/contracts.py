@@ -263,6 +263,11 @@ def upsert_contract_by_code(
 
 async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
     """A pickup report as JSON, as a CSV body (text/csv) or as a CSV file upload (multipart)."""
+    return await read_report(request, "pickup")
+
+
+async def read_report(request: Request, what: str) -> tuple[str, Any, bytes]:
+    """A report (``what``: "pickup", "inventory") as JSON, a CSV or .xlsx body, or a file upload."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "multipart/form-data":
         try:
@@ -288,7 +293,7 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
         await form.close()
         if not raw.strip():
             raise InvalidInputError(
-                "the uploaded file is empty", [Problem("file", "the file is empty: attach the pickup CSV")]
+                "the uploaded file is empty", [Problem("file", f"the file is empty: attach the {what} CSV")]
             )
         if _is_workbook(raw, upload.content_type, upload.filename):
             return "xlsx", raw, raw
@@ -303,7 +308,7 @@ async def read_pickup(request: Request) -> tuple[str, Any, bytes]:
         raw = await request.body()
         return "json", await read_json(request), raw
     raise UnsupportedMediaTypeError(
-        "send a pickup report as application/json, text/csv, an .xlsx workbook or a multipart upload"
+        f"send a {what} report as application/json, text/csv, an .xlsx workbook or a multipart upload"
     )
 
 

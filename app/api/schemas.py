@@ -53,6 +53,10 @@ class PropertyPublic(BaseModel):
         description="Empty: {prefix}-{year}-{seq:06} with a prefix, else 3-000042"
     )
     hotel_code: str | None = Field(description="The property's code in booking systems (HotelCode)")
+    last_room_sold_sharing: str = Field(
+        description="How a night's unsold rooms are shared among the groups short that night: "
+        "invoice_order or pro_rata"
+    )
     revision: int
     created_at: datetime
     updated_at: datetime

@@ -131,6 +131,11 @@ templates(
             "Last room sold: the hotel had {sellable} unsold rooms the group's unused rooms could have "
             "filled; chargeable = min({shortfall}, {sellable}) = {chargeable} room nights."
         ),
+        "step.last_room_sold.shared": N_(
+            "Last room sold: the hotel had {unsold} unsold rooms, {others} of them charged to other groups "
+            "short that night; the group's unused rooms could have filled {sellable} of the rest; "
+            "chargeable = min({shortfall}, {sellable}) = {chargeable} room nights."
+        ),
         "step.resold": N_("{night}: {rooms} resold rooms × {rate} × {pct}."),
         "resale.clause": N_("Attrition clause, resold rooms credited"),
         "resale.formula": N_("resold room nights × rate received (up to the damage rate) × damages %"),
@@ -975,6 +980,25 @@ class RoomAttrition:
             ZERO,
         )
         chargeable = min(shortfall, sellable)
+        # Rooms other groups short that night were charged for are said as such, with the hotel's whole
+        # unsold count (docs/rules.md §3.6): "20 unsold, 10 of them charged to other groups".
+        unsold = others = 0
+        for night in unused_by_night:
+            report = self.inventory.get(night)
+            if report is not None and report.unsold_rooms is not None:
+                unsold += report.unsold_rooms
+                others += min(report.unsold_rooms, report.other_groups_charged_rooms)
+        if others:
+            return chargeable, [
+                say(
+                    "step.last_room_sold.shared",
+                    unsold=unsold,
+                    others=others,
+                    sellable=sellable,
+                    shortfall=shortfall,
+                    chargeable=chargeable,
+                )
+            ]
         return chargeable, [
             say("step.last_room_sold", sellable=sellable, shortfall=shortfall, chargeable=chargeable)
         ]

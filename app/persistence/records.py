@@ -99,6 +99,11 @@ class PropertyRecord(SQLModel, table=True):
     updated_at: datetime = _at()
     # The property's code in booking systems (OpenTravel HotelCode), unique where set (0006).
     hotel_code: str | None = Field(default=None, max_length=32)
+    #: How a night's unsold rooms are shared among the groups short that night (0010;
+    #: app.engine.sharing.SharingRule): "invoice_order" or "pro_rata".
+    last_room_sold_sharing: str = Field(
+        default="invoice_order", max_length=20, sa_column_kwargs={"server_default": "invoice_order"}
+    )
 
 
 class RoomTypeCodeRecord(SQLModel, table=True):
@@ -228,6 +233,28 @@ class InventoryReportRecord(SQLModel, table=True):
     recorded_at: datetime = _at()
     # Who entered the row (a principal's label such as ``user:3``); empty for rows from before 0003.
     recorded_by: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+
+
+class HotelInventoryRecord(SQLModel, table=True):
+    """The hotel's rooms on one night, as reported on ``as_of``: one fact of the hotel's night, read by
+    every contract's last-room-sold and resale terms on that night (docs/rules.md §3.6). Appended, never
+    overwritten: the latest report as of a date wins. ``unsold_rooms`` is stored as given, or derived as
+    ``capacity - out_of_order - rooms_sold`` (never below 0)."""
+
+    __tablename__ = "hotel_inventory"
+    __table_args__ = (sa.Index("ix_hotel_inventory_property_night", "property_id", "night", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    property_id: int = Field(foreign_key="properties.id")
+    as_of: date
+    night: date
+    capacity: int | None = None
+    out_of_order: int | None = None
+    rooms_sold: int | None = None
+    unsold_rooms: int
+    recorded_at: datetime = _at()
+    # Who entered the row (a principal's label such as ``user:3``).
+    recorded_by: str = Field(default="", max_length=120)
 
 
 class NoticeRecord(SQLModel, table=True):
@@ -368,6 +395,9 @@ class InvoiceRecord(SQLModel, table=True):
     issue_date: date
     due_date: date
     as_of: date
+    #: The contract's shares of the hotel's unsold rooms the invoice billed, by night (0010): the night's
+    #: ISO date to the room nights as decimal text; None when no night was shared.
+    room_shares: dict[str, str] | None = _json(nullable=True)
     total_amount: str = Field(max_length=40)
     currency: str = Field(max_length=3)
     document: dict[str, Any] = _json()

@@ -13,8 +13,10 @@ from sqlmodel import Session
 
 from app.engine.actuals import Actuals, FnbSpend, InventoryReport, PickupEntry
 from app.engine.contract import PickupSource
+from app.engine.errors import EngineError
 from app.engine.limits import MAX_ACTUALS_ROWS, MAX_PICKUP_ROWS, MAX_SHOULDER_NIGHTS, AtMost, IsoDate
 from app.engine.money import NonNegativeMoney, currency_scope
+from app.persistence import inventory_repository as inventory_repo
 from app.persistence import repositories as repo
 from app.persistence.records import (
     FnbActualRecord,
@@ -28,6 +30,7 @@ from app.services.contracts import StoredContract, load_contract
 from app.services.errors import InvalidInputError, Problem, StoredDataError
 from app.services.external_codes import map_room_type
 from app.services.inputs import parse_input
+from app.services.last_room_sold import NightShare, has_last_room_sold, share_nights
 from app.validation import error_message, field_text
 
 
@@ -255,9 +258,61 @@ def record_actuals(session: Session, principal: Principal, contract_id: int, dat
     return Saved(contract_id, report.as_of, len(rows))
 
 
-def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actuals:
+def _inventory(
+    session: Session, stored: StoredContract, as_of: date
+) -> tuple[dict[date, dict[str, Any]], dict[date, int]]:
+    """The contract's inventory reports as of ``as_of`` by night, with the hotel's own inventory per night
+    (``app.services.hotel_inventory``) supplying the unsold rooms of every block night it covers: it
+    replaces the contract's ``unsold_rooms`` there, and the contract's resold rooms and rate stay as
+    entered (README, "Hotel inventory"; docs/rules.md §3.6). Also the hotel's unsold rooms by night."""
+    contract_id = stored.record.id
+    assert contract_id is not None
+    reports: dict[date, dict[str, Any]] = {
+        row.night: {
+            "night": row.night,
+            "unsold_rooms": row.unsold_rooms,
+            "resold_rooms": row.resold_rooms,
+            "resold_rate": row.resold_rate,
+            "other_groups_charged_rooms": row.other_groups_charged_rooms,
+        }
+        for row in repo.inventory_as_of(session, contract_id, as_of)
+    }
+    nights = stored.terms.nights
+    hotel: dict[date, int] = {}
+    if nights:
+        for row in inventory_repo.nights_as_of(
+            session, stored.record.property_id, min(nights), max(nights), as_of
+        ):
+            hotel[row.night] = row.unsold_rooms
+            if row.night in reports:
+                reports[row.night]["unsold_rooms"] = row.unsold_rooms
+            else:
+                reports[row.night] = {"night": row.night, "unsold_rooms": row.unsold_rooms}
+    return reports, hotel
+
+
+def night_shares(
+    session: Session, stored: StoredContract, as_of: date, *, as_invoiced: bool = False
+) -> dict[date, NightShare]:
+    """The contract's shares of the hotel's unsold rooms on the nights other groups are short too."""
+    if not has_last_room_sold(stored.terms):
+        return {}
+    _, hotel = _inventory(session, stored, as_of)
+    if not hotel:
+        return {}
+    own = actuals_as_of(session, stored, as_of, share=False)
+    return share_nights(session, stored, as_of, hotel, own, as_invoiced=as_invoiced)
+
+
+def actuals_as_of(
+    session: Session, stored: StoredContract, as_of: date, *, share: bool = True, as_invoiced: bool = False
+) -> Actuals:
     """The contract's actuals as they stood on ``as_of`` (the latest figure for each cell, category and
-    night). Pickup on the cut-off date comes from the snapshots as of that date."""
+    night). Pickup on the cut-off date comes from the snapshots as of that date. On the nights the
+    hotel's inventory covers, its unsold rooms apply; with ``share``, a last-room-sold contract short on
+    a night other stored groups are short on too reads the rooms their shares take as its
+    ``other_groups_charged_rooms`` (``app.services.last_room_sold``), over the figure typed for it;
+    ``as_invoiced``: as it will be once the invoice being prepared is issued."""
     contract_id = stored.record.id
     assert contract_id is not None
     cutoff = stored.terms.cutoff_date
@@ -285,20 +340,12 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
         ]
     notices = repo.notices_as_of(session, contract_id, as_of)
     cancellation = notices.get("cancellation")
+    reports, hotel = _inventory(session, stored, as_of)
     data = {
         "currency": stored.terms.currency,
         "pickup": pickup,
         "cutoff_pickup": cutoff_pickup,
-        "inventory": [
-            {
-                "night": row.night,
-                "unsold_rooms": row.unsold_rooms,
-                "resold_rooms": row.resold_rooms,
-                "resold_rate": row.resold_rate,
-                "other_groups_charged_rooms": row.other_groups_charged_rooms,
-            }
-            for row in repo.inventory_as_of(session, contract_id, as_of)
-        ],
+        "inventory": [reports[night] for night in sorted(reports)],
         "fnb_spend": [
             {"category": row.category, "amount": row.amount}
             for row in repo.fnb_as_of(session, contract_id, as_of)
@@ -309,6 +356,18 @@ def actuals_as_of(session: Session, stored: StoredContract, as_of: date) -> Actu
     }
     try:
         with currency_scope(stored.terms.currency):
+            actuals = Actuals.model_validate(data, strict=False)
+            if not (share and hotel and has_last_room_sold(stored.terms)):
+                return actuals
+            try:
+                shares = share_nights(session, stored, as_of, hotel, actuals, as_invoiced=as_invoiced)
+            except EngineError:
+                return actuals  # the assessment says what is wrong with the contract's own figures
+            if not shares:
+                return actuals
+            for night, shared in shares.items():
+                reports[night]["other_groups_charged_rooms"] = shared.others_rooms
+            data["inventory"] = [reports[night] for night in sorted(reports)]
             return Actuals.model_validate(data, strict=False)
     except ValidationError as error:
         # Rows written by an older version, or edited in the database: this contract's reads say so.

@@ -74,15 +74,25 @@ class ContractAssessment:
 
 
 def assess_contract(
-    session: Session, principal: Principal, contract_id: int, as_of: date | None, version: int | None = None
+    session: Session,
+    principal: Principal,
+    contract_id: int,
+    as_of: date | None,
+    version: int | None = None,
+    *,
+    as_invoiced: bool = False,
 ) -> ContractAssessment:
+    """``as_invoiced``: under shared last room sold, as the contract will stand once invoiced (the
+    invoice being prepared; app.services.last_room_sold)."""
     stored = load_contract(session, principal, contract_id, version)
-    return assess_stored(session, stored, as_of)
+    return assess_stored(session, stored, as_of, as_invoiced=as_invoiced)
 
 
-def assess_stored(session: Session, stored: StoredContract, as_of: date | None) -> ContractAssessment:
+def assess_stored(
+    session: Session, stored: StoredContract, as_of: date | None, *, as_invoiced: bool = False
+) -> ContractAssessment:
     day = as_of or hotel_today(stored.terms.property.timezone)
-    actuals = actuals_as_of(session, stored, day)
+    actuals = actuals_as_of(session, stored, day, as_invoiced=as_invoiced)
     assert stored.record.id is not None
     return ContractAssessment(
         stored.record.id, stored.version.version, day, _assess(stored.terms, actuals, day)

@@ -20,11 +20,11 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.documents import ContractDocument
-from app.engine.contract import PickupSource
+from app.engine.contract import PickupSource, ResaleMode
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
 from app.services import actuals as actuals_service
-from app.services import auth, contracts
+from app.services import auth, contracts, hotel_inventory
 from app.services.auth import Access, Principal
 from app.services.errors import InvalidInputError, Problem
 from app.services.forecasts import forecast_priors
@@ -161,11 +161,26 @@ def load_demo(
 
     With ``today``, the samples are placed around it (:func:`place_demo`) so that the demo tells a
     live story; without, they keep their files' dates (as ``attrition assess FILE`` reads them)."""
+    hotel_nights: dict[int, dict[date, int]] = {}
     for path, document in documents:
         if today is None:
             import_document(session, document)
         else:
-            import_placed(session, *place_demo(path, document, today))
+            placed, reports = place_demo(path, document, today)
+            imported = import_placed(session, placed, reports)
+            nights = hotel_inventory_of(document, placed)
+            hotel_nights[imported.property_id] = nights | hotel_nights.get(imported.property_id, {})
+    for property_id, nights in hotel_nights.items():
+        if nights:
+            assert today is not None
+            report = {
+                "as_of": today.isoformat(),
+                "nights": [
+                    {"night": night.isoformat(), "unsold_rooms": unsold}
+                    for night, unsold in sorted(nights.items())
+                ],
+            }
+            hotel_inventory.record_inventory(session, IMPORTER, property_id, report)
     password = secrets.token_urlsafe(12)
     user = auth.create_staff_user(session, "demo@attrition.example", password, name="Demo", is_admin=True)
     assert user.id is not None
@@ -257,6 +272,27 @@ def place_demo(
         ]
         reports.append(PickupReport(arrival - timedelta(days=days_out), entries))
     return moved, reports
+
+
+def hotel_inventory_of(document: ContractDocument, placed: ContractDocument) -> dict[date, int]:
+    """The hotel's unsold rooms per night the demo records for a sample placed ahead of today under a
+    last-room-sold term: its file's unsold rooms, moved to the placed nights, so that the hotel's
+    inventory (not a figure typed on the contract) supplies them (docs/rules.md §3.6). Empty for any
+    other sample: one that is over keeps its file's entries on the contract."""
+    clause = document.contract.attrition
+    if (
+        placed.actuals is not None
+        or document.actuals is None
+        or clause is None
+        or clause.resale_mode is not ResaleMode.LAST_ROOM_SOLD
+    ):
+        return {}
+    days = placed.contract.arrival_date - document.contract.arrival_date
+    return {
+        entry.night + days: entry.unsold_rooms
+        for entry in document.actuals.inventory
+        if entry.unsold_rooms is not None
+    }
 
 
 @dataclass(frozen=True, slots=True)

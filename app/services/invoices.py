@@ -49,6 +49,7 @@ from app.pdf.render import render_issued_pdf
 from app.persistence import db, invoice_repository
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, AssessmentRecord, InvoiceRecord, PropertyRecord
+from app.services.actuals import night_shares
 from app.services.assessments import (
     ASSESSMENT,
     ContractAssessment,
@@ -212,6 +213,12 @@ def issue_invoice(
             currency=assessment.currency,
             warnings=gaps,
         )
+        # The shares of the hotel's unsold rooms the invoice billed, to tell when later ones differ.
+        shares = night_shares(session, prepared.stored, result.as_of, as_invoiced=True)
+        if shares:
+            invoice.room_shares = {night.isoformat(): str(s.share) for night, s in shares.items()}
+            session.add(invoice)
+            session.flush()
         contract_changed(session, prepared.stored, Change.INVOICE_ISSUED, principal.label, invoice=invoice)
         return invoice
 
@@ -261,7 +268,7 @@ def _prepare_invoice(
     account = None if record.account_id is None else repo.get(session, AccountRecord, record.account_id)
     chosen, locale = _language(language, account, prop)
     today = hotel_today(prop.timezone)
-    result = assess_contract(session, principal, contract_id, as_of or today)
+    result = assess_contract(session, principal, contract_id, as_of or today, as_invoiced=True)
     stored = load_contract(session, principal, contract_id, result.contract_version)
     terms = stored.terms
     issued_on = issue_date or today

@@ -258,6 +258,56 @@ def _date_order(texts: list[tuple[int, str, str]], chosen: DateOrder | None) -> 
     return max(fits, key=lambda order: fits[order])
 
 
+def read_dates(
+    records: list[tuple[int, dict[str, str]]],
+    names: Iterable[str],
+    labels: dict[str, str],
+    *,
+    local_dates: bool = False,
+    date_order: DateOrder | None = None,
+) -> dict[int, list[Problem]]:
+    """Read the date columns ``names`` of each record (its line, its values as text) as the module's
+    docstring says, rewriting each local date in place as ``YYYY-MM-DD``. Returns the problems of the
+    cells that are not dates, by line; raises :class:`PickupFileError` (``ambiguous_dates``) when every
+    local date reads both day first and month first and no ``date_order`` was chosen. Pickup and the
+    hotel's inventory files (``app.services.hotel_inventory``) read their dates with it."""
+    names = tuple(names)
+    dated = [
+        (line, name, values[name])
+        for line, values in records
+        for name in names
+        if values.get(name) and not _is_iso(values[name])
+    ]
+    order: DateOrder | None = None
+    if local_dates and dated:
+        order = _date_order(dated, date_order)
+        if order is None:
+            line, name, text = dated[0]
+            raise PickupFileError(
+                "the dates read both day first and month first",
+                [
+                    Problem(
+                        name,
+                        f"{text} could be day first or month first, as every date in the file: "
+                        "say which the file uses",
+                        line,
+                    )
+                ],
+                labels,
+                ambiguous_dates=True,
+            )
+    problems: dict[int, list[Problem]] = defaultdict(list)
+    by_line = dict(records)
+    for line, name, text in dated:
+        match = _LOCAL_DATE.match(text) if order is not None else None
+        converted = _local_date(match, order) if match and order is not None else None
+        if converted is None:
+            problems[line].append(Problem(name, _not_a_date(text, local_dates), line))
+        else:
+            by_line[line][name] = converted.isoformat()
+    return problems
+
+
 # --- checking --------------------------------------------------------------------------------------------
 
 
@@ -303,46 +353,13 @@ def parse_pickup_table(
         if not values.get("as_of") and as_of is not None:
             values["as_of"] = as_of.isoformat()
         records.append((line, values))
-    dated = [
-        (line, name, values[name])
-        for line, values in records
-        for name in _DATE_COLUMNS
-        if values.get(name) and not _is_iso(values[name])
-    ]
+    date_problems = read_dates(records, _DATE_COLUMNS, labels, local_dates=local_dates, date_order=date_order)
     problems: list[Problem] = []
-    order: DateOrder | None = None
-    if local_dates and dated:
-        order = _date_order(dated, date_order)
-        if order is None:
-            line, name, text = dated[0]
-            raise PickupFileError(
-                "the dates read both day first and month first",
-                [
-                    Problem(
-                        name,
-                        f"{text} could be day first or month first, as every date in the file: "
-                        "say which the file uses",
-                        line,
-                    )
-                ],
-                labels,
-                ambiguous_dates=True,
-            )
     by_date: dict[date, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     known = stored.terms.room_types
     for line, values in records:
-        bad = False
-        for name in _DATE_COLUMNS:
-            text = values.get(name, "")
-            if not text or _is_iso(text):
-                continue
-            match = _LOCAL_DATE.match(text) if order is not None else None
-            converted = _local_date(match, order) if match and order is not None else None
-            if converted is None:
-                problems.append(Problem(name, _not_a_date(text, local_dates), line))
-                bad = True
-            else:
-                values[name] = converted.isoformat()
+        problems.extend(date_problems.get(line, ()))
+        bad = line in date_problems
         for name in _REQUIRED:
             if not values[name]:
                 problems.append(Problem(name, f"empty: give the {name.replace('_', ' ')}", line))

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from app.engine.contract import PropertyInfo, Segment, TaxProfile
 from app.engine.limits import Name, Note, OneLine, OptionalName
+from app.engine.sharing import SharingRule
 from app.identity import BuyerIdentity, InvoiceNumbering, SellerIdentity
 from app.persistence import repositories as repo
 from app.persistence.records import AccountRecord, PropertyRecord
@@ -64,6 +65,12 @@ class PropertyCreate(InvoiceNumbering):
         default=None,
         description="The property's code in booking systems (OpenTravel HotelCode), unique; "
         "left out of an update it is kept, null removes it",
+    )
+    last_room_sold_sharing: SharingRule = Field(
+        default=SharingRule.INVOICE_ORDER,
+        description="How a night's unsold rooms are shared among the groups short that night under "
+        "last-room-sold terms: invoice_order (invoiced groups first, in issue order, then by contract id) "
+        "or pro_rata (by shortfall, largest remainder); left out of an update it is kept",
     )
 
     @field_validator("timezone")
@@ -163,8 +170,9 @@ def property_info(record: PropertyRecord) -> PropertyInfo:
 
 def _property_values(data: PropertyCreate) -> dict[str, Any]:
     values: dict[str, Any] = data.model_dump(mode="json", exclude={"tax_profile_code"})
-    if "hotel_code" not in data.model_fields_set:
-        del values["hotel_code"]  # kept as it is
+    for kept in ("hotel_code", "last_room_sold_sharing"):
+        if kept not in data.model_fields_set:
+            del values[kept]  # kept as it is
     if data.tax_profile is not None:  # keep "left to the default" visible to the engine's assumptions
         values["tax_profile"] = data.tax_profile.model_dump(mode="json", exclude_unset=True)
     return values
@@ -232,7 +240,7 @@ def list_properties(
 def update_property(
     session: Session, principal: Principal, property_id: int, revision: int, data: PropertyCreate
 ) -> PropertyRecord:
-    get_property(session, principal, property_id)
+    sharing = get_property(session, principal, property_id).last_room_sold_sharing
     principal.require_write(property_id, f"property {property_id}")
     try:
         with session.begin_nested():
@@ -243,7 +251,13 @@ def update_property(
         raise _taken(error, data) from None
     if not changed:
         raise PreconditionFailedError("the property has changed since you read it: fetch it again")
-    return get_property(session, principal, property_id)
+    record = get_property(session, principal, property_id)
+    if record.last_room_sold_sharing != sharing:
+        # Imported here: the hotel inventory service reads properties through this module.
+        from app.services.hotel_inventory import sharing_changed
+
+        sharing_changed(session, principal, property_id)
+    return record
 
 
 def create_account(session: Session, principal: Principal, data: AccountCreate) -> AccountRecord:

@@ -29,7 +29,7 @@ from app.engine.words import words as enum_words
 from app.pdf.i18n import catalog_language
 from app.persistence.records import AccountRecord, ContractVersionRecord, PropertyRecord, StaffUserRecord
 from app.services import forecasts, invoices
-from app.services.actuals import actuals_as_of
+from app.services.actuals import actuals_as_of, night_shares
 from app.services.assessments import assess_contract, hotel_today
 from app.services.auth import Principal
 from app.services.contracts import StoredContract, list_versions, load_contract
@@ -40,6 +40,7 @@ from app.web.deps import Staff, StaffDep
 from app.web.editor_forms import GROUPS, SCALARS
 from app.web.missing import MissingInput, missing_input
 from app.web.payments import InvoicePayments, invoice_payments
+from app.web.room_shares import share_rows
 from app.web.templating import page_context, templates
 from app.web.terms import TOPICS, TermSentence, plain_terms
 from app.web.views import (
@@ -163,6 +164,8 @@ class InvoiceView:
     paid: str = "—"
     outstanding: str = "—"
     payments: InvoicePayments | None = None
+    #: Why the shares of the hotel's unsold rooms this invoice billed no longer hold (empty: they do).
+    shares_changed: str = ""
 
 
 # --- building the view models -------------------------------------------------------------------
@@ -483,7 +486,7 @@ def contract_context(
     except ServiceError as error:
         forecast_note = fmt.problem(error.problems[0].message if error.problems else error.detail)
     invoice_records = invoices.list_invoices(session, principal, contract_id)
-    invoice_list = invoice_views(session, invoice_records, fmt, prop.timezone)
+    invoice_list = invoice_views(session, invoice_records, fmt, prop.timezone, {contract_id: stored})
     issued = request.query_params.get("issued", "")
     saved = request.query_params.get("saved", "")
     version_records = list_versions(session, principal, contract_id)
@@ -515,6 +518,7 @@ def contract_context(
         long_stay=len(terms.nights) > NIGHTS_SHOWN_SINGLY,
         night_count=len(terms.nights),
         grid=_grid(stored, actuals, assessment, day, fmt),
+        room_shares=share_rows(session, stored, day, fmt, anonymous=False),
         assessment=None if assessment is None else _assessment_view(assessment, fmt),
         assessment_error=assessment_error,
         forecast=forecast,
@@ -558,11 +562,39 @@ def _terms_saved(query: Mapping[str, str], current: int) -> str:
     return f"Saved version {version} of the terms."
 
 
+def shares_changed(session: Session, stored: StoredContract, invoice: Any, fmt: Formats) -> str:
+    """Why the shares of the hotel's unsold rooms an uncredited invoice billed no longer hold (a later
+    invoice of another group, or new figures, changed them), in words; empty when they still hold."""
+    billed = {
+        date.fromisoformat(night): Decimal(share) for night, share in (invoice.room_shares or {}).items()
+    }
+    try:
+        now = {night: s.share for night, s in night_shares(session, stored, invoice.as_of).items()}
+    except ServiceError:
+        return ""
+    nights = sorted(night for night in billed.keys() | now.keys() if billed.get(night) != now.get(night))
+    if not invoice.room_shares and not now:
+        return ""
+    changes = [
+        f"{fmt.day(night)}: {fmt.number(billed.get(night, Decimal(0)))} billed, "
+        f"{fmt.number(now.get(night, Decimal(0)))} now"
+        for night in nights
+    ]
+    return "; ".join(changes)
+
+
 def invoice_views(
-    session: Session, records: Sequence[Any], fmt: Formats, timezone: str
+    session: Session,
+    records: Sequence[Any],
+    fmt: Formats,
+    timezone: str,
+    contracts: Mapping[int, StoredContract] | None = None,
 ) -> tuple[InvoiceView, ...]:
     """Invoices and credit notes with their status in words: issued, partly paid, paid, credited by
-    which credit note, or which invoice a credit note credits; and each invoice's payments."""
+    which credit note, or which invoice a credit note credits; and each invoice's payments. An uncredited
+    invoice of one of ``contracts`` (by id) whose shares of the hotel's unsold rooms changed says so
+    (docs/rules.md §3.6)."""
+    contracts = contracts or {}
     links = invoices.related(session, records)
     paying = invoice_payments(session, records, fmt, timezone)
     views = []
@@ -589,6 +621,9 @@ def invoice_views(
                 paid=paying[invoice.id].paid if invoice.id in paying else "—",
                 outstanding=paying[invoice.id].outstanding if invoice.id in paying else "—",
                 payments=paying.get(invoice.id),
+                shares_changed=shares_changed(session, contracts[invoice.contract_id], invoice, fmt)
+                if invoice.contract_id in contracts and not is_credit_note and link.credited_by is None
+                else "",
             )
         )
     return tuple(views)

@@ -10,6 +10,7 @@ correction is a credit note for the whole invoice, then a new invoice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
@@ -24,8 +25,9 @@ from app.pdf import LANGUAGES
 from app.persistence import repositories as repo
 from app.persistence.records import PropertyRecord
 from app.services import invoices, payments
-from app.services.contracts import get_contract
+from app.services.contracts import StoredContract, get_contract, load_contract
 from app.services.errors import NotFoundError, ServiceError
+from app.services.last_room_sold import has_last_room_sold
 from app.services.properties import list_properties
 from app.web.contract_page import InvoiceView, contract_context, invoice_views, paid_notice
 from app.web.deps import CheckedStaffDep, StaffDep
@@ -250,6 +252,20 @@ def credit_invoice_form(
     return RedirectResponse(f"/contracts/{contract_id}?credited={note.number}#invoices", status_code=303)
 
 
+def _shared_contracts(session: Any, principal: Any, records: Sequence[Any]) -> dict[int, StoredContract]:
+    """The contracts with a last-room-sold term among those of the page's uncredited invoices, whose
+    invoices may bill shares of the hotel's unsold rooms that no longer hold (docs/rules.md §3.6)."""
+    found: dict[int, StoredContract] = {}
+    for contract_id in sorted({record.contract_id for record in records if record.kind == "invoice"}):
+        try:
+            stored = load_contract(session, principal, contract_id)
+        except ServiceError:
+            continue  # its own page says what is wrong with it
+        if has_last_room_sold(stored.terms):
+            found[contract_id] = stored
+    return found
+
+
 def _hotel_invoices_context(
     session: Any, staff: Any, property_id: str, page: int
 ) -> tuple[dict[str, Any], list[FieldError]]:
@@ -270,9 +286,10 @@ def _hotel_invoices_context(
     for record in records:
         by_hotel.setdefault(record.property_id, []).append(record)
     views: dict[str, InvoiceView] = {}
+    contracts = _shared_contracts(session, staff.principal, records)
     for hotel_id, of_hotel in by_hotel.items():
         fmt = formats.get(hotel_id, Formats.of("en"))
-        for view in invoice_views(session, of_hotel, fmt, zones.get(hotel_id, "UTC")):
+        for view in invoice_views(session, of_hotel, fmt, zones.get(hotel_id, "UTC"), contracts):
             views[view.number] = view
     rows = [
         HotelInvoice(record.contract_id, f"/contracts/{record.contract_id}#invoices", views[record.number])

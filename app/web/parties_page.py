@@ -17,6 +17,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.api.deps import SessionDep
+from app.engine.sharing import SharingRule
 from app.identity import DEFAULT_NUMBER_FORMAT, MAX_ADDRESS_LINES
 from app.services import properties as service
 from app.services.errors import ServiceError
@@ -48,6 +49,22 @@ BUYER_FIELDS = (
     *("contact_name", "contact_email"),
 )
 NUMBERING_FIELDS = ("invoice_prefix", "invoice_number_format")
+#: The hotel's ways of sharing a night's unsold rooms among the groups short that night
+#: (app.engine.sharing.SharingRule, docs/rules.md §3.6): the stored value, its words and what it does.
+SHARING_CHOICES: tuple[tuple[str, str, str], ...] = (
+    (
+        SharingRule.INVOICE_ORDER.value,
+        "In the order the groups were invoiced",
+        "Groups already invoiced take their shortfall first, in the order invoiced; the others follow "
+        "in the order their contracts were entered.",
+    ),
+    (
+        SharingRule.PRO_RATA.value,
+        "In proportion to each group's shortfall",
+        "Each group takes a part of the unsold rooms matching its share of all the groups' shortfall, "
+        "rounded to whole rooms.",
+    ),
+)
 
 
 async def read_form(request: Request) -> FormData:
@@ -160,6 +177,8 @@ def _render(
         default_format=DEFAULT_NUMBER_FORMAT,
         saved=request.query_params.get("saved") == "1",
         webhooks_url=action.removesuffix("/details") + "/webhooks" if kind == "hotel" else "",
+        inventory_url=action.removesuffix("/details") + "/inventory" if kind == "hotel" else "",
+        sharing_choices=SHARING_CHOICES,
     )
     return templates.TemplateResponse(request, "party_details.html", context, status_code=status)
 
@@ -179,6 +198,7 @@ def _hotel_page(
         values = identity_values(prop.identity) | {
             "invoice_prefix": prop.invoice_prefix or "",
             "invoice_number_format": prop.invoice_number_format,
+            "last_room_sold_sharing": prop.last_room_sold_sharing,
             "revision": str(prop.revision),
         }
     return _render(
@@ -206,7 +226,10 @@ def save_hotel_details(
 ) -> Response:
     prop = service.get_property(session, staff.principal, property_id)
     staff.principal.require_write(property_id, f"property {property_id}")
-    values = {name: _text(form, name) for name in (*SELLER_FIELDS, *NUMBERING_FIELDS, "revision", "back")}
+    values = {
+        name: _text(form, name)
+        for name in (*SELLER_FIELDS, *NUMBERING_FIELDS, "last_room_sold_sharing", "revision", "back")
+    }
     body = {
         "name": prop.name,
         "address": prop.address,
@@ -217,11 +240,18 @@ def save_hotel_details(
         "identity": identity_input(values, seller=True),
         "invoice_prefix": values["invoice_prefix"].upper() or None,
         "invoice_number_format": values["invoice_number_format"],
+        "last_room_sold_sharing": values["last_room_sold_sharing"] or prop.last_room_sold_sharing,
     }
     try:
         data = service.PropertyCreate.model_validate(body, strict=False)
     except ValidationError as error:
-        return _hotel_page(request, session, staff, property_id, values, _errors(error), 422)
+        errors = [
+            FieldError(found.field, "choose one of the ways of sharing below")
+            if found.field == "last_room_sold_sharing"
+            else found
+            for found in _errors(error)
+        ]  # the rule's stored values are not words the page shows
+        return _hotel_page(request, session, staff, property_id, values, errors, 422)
     revision = int(values["revision"]) if values["revision"].isdigit() else 0
     try:
         service.update_property(session, staff.principal, property_id, revision, data)

@@ -35,6 +35,7 @@ from app.services.contracts import load_contract
 from app.services.errors import InvalidInputError, ServiceError
 from app.services.forecasts import forecast_contract, what_if
 from app.web.deps import CheckedStaffDep, StaffDep
+from app.web.room_shares import ShareRow, share_rows
 from app.web.templating import babel_locale, page_context, templates
 from app.web.terms import plain_terms
 from app.web.views import Formats
@@ -279,6 +280,7 @@ class PlannerPage:
     fnb_spend: str
     what_if: WhatIfResult | None
     expires_on: date
+    room_shares: tuple[ShareRow, ...]
 
 
 def _terms(contract: Contract, locale: str) -> tuple[TermTopic, ...]:
@@ -446,6 +448,7 @@ def planner_page(
         else (str(exposure.expected_fnb_spend.amount) if exposure and exposure.expected_fnb_spend else ""),
         what_if=what_if,
         expires_on=opened.expires_at.date(),
+        room_shares=share_rows(session, stored, day, fmt, anonymous=True),
     )
     return page, locale
 

@@ -36,6 +36,7 @@ from app.persistence.records import (
     ContractRecord,
     ContractVersionRecord,
     FnbActualRecord,
+    HotelInventoryRecord,
     IngestionRecord,
     InventoryReportRecord,
     InvoiceRecord,
@@ -342,6 +343,10 @@ def _actuals(hotel: Hotel, world: World) -> Any:
     return {"as_of": AS_OF, "inventory": [{"night": "2027-10-08", "unsold_rooms": 3}]}
 
 
+def _hotel_inventory(hotel: Hotel, world: World) -> Any:
+    return {"as_of": AS_OF, "nights": [{"night": "2027-10-08", "capacity": 120, "rooms_sold": 110}]}
+
+
 def _history(hotel: Hotel, world: World) -> Any:
     block = {
         "id": "past-wedding",
@@ -387,6 +392,7 @@ SCOPED_READS = [
         body=lambda hotel, world: {"as_of": "2027-09-01", "pickup": []},
     ),
     Call("GET", "/api/v1/properties/{property_id}/history", "read", 200),
+    Call("GET", "/api/v1/properties/{property_id}/inventory", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/room-type-codes", "read", 200),
     Call("GET", "/api/v1/properties/by-code/{hotel_code}/blocks/{block_code}", "read", 200),
     Call("GET", "/api/v1/properties/{property_id}/calendar-feeds", "read", 200),
@@ -472,6 +478,7 @@ SCOPED_WRITES = [
         body=lambda hotel, world: {"amount": "2.00", "reference": "access matrix"},
     ),
     Call("POST", "/api/v1/properties/{property_id}/history", "write", 201, body=_history),
+    Call("POST", "/api/v1/properties/{property_id}/inventory", "write", 201, body=_hotel_inventory),
     Call("POST", "/api/v1/properties/{property_id}/batches/invoices-due", "write", 202),
     Call("POST", "/api/v1/properties/{property_id}/batches/exposure-reports", "write", 202),
     Call(
@@ -684,6 +691,7 @@ WATCHED: list[type[SQLModel]] = [
     PickupSnapshotRecord,
     FnbActualRecord,
     InventoryReportRecord,
+    HotelInventoryRecord,
     NoticeRecord,
     AssessmentRecord,
     IngestionRecord,
