@@ -65,6 +65,9 @@ class InFlight:
             self.most = self.now
 
 
+REQUEST_TIMEOUT_S = 600
+
+
 @dataclass
 class Server:
     url: str
@@ -80,7 +83,17 @@ def server(committed_engine: sa.Engine) -> Iterator[Server]:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(in_flight, lifespan="off", ws="none", log_level="warning", access_log=False)
+    # Keep-alive as long as a request may take: a client connects (and, for sign-in, fetches its form)
+    # well before the barrier releases it, and uvicorn's default 5 s would close that idle connection
+    # under it on a slow machine (seen as "connection reset by peer").
+    config = uvicorn.Config(
+        in_flight,
+        lifespan="off",
+        ws="none",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=REQUEST_TIMEOUT_S,
+    )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -121,9 +134,6 @@ def contract_id(server: Server, admin_headers: dict[str, str]) -> int:
         assert created.status_code == 201, created.text
     new_id: int = created.json()["id"]
     return new_id
-
-
-REQUEST_TIMEOUT_S = 600
 
 
 def all_at_once(server: Server, requests: list[Callable[[httpx2.Client], Result]]) -> list[Result]:
