@@ -40,6 +40,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures re-exported for the HT
     make_key,
     sample_files,
     session,
+    shared_app,
 )
 
 CHROMIUM = "/usr/bin/chromium"
