@@ -1,14 +1,13 @@
 """Schemathesis against the OpenAPI document: every operation, driven in-process, never answers 5xx.
 
-The app runs on a database of its own, a SQLite file and then a PostgreSQL database (migrated, then
-seeded with the sample contract ``corporate-sales-meeting-per-night.yaml``: a property, an account,
-the contract with its pickup, a stored assessment, and a second copy of the contract for actuals to be
-written to), not on the
-rolled-back fixtures of ``conftest``: schemathesis sends many requests, and each must really commit for
-the next to see it. The seeded objects are the first rows of a fresh database, so their ids are known;
-path parameters take them most of the time (schemathesis "dictionaries"), so that reads, updates and
-assessments reach real objects, and any value the rest of the time, so that the 404 and 422 paths are
-exercised too.
+The app runs on two databases of its own, a SQLite file and a PostgreSQL database, each migrated, then seeded
+with the sample contract ``corporate-sales-meeting-per-night.yaml`` (a property, an account, the contract with
+its pickup, a stored assessment, and a second copy of the contract for actuals to be written to). Every
+generated case is sent to one and then the other, so each database answers the same cases. They are not the
+rolled-back fixtures of ``conftest``: schemathesis sends many requests, and each must really commit for the
+next to see it. The seeded objects are the first rows of a fresh database, so their ids are known; path
+parameters take them most of the time (schemathesis "dictionaries"), so that reads, updates and assessments
+reach real objects, and any value the rest of the time, so that the 404 and 422 paths are exercised too.
 
 Each operation gets a bounded, derandomized run (``MAX_EXAMPLES`` fuzzed cases plus schemathesis's
 coverage cases: boundary and invalid values for each parameter, and methods the path does not allow),
@@ -22,10 +21,12 @@ sequences.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
@@ -125,15 +126,21 @@ schema = schemathesis.openapi.from_asgi(
 schema = schema.exclude(tag="OpenTravel")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def seeded_key(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Seed a fresh database (a SQLite file, then a PostgreSQL database of its own), point the app at it,
-    and return an administrator's API key."""
-    postgres = create_postgres_database() if request.param == "postgresql" else None
-    if postgres is None:
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'attrition.sqlite3'}")
-    else:
-        engine = make_engine(f"postgresql+psycopg://{POSTGRES.split('://', 1)[1]}/{postgres}")
+@dataclass(frozen=True)
+class Seeded:
+    """One seeded database and the administrator's API key on it."""
+
+    name: str
+    engine: sa.Engine
+    key: str
+
+    def serve(self) -> str:
+        """Point the app at this database; the key to authenticate with."""
+        app.state.engine, app.state.sessions = self.engine, session_factory(self.engine)
+        return self.key
+
+
+def _seed(engine: sa.Engine) -> str:
     migrate(engine)
     document = load_document(SAMPLE)
     with session_scope(engine) as session:
@@ -150,11 +157,28 @@ def seeded_key(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         session.commit()
     assert (imported.property_id, imported.contract_id, stored.id) == (SEEDED_ID, SEEDED_ID, SEEDED_ID)
     assert (admin.id, spare.id, scratch_id) == (ADMIN_KEY_ID, SPARE_KEY_ID, SCRATCH_CONTRACT_ID)
-    app.state.engine, app.state.sessions = engine, session_factory(engine)
-    yield raw
-    engine.dispose()
-    if postgres is not None:
-        drop_postgres_database(postgres)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Seeded, Seeded]]:
+    """Two fresh databases, a SQLite file and a PostgreSQL database of their own, seeded alike."""
+    sqlite = make_engine(f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'attrition.sqlite3'}")
+    postgres_name = create_postgres_database()
+    postgres = make_engine(f"postgresql+psycopg://{POSTGRES.split('://', 1)[1]}/{postgres_name}")
+    try:
+        yield Seeded("sqlite", sqlite, _seed(sqlite)), Seeded("postgresql", postgres, _seed(postgres))
+    finally:
+        sqlite.dispose()
+        postgres.dispose()
+        drop_postgres_database(postgres_name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded_key(request: pytest.FixtureRequest, databases: tuple[Seeded, Seeded]) -> str:
+    """The app pointed at one of the two databases; an administrator's API key on it."""
+    (database,) = [seeded for seeded in databases if seeded.name == request.param]
+    return database.serve()
 
 
 REQUEST_TIMEOUT_SECONDS = 120
@@ -167,12 +191,22 @@ REQUEST_TIMEOUT_SECONDS = 120
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_api_answers_without_server_errors_and_as_documented(case: Case, seeded_key: str) -> None:
+def test_api_answers_without_server_errors_and_as_documented(
+    case: Case, databases: tuple[Seeded, Seeded]
+) -> None:
+    """Each generated case is sent to both databases in turn: generating the cases is most of the cost,
+    and the same cases answered by each database prove what two separate runs proved."""
     if case.path == "/api/v1/api-keys/{key_id}" and case.path_parameters == {"key_id": ADMIN_KEY_ID}:
         case.path_parameters = {"key_id": SPARE_KEY_ID}
-    # The test is about answers, not speed: a generous read timeout (schemathesis' default is 10 s) keeps a
-    # stall of the shared CI machine from passing for a failure (a 401 once took over 10 s on PostgreSQL).
-    case.call_and_validate(headers=bearer(seeded_key), timeout=REQUEST_TIMEOUT_SECONDS)
+    for database in databases:
+        # The test is about answers, not speed: a generous read timeout (schemathesis' default is 10 s)
+        # keeps a stall of the shared CI machine from passing for a failure (a 401 once took over 10 s on
+        # PostgreSQL).
+        try:
+            case.call_and_validate(headers=bearer(database.serve()), timeout=REQUEST_TIMEOUT_SECONDS)
+        except Exception as failure:
+            failure.add_note(f"on {database.name}")
+            raise
 
 
 # Found by schemathesis: such ids were 500s (OverflowError on SQLite; on PostgreSQL, whose INTEGER is
