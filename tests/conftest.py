@@ -1,4 +1,5 @@
-"""What every test file shares: collection refuses two tests with one id.
+"""What every test file shares: collection refuses two tests with one id, and runs a file's tests database
+by database.
 
 pytest-xdist sends tests to its workers by id, so tests that share one run only once, silently; a plugin
 that names its items (schemathesis under pytest 9 did) can produce such ids.
@@ -6,12 +7,26 @@ that names its items (schemathesis under pytest 9 did) can produce such ids.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
 
 
+def _database(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    return str(callspec.params.get("engine", "")) if callspec is not None else ""
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     repeated = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
     if repeated:
         raise pytest.UsageError(f"{len(repeated)} test ids name more than one test, first {repeated[0]}")
+    # A file that picks each test's database itself (the access matrix) gets its tests in the order of its
+    # parameters, switching database from one test to the next; the database and the file's data built on
+    # it would be made again at each switch. So within each file, its tests run database by database.
+    ordered: list[pytest.Item] = []
+    for _, run in itertools.groupby(items, key=lambda item: item.path):
+        ordered.extend(sorted(run, key=_database))
+    items[:] = ordered

@@ -579,6 +579,8 @@ PUBLIC = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]
 @dataclass(frozen=True, slots=True)
 class Role:
     name: str
+    #: The database this caller's rows of the matrix run on (see ``on_databases``).
+    database: str
     is_admin: bool = False
     can_write: bool = False
     sees_b: bool = False
@@ -587,13 +589,37 @@ class Role:
         return self.name
 
 
-READ_A = Role("read key for A")
-READ_WRITE_A = Role("read-write key for A", can_write=True)
-ADMIN_KEY = Role("admin key", is_admin=True, can_write=True, sees_b=True)
-STAFF_A = Role("staff user of A (cookie)", can_write=True)
-STAFF_ADMIN = Role("admin staff user (cookie)", is_admin=True, can_write=True, sees_b=True)
+# Who may do what is decided before any query that differs between the databases, so each caller's row of
+# the matrix runs on one database, not on both. The databases are spread so that every route still
+# answers on both: its reads succeed for all five callers, its writes for the read-write key (SQLite) and
+# the admin key (PostgreSQL), its administrators' calls for the admin key and the admin staff user
+# (SQLite); a hotel's callers are refused hotel B's items on both.
+READ_A = Role("read key for A", "postgresql")
+READ_WRITE_A = Role("read-write key for A", "sqlite", can_write=True)
+ADMIN_KEY = Role("admin key", "postgresql", is_admin=True, can_write=True, sees_b=True)
+STAFF_A = Role("staff user of A (cookie)", "sqlite", can_write=True)
+STAFF_ADMIN = Role("admin staff user (cookie)", "sqlite", is_admin=True, can_write=True, sees_b=True)
 VALID_ROLES = [READ_A, READ_WRITE_A, ADMIN_KEY, STAFF_A, STAFF_ADMIN]
 SCOPED_TO_A = [READ_A, READ_WRITE_A, STAFF_A]
+
+
+def on_databases(name: str, values: list[Any], database: Callable[[Any], str]) -> pytest.MarkDecorator:
+    """Parametrize ``name`` with ``values``, each on its own database (the conftest's ``engine``)."""
+    return pytest.mark.parametrize(
+        ("engine", name),
+        [pytest.param(database(value), value, id=f"{database(value)}-{value}") for value in values],
+        indirect=["engine"],
+    )
+
+
+def by_role(role: Role) -> str:
+    return role.database
+
+
+def alternately(values: list[str]) -> Callable[[str], str]:
+    """SQLite for the first, third... of ``values``, PostgreSQL for the others."""
+    return lambda value: ("sqlite", "postgresql")[values.index(value) % 2]
+
 
 # Tried on every route:
 BAD_CREDENTIALS = ["no credentials", "malformed key", "unknown key", "revoked key"]
@@ -767,6 +793,16 @@ def test_the_tables_name_every_route_of_the_openapi_document(app: FastAPI) -> No
     assert "/healthz" in app.openapi()["paths"]
 
 
+def test_every_route_answers_a_caller_who_may_on_both_databases() -> None:
+    """The matrix runs each caller on one database; every route still answers an allowed caller (as it
+    answers one who may) on both."""
+    for call in API_CALLS:
+        allowed = {role.database for role in VALID_ROLES if _expected(role, call) == call.ok}
+        assert allowed == {"sqlite", "postgresql"}, call.id
+    for roles in (SCOPED_TO_A, [ADMIN_KEY, STAFF_ADMIN]):
+        assert {role.database for role in roles} == {"sqlite", "postgresql"}
+
+
 @pytest.mark.parametrize("path", PUBLIC)
 def test_public_endpoint_answers_without_credentials(client: TestClient, path: str) -> None:
     response = client.get(path)
@@ -776,17 +812,17 @@ def test_public_endpoint_answers_without_credentials(client: TestClient, path: s
 
 
 def _bad_credentials_matrix() -> list[Any]:
-    everywhere = [
-        pytest.param(kind, call, id=f"{kind}-{call.id}") for kind in BAD_CREDENTIALS for call in API_CALLS
-    ]
+    kinds = BAD_CREDENTIALS + OTHER_BAD_CREDENTIALS
+    database = alternately(kinds)
     samples = [SCOPED_READS[2], SCOPED_WRITES[3], ADMIN_ONLY[0]]
-    some = [
-        pytest.param(kind, call, id=f"{kind}-{call.id}") for kind in OTHER_BAD_CREDENTIALS for call in samples
+    return [
+        pytest.param(database(kind), kind, call, id=f"{database(kind)}-{kind}-{call.id}")
+        for kind in kinds
+        for call in (API_CALLS if kind in BAD_CREDENTIALS else samples)
     ]
-    return everywhere + some
 
 
-@pytest.mark.parametrize(("credentials", "call"), _bad_credentials_matrix())
+@pytest.mark.parametrize(("engine", "credentials", "call"), _bad_credentials_matrix(), indirect=["engine"])
 def test_bad_credentials_get_401_problem_and_write_nothing(
     client: TestClient, session: Session, world: World, credentials: str, call: Call
 ) -> None:
@@ -809,7 +845,7 @@ def _expected(role: Role, call: Call) -> int:
 
 
 @pytest.mark.parametrize("call", API_CALLS, ids=lambda call: call.id)
-@pytest.mark.parametrize("role", VALID_ROLES, ids=str)
+@on_databases("role", VALID_ROLES, by_role)
 def test_role_on_hotel_a_gets_what_its_access_allows(
     client: TestClient,
     session: Session,
@@ -834,7 +870,7 @@ def test_role_on_hotel_a_gets_what_its_access_allows(
 
 
 @pytest.mark.parametrize("call", SCOPED_READS + SCOPED_WRITES, ids=lambda call: call.id)
-@pytest.mark.parametrize("role", SCOPED_TO_A, ids=str)
+@on_databases("role", SCOPED_TO_A, by_role)
 def test_role_scoped_to_a_gets_404_for_everything_of_hotel_b_and_writes_nothing(
     client: TestClient,
     session: Session,
@@ -853,7 +889,7 @@ def test_role_scoped_to_a_gets_404_for_everything_of_hotel_b_and_writes_nothing(
 
 
 @pytest.mark.parametrize("call", SCOPED_READS + SCOPED_WRITES, ids=lambda call: call.id)
-@pytest.mark.parametrize("role", [ADMIN_KEY, STAFF_ADMIN], ids=str)
+@on_databases("role", [ADMIN_KEY, STAFF_ADMIN], by_role)
 def test_administrator_reaches_hotel_b_too(
     client: TestClient,
     world: World,
@@ -1089,8 +1125,11 @@ def test_x_api_key_header_authenticates_like_bearer(
 COOKIE_WRITES = [call for call in SCOPED_WRITES + UNSCOPED if call.method != "GET"]
 
 
+CSRF_TOKENS = ["missing", "wrong", "another session's"]
+
+
 @pytest.mark.parametrize("call", COOKIE_WRITES, ids=lambda call: call.id)
-@pytest.mark.parametrize("token", ["missing", "wrong", "another session's"])
+@on_databases("token", CSRF_TOKENS, alternately(CSRF_TOKENS))
 def test_cookie_write_without_the_session_csrf_token_is_403_and_writes_nothing(
     client: TestClient,
     session: Session,
