@@ -177,7 +177,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Seeded
 # The one parameter names the operations' tests: under pytest 9, schemathesis gives an unparametrized
 # test's items the bare function name, so every operation's item would have the same id (and xdist would
 # run one of them).
-@pytest.fixture(params=["sqlite and postgresql"])
+@pytest.fixture(scope="module", params=["sqlite and postgresql"])
 def both_databases(databases: tuple[Seeded, Seeded]) -> tuple[Seeded, Seeded]:
     return databases
 
