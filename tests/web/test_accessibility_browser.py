@@ -1,5 +1,5 @@
 """Accessibility in Chromium: axe-core finds no violation on any page, at desktop and phone widths, and
-no page scrolls sideways on a phone (wide tables scroll inside their own box instead).
+no page scrolls sideways at either width (wide tables scroll inside their own box instead).
 
 Each page is saved as a screenshot (``artifacts/screenshots/a11y-<page>-<width>.png``).
 """
@@ -119,24 +119,16 @@ def _close(page: Page, site: Site) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", list(PAGES))
-def test_axe_finds_no_violation(
+def test_axe_finds_no_violation_and_nothing_scrolls_sideways(
     browser: Browser, site: Site, live_server: LiveServer, name: str, width: int
 ) -> None:
+    """Each page once per width: axe's rules, and no content wider than the window (on a phone above all;
+    a page opened for each check separately cost a second load of every page)."""
     page = _open(browser, site, live_server, name, width)
     try:
         screenshot(page, f"a11y-{name}-{width}")
         violations = axe_violations(page)
         assert violations == [], f"{name} at {width} px:\n{describe(violations)}"
-    finally:
-        _close(page, site)
-
-
-@pytest.mark.parametrize("name", list(PAGES))
-def test_no_page_scrolls_sideways_on_a_phone(
-    browser: Browser, site: Site, live_server: LiveServer, name: str
-) -> None:
-    page = _open(browser, site, live_server, name, 390)
-    try:
         scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll_width <= inner_width, (
             f"{name}: {scroll_width} px of content in a {inner_width} px window"
