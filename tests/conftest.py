@@ -1,5 +1,5 @@
-"""What every test file shares: collection refuses two tests with one id, and runs a file's tests database
-by database.
+"""What every test file shares: collection refuses two tests with one id, and the run goes database by
+database.
 
 pytest-xdist sends tests to its workers by id, so tests that share one run only once, silently; a plugin
 that names its items (schemathesis under pytest 9 did) can produce such ids.
